@@ -29,10 +29,10 @@ type FindingFilter struct {
 	Limit       int // 0 means the store's default
 }
 
-// Store persists what Vigil learns. Every write is redacted by the caller's
-// redactor before it reaches the store; a store never sees raw secrets.
-// Implementations: store/sqlite (embedded), and others that pass
-// store/storetest.
+// Store persists what Vigil learns. A store redacts what it writes (package
+// redact): credentials, tokens, passwords and card numbers never reach the
+// disk, whoever the caller is. Implementations: store/sqlite (embedded), and
+// others that pass the contract suite in store/storetest.
 type Store interface {
 	Sink
 
