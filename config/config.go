@@ -1,0 +1,267 @@
+// Package config is Vigil's typed configuration: Default() values, a strict
+// YAML reader (unknown keys are errors) and Validate(). Command-line flags live
+// in cmd/vigil and override what a file sets.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/vigilsec/vigil"
+)
+
+// MaxFileSize caps a config file: a config is a few KiB; anything near this
+// is a mistake (or an attack on the parser).
+const MaxFileSize = 1 << 20
+
+// Config is everything a Vigil process can be told in a file.
+type Config struct {
+	Proxy    Proxy    `yaml:"proxy"`
+	Identity Identity `yaml:"identity"`
+	Pipeline Pipeline `yaml:"pipeline"`
+	Store    Store    `yaml:"store"`
+	Web      Web      `yaml:"web"`
+	Log      Log      `yaml:"log"`
+}
+
+// Proxy configures `vigil proxy`.
+type Proxy struct {
+	Listen            string        `yaml:"listen"`
+	Upstream          string        `yaml:"upstream"`
+	CaptureBytes      int64         `yaml:"capture_bytes"`
+	UpstreamTimeout   time.Duration `yaml:"upstream_timeout"`
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	IdleTimeout       time.Duration `yaml:"idle_timeout"`
+	MaxHeaderBytes    int           `yaml:"max_header_bytes"`
+	TLSCert           string        `yaml:"tls_cert"`
+	TLSKey            string        `yaml:"tls_key"`
+}
+
+// Identity configures how actors are recognised.
+type Identity struct {
+	ClientIPHeader string   `yaml:"client_ip_header"`
+	TrustedProxies []string `yaml:"trusted_proxies"` // CIDRs or addresses
+	APIKeyHeaders  []string `yaml:"api_key_headers"`
+	SessionCookies []string `yaml:"session_cookies"`
+}
+
+// Pipeline configures analysis workers.
+type Pipeline struct {
+	Workers   int `yaml:"workers"`    // 0: one per CPU
+	QueueSize int `yaml:"queue_size"` // per worker
+}
+
+// Store configures the embedded store.
+type Store struct {
+	Path               string `yaml:"path"`
+	SamplesPerEndpoint int    `yaml:"samples_per_endpoint"`
+}
+
+// Web configures `vigil serve`.
+type Web struct {
+	Listen    string `yaml:"listen"`
+	TokenFile string `yaml:"token_file"` // empty: a token is generated and printed
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// Default returns the configuration used when nothing else is said: loopback
+// addresses, 64 KiB body capture, a vigil.db store in the working directory.
+func Default() Config {
+	return Config{
+		Proxy: Proxy{
+			Listen:            "127.0.0.1:8080",
+			CaptureBytes:      64 << 10,
+			UpstreamTimeout:   30 * time.Second,
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			MaxHeaderBytes:    64 << 10,
+		},
+		Identity: Identity{
+			APIKeyHeaders:  []string{"X-Api-Key", "Api-Key", "X-Auth-Token"},
+			SessionCookies: []string{"session", "sessionid", "sid", "JSESSIONID", "PHPSESSID", "connect.sid"},
+		},
+		Pipeline: Pipeline{QueueSize: 1024},
+		Store:    Store{Path: "vigil.db", SamplesPerEndpoint: 20},
+		Web:      Web{Listen: "127.0.0.1:8081"},
+		Log:      Log{Level: "info", Format: "text"},
+	}
+}
+
+// Load reads a YAML file over Default() and validates the result.
+func Load(path string) (Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Config{}, vigil.Errorf(vigil.EINVALID, "config: %v", err)
+	}
+	defer f.Close()
+	cfg, err := Parse(f)
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Parse reads YAML over Default(): keys it does not know are errors, and so is
+// a second document. The result is validated.
+func Parse(r io.Reader) (Config, error) {
+	b, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	if err != nil {
+		return Config{}, err
+	}
+	if len(b) > MaxFileSize {
+		return Config{}, vigil.Errorf(vigil.EINVALID, "config is larger than %d bytes", MaxFileSize)
+	}
+	cfg := Default()
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, vigil.Errorf(vigil.EINVALID, "%s", friendly(err))
+	}
+	var extra any
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return Config{}, vigil.Errorf(vigil.EINVALID, "only one YAML document is allowed")
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+var (
+	reUnknownKey = regexp.MustCompile(`field (\S+) not found in type config\.(\w+)`)
+	reNotType    = regexp.MustCompile("cannot unmarshal !!(\\w+) `?([^`]*)`? ?into (\\S+)")
+)
+
+// friendly rewrites the YAML decoder's messages, which speak of Go types, in
+// the file's own terms.
+func friendly(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.Replace(msg, "unmarshal errors:\n", "", 1)
+	msg = reUnknownKey.ReplaceAllStringFunc(msg, func(m string) string {
+		sub := reUnknownKey.FindStringSubmatch(m)
+		if sub[2] == "Config" {
+			return fmt.Sprintf("unknown key %q (sections are proxy, identity, pipeline, store, web, log)", sub[1])
+		}
+		return fmt.Sprintf("unknown key %q in section %s", sub[1], strings.ToLower(sub[2]))
+	})
+	msg = reNotType.ReplaceAllStringFunc(msg, func(m string) string {
+		sub := reNotType.FindStringSubmatch(m)
+		switch want := sub[3]; {
+		case want == "time.Duration":
+			return fmt.Sprintf("%q is not a duration (write e.g. 500ms, 30s, 5m)", sub[2])
+		case strings.HasPrefix(want, "config."):
+			return fmt.Sprintf("want a mapping of keys here, got a %s", sub[1])
+		default:
+			return fmt.Sprintf("want a value of type %s here, got %s %q", strings.TrimPrefix(want, "[]"), sub[1], sub[2])
+		}
+	})
+	return strings.TrimSpace(msg)
+}
+
+// Validate checks the values and says which key is wrong.
+func (c Config) Validate() error {
+	var errs []string
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, key+": "+fmt.Sprintf(format, args...))
+	}
+	checkAddr := func(key, addr string) {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			bad(key, "want host:port, got %q", addr)
+		}
+	}
+	p := c.Proxy
+	checkAddr("proxy.listen", p.Listen)
+	if p.Upstream != "" {
+		if u, err := url.Parse(p.Upstream); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("proxy.upstream", "want an http:// or https:// URL, got %q", p.Upstream)
+		}
+	}
+	if p.CaptureBytes < 0 || p.CaptureBytes > 64<<20 {
+		bad("proxy.capture_bytes", "must be between 0 and 67108864 (64 MiB), got %d", p.CaptureBytes)
+	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{
+		{"proxy.upstream_timeout", p.UpstreamTimeout},
+		{"proxy.read_header_timeout", p.ReadHeaderTimeout},
+		{"proxy.idle_timeout", p.IdleTimeout},
+	} {
+		if d.v <= 0 {
+			bad(d.key, "must be a positive duration such as 30s, got %v", d.v)
+		}
+	}
+	if p.MaxHeaderBytes < 4<<10 || p.MaxHeaderBytes > 1<<20 {
+		bad("proxy.max_header_bytes", "must be between 4096 and 1048576, got %d", p.MaxHeaderBytes)
+	}
+	if (p.TLSCert == "") != (p.TLSKey == "") {
+		bad("proxy.tls_cert", "tls_cert and tls_key go together")
+	}
+	if _, err := c.Identity.Prefixes(); err != nil {
+		bad("identity.trusted_proxies", "%v", err)
+	}
+	if c.Pipeline.Workers < 0 || c.Pipeline.Workers > 1024 {
+		bad("pipeline.workers", "must be between 0 (one per CPU) and 1024, got %d", c.Pipeline.Workers)
+	}
+	if c.Pipeline.QueueSize < 1 || c.Pipeline.QueueSize > 1<<20 {
+		bad("pipeline.queue_size", "must be between 1 and 1048576, got %d", c.Pipeline.QueueSize)
+	}
+	if c.Store.Path == "" {
+		bad("store.path", "must not be empty")
+	}
+	if c.Store.SamplesPerEndpoint < 0 || c.Store.SamplesPerEndpoint > 10000 {
+		bad("store.samples_per_endpoint", "must be between 0 and 10000, got %d", c.Store.SamplesPerEndpoint)
+	}
+	checkAddr("web.listen", c.Web.Listen)
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "want debug, info, warn or error, got %q", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		bad("log.format", "want text or json, got %q", c.Log.Format)
+	}
+	if len(errs) > 0 {
+		return vigil.Errorf(vigil.EINVALID, "invalid config:\n  %s", strings.Join(errs, "\n  "))
+	}
+	return nil
+}
+
+// Prefixes parses TrustedProxies; a bare address is a /32 or /128.
+func (i Identity) Prefixes() ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(i.TrustedProxies))
+	for _, s := range i.TrustedProxies {
+		if strings.Contains(s, "/") {
+			p, err := netip.ParsePrefix(s)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not a CIDR", s)
+			}
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an address or CIDR", s)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
+}

@@ -1,0 +1,134 @@
+package config_test
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/config"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden .err files")
+
+func TestDefaultIsValid(t *testing.T) {
+	if err := config.Default().Validate(); err != nil {
+		t.Fatalf("Default() is not valid: %v", err)
+	}
+}
+
+func TestParseOverridesDefaults(t *testing.T) {
+	cfg, err := config.Parse(strings.NewReader(`
+proxy:
+  upstream: http://127.0.0.1:9000
+  upstream_timeout: 5s
+identity:
+  client_ip_header: X-Forwarded-For
+  trusted_proxies: [127.0.0.1, 10.0.0.0/8]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config.Default()
+	want.Proxy.Upstream = "http://127.0.0.1:9000"
+	want.Proxy.UpstreamTimeout = 5 * time.Second
+	want.Identity.ClientIPHeader = "X-Forwarded-For"
+	want.Identity.TrustedProxies = []string{"127.0.0.1", "10.0.0.0/8"}
+	if diff := cmp.Diff(want, cfg); diff != "" {
+		t.Errorf("Parse (-want +got):\n%s", diff)
+	}
+	p, err := cfg.Identity.Prefixes()
+	if err != nil || len(p) != 2 || p[0].String() != "127.0.0.1/32" || p[1].String() != "10.0.0.0/8" {
+		t.Errorf("Prefixes() = %v, %v", p, err)
+	}
+}
+
+// TestBadFiles pins the error text for each testdata/*.bad.yaml in a golden
+// .err file beside it; run with -update to rewrite them.
+func TestBadFiles(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.bad.yaml")
+	if len(files) == 0 {
+		t.Fatal("no testdata/*.bad.yaml")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			_, err := config.Load(f)
+			if err == nil {
+				t.Fatal("Load succeeded, want an error")
+			}
+			if code := vigil.ErrorCode(err); code != vigil.EINVALID {
+				t.Errorf("error code = %q, want %q", code, vigil.EINVALID)
+			}
+			golden := strings.TrimSuffix(f, ".yaml") + ".err"
+			if *update {
+				os.WriteFile(golden, []byte(err.Error()+"\n"), 0o644)
+			}
+			want, rerr := os.ReadFile(golden)
+			if rerr != nil {
+				t.Fatalf("%v (run go test ./config -update)", rerr)
+			}
+			if diff := cmp.Diff(strings.TrimSpace(string(want)), err.Error()); diff != "" {
+				t.Errorf("error text (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := config.Load(filepath.Join(t.TempDir(), "nope.yaml"))
+	if vigil.ErrorCode(err) != vigil.EINVALID || !strings.Contains(err.Error(), "nope.yaml") {
+		t.Errorf("error = %v, want an EINVALID error naming the file", err)
+	}
+}
+
+func TestParseTooLarge(t *testing.T) {
+	_, err := config.Parse(strings.NewReader("# " + strings.Repeat("x", config.MaxFileSize)))
+	if err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("error = %v, want a size error", err)
+	}
+}
+
+// TestDocExample keeps the example in docs/config.md true.
+func TestDocExample(t *testing.T) {
+	b, err := os.ReadFile("../docs/config.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllSubmatch(b, -1)
+	if len(m) == 0 {
+		t.Fatal("docs/config.md has no yaml example")
+	}
+	for _, block := range m {
+		if _, err := config.Parse(strings.NewReader(string(block[1]))); err != nil {
+			t.Errorf("docs/config.md example does not parse: %v\n%s", err, block[1])
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.yaml")
+	for _, file := range files {
+		b, _ := os.ReadFile(file)
+		f.Add(b)
+	}
+	f.Add([]byte("proxy: {listen: '127.0.0.1:1'}"))
+	f.Add([]byte("&a [*a, *a]"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cfg, err := config.Parse(strings.NewReader(string(b)))
+		if err != nil {
+			if vigil.ErrorCode(err) != vigil.EINVALID {
+				t.Fatalf("error %v has code %q, want %q", err, vigil.ErrorCode(err), vigil.EINVALID)
+			}
+			return
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("Parse returned a config that does not validate: %v", err)
+		}
+	})
+}
