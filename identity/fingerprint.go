@@ -1,0 +1,152 @@
+package identity
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// volatile headers change from one request of a client to the next (bodies,
+// credentials, caching, navigation) or are added by proxies on the way, so
+// they are left out of the fingerprint.
+var volatile = map[string]bool{
+	"Authorization": true, "Cookie": true, "Content-Length": true, "Content-Type": true,
+	"Host": true, "Origin": true, "Referer": true, "Cache-Control": true, "Pragma": true,
+	"If-None-Match": true, "If-Modified-Since": true, "If-Match": true, "If-Unmodified-Since": true,
+	"If-Range": true, "Range": true, "Forwarded": true, "X-Forwarded-For": true,
+	"X-Forwarded-Host": true, "X-Forwarded-Proto": true, "X-Forwarded-Port": true,
+	"X-Real-Ip": true, "Via": true, "X-Request-Id": true, "Traceparent": true, "Tracestate": true,
+	"X-Api-Key": true, "Api-Key": true, "X-Auth-Token": true, "X-Csrf-Token": true, "X-Xsrf-Token": true,
+	"Content-Encoding": true, "Expect": true, "Upgrade-Insecure-Requests": true,
+}
+
+// uaFamilies maps a marker in the User-Agent to a client family. Order
+// matters: the first match wins, so more specific markers come first.
+var uaFamilies = []struct{ marker, family string }{
+	{"sqlmap", "sqlmap"},
+	{"Nikto", "nikto"},
+	{"Nuclei", "nuclei"},
+	{"ffuf", "ffuf"},
+	{"gobuster", "gobuster"},
+	{"zgrab", "zgrab"},
+	{"curl/", "curl"},
+	{"Wget/", "wget"},
+	{"python-requests/", "python-requests"},
+	{"python-httpx/", "python-httpx"},
+	{"aiohttp/", "python-aiohttp"},
+	{"Python-urllib/", "python-urllib"},
+	{"Go-http-client/", "go-http-client"},
+	{"okhttp/", "okhttp"},
+	{"axios/", "axios"},
+	{"node-fetch", "node-fetch"},
+	{"undici", "node-undici"},
+	{"PostmanRuntime/", "postman"},
+	{"insomnia/", "insomnia"},
+	{"Apache-HttpClient/", "apache-httpclient"},
+	{"Java/", "java"},
+	{"HeadlessChrome/", "headless-chrome"},
+	{"Edg/", "edge"},
+	{"OPR/", "opera"},
+	{"Firefox/", "firefox"},
+	{"Chrome/", "chrome"},
+	{"Safari/", "safari"},
+	{"bot", "bot"},
+	{"Bot", "bot"},
+	{"spider", "bot"},
+	{"crawl", "bot"},
+}
+
+// UAFamily names the client software family from a User-Agent ("curl",
+// "chrome", "python-requests", ...): "" when there is none, "other" when it is
+// not in the table. Versions are left out so that an upgrade keeps the family.
+func UAFamily(ua string) string {
+	if ua == "" {
+		return ""
+	}
+	// Tools put their name first; browsers (and tools posing as them) start
+	// with "Mozilla/". A prefix check settles most requests cheaply.
+	if !strings.HasPrefix(ua, "Mozilla/") {
+		for _, f := range uaFamilies {
+			if strings.HasPrefix(ua, f.marker) {
+				return f.family
+			}
+		}
+	}
+	for _, f := range uaFamilies {
+		if strings.Contains(ua, f.marker) {
+			return f.family
+		}
+	}
+	return "other"
+}
+
+// Fingerprint is a short hex digest (16 hex digits of 64-bit FNV-1a) of the
+// client's traits: the set of request header names present (volatile
+// ones left out), the User-Agent family and the Accept, Accept-Language and
+// Accept-Encoding values. Header order and casing and the TLS ClientHello are
+// not used yet. It allocates only the result.
+func Fingerprint(h http.Header) string {
+	// The set of names is hashed without sorting: the per-name hashes are
+	// added, which does not depend on the map's order.
+	var set uint64
+	for name := range h {
+		if volatile[name] {
+			continue
+		}
+		n := newFNV()
+		n.writeString(name)
+		set += mix(n.sum)
+	}
+	f := newFNV()
+	for i := 0; i < 8; i++ {
+		f.writeByte(byte(set >> (8 * i)))
+	}
+	f.writeByte('|')
+	f.writeString(UAFamily(first(h, "User-Agent")))
+	for _, name := range [...]string{"Accept", "Accept-Language", "Accept-Encoding"} {
+		f.writeByte('|')
+		f.writeString(first(h, name))
+	}
+	var out [16]byte
+	b := strconv.AppendUint(out[:0], f.sum, 16)
+	if len(b) < 16 {
+		return strings.Repeat("0", 16-len(b)) + string(b)
+	}
+	return string(b)
+}
+
+// first is h.Get for a canonical name, without re-canonicalising it.
+func first(h http.Header, name string) string {
+	if v := h[name]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+type fnv struct{ sum uint64 }
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func newFNV() fnv { return fnv{sum: fnvOffset} }
+
+func (f *fnv) writeByte(c byte) {
+	f.sum ^= uint64(c)
+	f.sum *= fnvPrime
+}
+
+func (f *fnv) writeString(s string) {
+	for i := 0; i < len(s); i++ {
+		f.writeByte(s[i])
+	}
+}
+
+// mix is a 64-bit finaliser (from SplitMix64) so that sums of similar hashes
+// do not cancel out.
+func mix(z uint64) uint64 {
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
