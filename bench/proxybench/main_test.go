@@ -1,0 +1,126 @@
+package proxybench
+
+import (
+	"context"
+	"log"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/sensor/proxy"
+)
+
+// helperEnv makes the test binary act as `vigil proxy`: argv[1] is the
+// listen address and argv[2] the upstream, as the smoke test's
+// VigilCommand gives them.
+const helperEnv = "PROXYBENCH_HELPER_VIGIL"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(helperEnv) == "1" {
+		runHelperProxy(os.Args[1], os.Args[2])
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
+
+type nopSubmitter struct{}
+
+func (nopSubmitter) Submit(*vigil.Exchange) bool { return true }
+
+func runHelperProxy(listen, upstream string) {
+	p, err := proxy.New(proxy.Config{Upstream: upstream}, nopSubmitter{}, nil, proxy.NewTable(), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Fatal(proxy.NewServer(p, proxy.ServerConfig{}).Serve(ln)) // until the harness kills it
+}
+
+func TestRunSmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs wrk for 8 s")
+	}
+	opts := Options{
+		Duration:     time.Second,
+		Connections:  8,
+		Threads:      1,
+		VigilCommand: []string{os.Args[0], PlaceholderListen, PlaceholderUpstream},
+	}
+	if _, err := opts.withDefaults(); err != nil {
+		t.Skipf("proxy benchmark tools missing (%v); apt-get install -y wrk nginx-light", err)
+	}
+	t.Setenv(helperEnv, "1") // inherited by the vigil subprocess only
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range []string{ScenarioGet, ScenarioPost} {
+		direct, ok := rep.Result(sc, TargetDirect)
+		if !ok {
+			t.Fatalf("%s: no direct result", sc)
+		}
+		nginx, _ := rep.Result(sc, TargetNginx)
+		for _, tg := range []string{TargetDirect, TargetReverseProxy, TargetNginx, TargetVigil} {
+			r, ok := rep.Result(sc, tg)
+			if !ok || r.RequestsPerSec <= 0 || r.P50MS <= 0 || r.P99MS < r.P50MS || r.Errors != 0 {
+				t.Errorf("%s %s: %+v", sc, tg, r)
+				continue
+			}
+			if want := round(r.RequestsPerSec / direct.RequestsPerSec); r.VsDirect != want {
+				t.Errorf("%s %s: vs direct %v, want %v", sc, tg, r.VsDirect, want)
+			}
+			if want := round(r.RequestsPerSec / nginx.RequestsPerSec); r.VsNginx != want {
+				t.Errorf("%s %s: vs nginx %v, want %v", sc, tg, r.VsNginx, want)
+			}
+		}
+	}
+	var text, js stringsBuilder
+	if err := rep.WriteText(&text); err != nil || len(text.b) == 0 {
+		t.Errorf("WriteText: %v", err)
+	}
+	if err := rep.WriteJSON(&js); err != nil || len(js.b) == 0 {
+		t.Errorf("WriteJSON: %v", err)
+	}
+	t.Logf("\n%s", text.b)
+}
+
+type stringsBuilder struct{ b []byte }
+
+func (s *stringsBuilder) Write(p []byte) (int, error) { s.b = append(s.b, p...); return len(p), nil }
+
+func TestOptionsErrors(t *testing.T) {
+	tests := map[string]Options{
+		"bad scenario":       {Scenarios: []string{"delete"}},
+		"threads over conns": {Connections: 1, Threads: 4},
+		"missing wrk":        {WrkPath: "/nonexistent/wrk"},
+		"missing nginx":      {NginxPath: "/nonexistent/nginx"},
+		"absurd duration":    {Duration: 48 * time.Hour},
+	}
+	for name, o := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, err := Run(context.Background(), o)
+			if err == nil {
+				t.Fatal("Run succeeded")
+			}
+			if code := vigil.ErrorCode(err); code != vigil.EINVALID && code != vigil.EUNAVAILABLE {
+				t.Errorf("error %v has code %q", err, code)
+			}
+		})
+	}
+	t.Run("install hint", func(t *testing.T) {
+		_, err := Run(context.Background(), Options{WrkPath: "/nonexistent/wrk"})
+		if msg := vigil.ErrorMessage(err); !strings.Contains(msg, "apt-get install -y wrk nginx-light") {
+			t.Errorf("message %q lacks the install hint", msg)
+		}
+	})
+}

@@ -1,0 +1,408 @@
+// Package proxybench measures the proxy's throughput and latency against
+// references, in one run and against one local upstream: the upstream
+// directly, a plain httputil.ReverseProxy, nginx (one worker, keep-alive to
+// the upstream) and `vigil proxy` run as a subprocess. Load comes from wrk.
+// Everything listens on 127.0.0.1; every subprocess is killed before Run
+// returns, also when ctx ends.
+//
+// The upstream and the plain ReverseProxy run inside the harness process:
+// while nginx or vigil is measured the harness only serves the upstream,
+// which costs every target the same. On a 2-core machine wrk, the proxy and
+// the upstream share the cores, so figures compare targets within one run;
+// they are not absolute capacities.
+package proxybench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/vigilsec/vigil"
+)
+
+// Targets, in the order they are measured.
+const (
+	TargetDirect       = "direct"
+	TargetReverseProxy = "reverseproxy"
+	TargetNginx        = "nginx"
+	TargetVigil        = "vigil"
+)
+
+// Scenarios.
+const (
+	ScenarioGet  = "get"  // GET, ~200 B JSON answer
+	ScenarioPost = "post" // POST of 1 KB JSON, echoed back
+)
+
+// Placeholders in Options.VigilCommand.
+const (
+	PlaceholderListen   = "{listen}"   // replaced by 127.0.0.1:PORT, a free port
+	PlaceholderUpstream = "{upstream}" // replaced by the upstream's URL
+)
+
+const installHint = "install them with: apt-get install -y wrk nginx-light"
+
+// Options configure a run. Zero values take the defaults.
+type Options struct {
+	Duration    time.Duration // per target and scenario; default 10 s, rounded up to whole seconds
+	Connections int           // wrk -c; default 64
+	Threads     int           // wrk -t; default 2
+	Scenarios   []string      // default get and post
+	// VigilCommand starts `vigil proxy`: the program and its arguments, in
+	// which PlaceholderListen and PlaceholderUpstream are replaced, e.g.
+	//	[/usr/local/bin/vigil proxy --listen {listen} --upstream {upstream}]
+	// Empty skips the vigil target.
+	VigilCommand []string
+	// SkipNginx leaves nginx out (it is otherwise required).
+	SkipNginx bool
+	WrkPath   string // default "wrk" from PATH
+	NginxPath string // default "nginx" from PATH or /usr/sbin/nginx
+	Logger    *slog.Logger
+}
+
+// Result is one target under one scenario.
+type Result struct {
+	Scenario       string  `json:"scenario"`
+	Target         string  `json:"target"`
+	RequestsPerSec float64 `json:"requests_per_sec"`
+	Requests       int64   `json:"requests"`
+	P50MS          float64 `json:"p50_ms"`
+	P99MS          float64 `json:"p99_ms"`
+	Errors         int64   `json:"errors"`             // non-2xx/3xx answers and socket errors
+	VsDirect       float64 `json:"vs_direct"`          // requests/s over direct's in this run
+	VsNginx        float64 `json:"vs_nginx,omitempty"` // requests/s over nginx's in this run
+}
+
+// Report is a run's results.
+type Report struct {
+	Started     time.Time `json:"started"`
+	DurationS   int       `json:"duration_s"`
+	Connections int       `json:"connections"`
+	Threads     int       `json:"threads"`
+	GOMAXPROCS  int       `json:"gomaxprocs"`
+	Results     []Result  `json:"results"`
+}
+
+// Result returns the result of target under scenario.
+func (r *Report) Result(scenario, target string) (Result, bool) {
+	for _, res := range r.Results {
+		if res.Scenario == scenario && res.Target == target {
+			return res, true
+		}
+	}
+	return Result{}, false
+}
+
+// WriteText writes the report as a table.
+func (r *Report) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "scenario\ttarget\treq/s\tp50\tp99\tvs direct\tvs nginx\terrors\t\n")
+	for _, res := range r.Results {
+		vsNginx := "-"
+		if res.VsNginx > 0 {
+			vsNginx = fmt.Sprintf("%.2fx", res.VsNginx)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2fms\t%.2fms\t%.2fx\t%s\t%d\t\n",
+			res.Scenario, res.Target, res.RequestsPerSec, res.P50MS, res.P99MS, res.VsDirect, vsNginx, res.Errors)
+	}
+	fmt.Fprintf(tw, "\n%ds per target, %d connections, %d wrk threads, GOMAXPROCS %d\t\t\t\t\t\t\t\t\n",
+		r.DurationS, r.Connections, r.Threads, r.GOMAXPROCS)
+	return tw.Flush()
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// Run measures every target under every scenario.
+func Run(ctx context.Context, opts Options) (*Report, error) {
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	logger := opts.Logger.With("component", "proxybench")
+	dir, err := os.MkdirTemp("", "vigil-proxybench-")
+	if err != nil {
+		return nil, fmt.Errorf("proxybench temp dir: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	// nginx workers drop root; let them into the dir.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("proxybench temp dir: %w", err)
+	}
+	postScript := filepath.Join(dir, "post.lua")
+	if err := os.WriteFile(postScript, []byte(postLua), 0o644); err != nil {
+		return nil, fmt.Errorf("write wrk script: %w", err)
+	}
+
+	// Upstream and plain ReverseProxy, in this process.
+	up, err := serve(upstreamHandler())
+	if err != nil {
+		return nil, err
+	}
+	defer up.close()
+	upURL := "http://" + up.addr
+	u, _ := url.Parse(upURL)
+	rpTransport := http.DefaultTransport.(*http.Transport).Clone()
+	// The default keeps 2 idle connections per host: under 64 connections
+	// it would open and close sockets until the ports run out, measuring
+	// the kernel. This is the only change from the default.
+	rpTransport.MaxIdleConnsPerHost = opts.Connections
+	defer rpTransport.CloseIdleConnections()
+	rp := httputil.NewSingleHostReverseProxy(u)
+	rp.Transport = rpTransport
+	// wrk ends with requests in flight; their cancellations are not news.
+	rp.ErrorLog = log.New(io.Discard, "", 0)
+	rpSrv, err := serve(rp)
+	if err != nil {
+		return nil, err
+	}
+	defer rpSrv.close()
+
+	targets := []struct{ name, addr string }{{TargetDirect, up.addr}, {TargetReverseProxy, rpSrv.addr}}
+	if !opts.SkipNginx {
+		addr, stop, err := startNginx(ctx, opts.NginxPath, dir, up.addr)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+		targets = append(targets, struct{ name, addr string }{TargetNginx, addr})
+	}
+	if len(opts.VigilCommand) > 0 {
+		addr, stop, err := startVigil(ctx, opts.VigilCommand, upURL)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+		targets = append(targets, struct{ name, addr string }{TargetVigil, addr})
+	}
+
+	rep := &Report{
+		Started:     time.Now().UTC(),
+		DurationS:   int(opts.Duration / time.Second),
+		Connections: opts.Connections,
+		Threads:     opts.Threads,
+		GOMAXPROCS:  runtimeGOMAXPROCS(),
+	}
+	for _, sc := range opts.Scenarios {
+		path, script := "/api/v2/products/42", ""
+		if sc == ScenarioPost {
+			path, script = "/api/v2/cart/items", postScript
+		}
+		first := len(rep.Results)
+		for _, tg := range targets {
+			logger.Info("measuring", "scenario", sc, "target", tg.name, "duration", opts.Duration)
+			res, err := runWrk(ctx, opts, "http://"+tg.addr+path, script)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: %w", sc, tg.name, err)
+			}
+			rep.Results = append(rep.Results, Result{
+				Scenario: sc, Target: tg.name,
+				RequestsPerSec: res.RequestsPerSec, Requests: res.Requests,
+				P50MS: ms(res.P50), P99MS: ms(res.P99), Errors: res.Non2xx + res.SocketErrors,
+			})
+		}
+		ratios(rep.Results[first:])
+	}
+	return rep, nil
+}
+
+// ratios fills VsDirect and VsNginx for one scenario's results.
+func ratios(rs []Result) {
+	var direct, nginx float64
+	for _, r := range rs {
+		switch r.Target {
+		case TargetDirect:
+			direct = r.RequestsPerSec
+		case TargetNginx:
+			nginx = r.RequestsPerSec
+		}
+	}
+	for i := range rs {
+		if direct > 0 {
+			rs[i].VsDirect = round(rs[i].RequestsPerSec / direct)
+		}
+		if nginx > 0 {
+			rs[i].VsNginx = round(rs[i].RequestsPerSec / nginx)
+		}
+	}
+}
+
+func round(v float64) float64 { return math.Round(v*1000) / 1000 }
+
+func ms(d time.Duration) float64 { return round(float64(d) / float64(time.Millisecond)) }
+
+func (o Options) withDefaults() (Options, error) {
+	if o.Duration <= 0 {
+		o.Duration = 10 * time.Second
+	}
+	o.Duration = max(time.Second, o.Duration.Round(time.Second))
+	if o.Duration > time.Hour {
+		return o, vigil.Errorf(vigil.EINVALID, "bench duration %v: at most 1h per target", o.Duration)
+	}
+	if o.Connections <= 0 {
+		o.Connections = 64
+	}
+	if o.Threads <= 0 {
+		o.Threads = 2
+	}
+	if o.Connections < o.Threads {
+		return o, vigil.Errorf(vigil.EINVALID, "bench connections (%d) must be at least threads (%d)", o.Connections, o.Threads)
+	}
+	if len(o.Scenarios) == 0 {
+		o.Scenarios = []string{ScenarioGet, ScenarioPost}
+	}
+	for _, s := range o.Scenarios {
+		if s != ScenarioGet && s != ScenarioPost {
+			return o, vigil.Errorf(vigil.EINVALID, "bench scenario %q: want get or post", s)
+		}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	if o.WrkPath, err = lookPath(o.WrkPath, "wrk"); err != nil {
+		return o, err
+	}
+	if !o.SkipNginx {
+		if o.NginxPath, err = lookPath(o.NginxPath, "nginx", "/usr/sbin/nginx"); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
+}
+
+// lookPath finds a tool, or says how to install it.
+func lookPath(given string, names ...string) (string, error) {
+	if given != "" {
+		names = []string{given}
+	}
+	for _, n := range names {
+		if p, err := exec.LookPath(n); err == nil {
+			return p, nil
+		}
+	}
+	return "", vigil.Errorf(vigil.EUNAVAILABLE, "%s not found: the proxy benchmark needs wrk and nginx; %s", names[0], installHint)
+}
+
+// runWrk runs one load and parses its report.
+func runWrk(ctx context.Context, opts Options, target, script string) (wrkResult, error) {
+	secs := int(opts.Duration / time.Second)
+	ctx, cancel := context.WithTimeout(ctx, opts.Duration+30*time.Second)
+	defer cancel()
+	args := []string{"-t", strconv.Itoa(opts.Threads), "-c", strconv.Itoa(opts.Connections),
+		"-d", strconv.Itoa(secs) + "s", "--timeout", "5s", "--latency"}
+	if script != "" {
+		args = append(args, "-s", script)
+	}
+	args = append(args, target)
+	var out, errOut limitedBuffer
+	cmd := command(ctx, opts.WrkPath, args...)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		return wrkResult{}, fmt.Errorf("run wrk: %w: %s", err, strings.TrimSpace(errOut.String()))
+	}
+	res, err := parseWrk(out.String())
+	if err != nil {
+		return res, err
+	}
+	if res.RequestsPerSec == 0 {
+		return res, fmt.Errorf("wrk made no requests: %s", strings.TrimSpace(out.String()))
+	}
+	return res, nil
+}
+
+// server is an in-process HTTP server on 127.0.0.1.
+type server struct {
+	addr string
+	srv  *http.Server
+	done chan struct{}
+}
+
+func serve(h http.Handler) (*server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("proxybench listen: %w", err)
+	}
+	s := &server{addr: ln.Addr().String(), done: make(chan struct{}),
+		srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}}
+	go func() {
+		defer close(s.done)
+		_ = s.srv.Serve(ln) // ends with ErrServerClosed on close
+	}()
+	return s, nil
+}
+
+func (s *server) close() {
+	_ = s.srv.Close()
+	<-s.done
+}
+
+// getPayload is the GET answer, about 200 bytes.
+var getPayload = []byte(`{"id":42,"name":"Trail running shoes","category":"sport","price":129.95,"currency":"EUR","stock":17,"rating":4.6,"tags":["running","trail","waterproof"],"updated":"2026-01-01T12:00:00Z"}`)
+
+// upstreamHandler answers GET with getPayload and echoes POST bodies.
+func upstreamHandler() http.Handler {
+	getLen := strconv.Itoa(len(getPayload))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		if r.Method == http.MethodPost {
+			body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+			if err != nil {
+				http.Error(w, "read body", http.StatusBadRequest)
+				return
+			}
+			h.Set("Content-Length", strconv.Itoa(len(body)))
+			_, _ = w.Write(body)
+			return
+		}
+		h.Set("Content-Length", getLen)
+		_, _ = w.Write(getPayload)
+	})
+}
+
+// postBody is the POST scenario's 1 KB JSON document.
+var postBody = func() string {
+	var b bytes.Buffer
+	b.WriteString(`{"product_id":42,"quantity":1,"note":"`)
+	for b.Len() < 1024-2 {
+		b.WriteByte('x')
+	}
+	b.WriteString(`"}`)
+	return b.String()
+}()
+
+var postLua = `wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '` + postBody + `'
+`
+
+// limitedBuffer keeps the first 64 KiB written to it.
+type limitedBuffer struct{ bytes.Buffer }
+
+func (b *limitedBuffer) Write(p []byte) (int, error) {
+	if room := 64<<10 - b.Len(); room > 0 {
+		b.Buffer.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}

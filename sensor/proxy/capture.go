@@ -1,0 +1,164 @@
+package proxy
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+)
+
+// bodyTee wraps a request body and keeps a copy of at most limit bytes of
+// what is read through it, counting every byte.
+//
+// It is locked because http.Transport may still read a request body from its
+// write loop after RoundTrip has returned (the upstream can answer before it
+// has read the whole request); seal hands the capture over and stops further
+// appends, after which reads are only counted.
+type bodyTee struct {
+	rc    io.ReadCloser
+	limit int
+
+	mu     sync.Mutex
+	buf    []byte
+	n      int64
+	eof    bool
+	sealed bool
+}
+
+func newBodyTee(rc io.ReadCloser, limit int, contentLength int64) *bodyTee {
+	t := &bodyTee{rc: rc, limit: limit}
+	if contentLength > 0 && limit > 0 {
+		// Size the capture once when the length is known.
+		t.buf = make([]byte, 0, min(contentLength, int64(limit)))
+	}
+	return t
+}
+
+func (t *bodyTee) Read(p []byte) (int, error) {
+	n, err := t.rc.Read(p)
+	if n > 0 || err == io.EOF {
+		t.mu.Lock()
+		t.n += int64(n)
+		if room := t.limit - len(t.buf); room > 0 && !t.sealed && n > 0 {
+			t.buf = append(t.buf, p[:min(n, room)]...)
+		}
+		if err == io.EOF {
+			t.eof = true
+		}
+		t.mu.Unlock()
+	}
+	return n, err
+}
+
+func (t *bodyTee) Close() error { return t.rc.Close() }
+
+// seal returns the captured bytes, the bytes read so far and whether the
+// body was read to its end, and stops capturing.
+func (t *bodyTee) seal() (buf []byte, n int64, eof bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sealed = true
+	return t.buf, t.n, t.eof
+}
+
+// captureWriter wraps the client's ResponseWriter: it records the status and
+// headers of the final response and keeps a copy of at most limit bytes of
+// the body while passing everything through. It keeps http.Flusher and
+// http.Hijacker working, and Unwrap lets http.ResponseController reach the
+// rest (deadlines, full duplex).
+//
+// It is used from the handler's goroutine only.
+type captureWriter struct {
+	rw    http.ResponseWriter
+	limit int
+	// cloneHeader makes WriteHeader snapshot the header map; the middleware
+	// needs it because code outside it may touch the map after the handler
+	// returned, while the pipeline reads the Exchange.
+	cloneHeader bool
+
+	status    int
+	header    http.Header
+	buf       []byte
+	n         int64
+	hijacked  bool
+	generated bool // Vigil wrote the response itself
+}
+
+var (
+	_ http.Flusher  = (*captureWriter)(nil)
+	_ http.Hijacker = (*captureWriter)(nil)
+)
+
+func (w *captureWriter) Header() http.Header { return w.rw.Header() }
+
+func (w *captureWriter) WriteHeader(code int) {
+	if w.status == 0 && !w.hijacked && (code < 100 || code > 199 || code == http.StatusSwitchingProtocols) {
+		w.recordHeader(code)
+	}
+	w.rw.WriteHeader(code)
+}
+
+// recordHeader notes the final status and headers.
+func (w *captureWriter) recordHeader(code int) {
+	w.status = code
+	h := w.rw.Header()
+	if w.cloneHeader {
+		h = h.Clone()
+	}
+	w.header = h
+	if w.limit > 0 {
+		if cl, err := strconv.ParseInt(h.Get("Content-Length"), 10, 64); err == nil && cl > 0 {
+			w.buf = make([]byte, 0, min(cl, int64(w.limit)))
+		}
+	}
+}
+
+func (w *captureWriter) Write(p []byte) (int, error) {
+	if w.status == 0 && !w.hijacked {
+		// The wrapped writer sends 200 implicitly (and still sniffs the
+		// content type); only record it.
+		w.recordHeader(http.StatusOK)
+	}
+	n, err := w.rw.Write(p)
+	w.n += int64(n)
+	if room := w.limit - len(w.buf); room > 0 && n > 0 {
+		w.buf = append(w.buf, p[:min(n, room)]...)
+	}
+	return n, err
+}
+
+// FlushError flushes buffered data to the client.
+func (w *captureWriter) FlushError() error {
+	switch f := w.rw.(type) {
+	case interface{ FlushError() error }:
+		return f.FlushError()
+	case http.Flusher:
+		f.Flush()
+		return nil
+	}
+	return http.NewResponseController(w.rw).Flush()
+}
+
+// Flush implements http.Flusher.
+func (w *captureWriter) Flush() { _ = w.FlushError() }
+
+// Hijack implements http.Hijacker (WebSocket and other upgrades).
+func (w *captureWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, brw, err := http.NewResponseController(w.rw).Hijack()
+	if err == nil {
+		w.hijacked = true
+		if w.status == 0 {
+			// An upgrade writes its 101 on the raw connection, with the
+			// headers a reverse proxy puts in the map after hijacking: keep
+			// the map itself (nothing else writes it once hijacked).
+			w.status = http.StatusSwitchingProtocols
+			w.header = w.rw.Header()
+		}
+	}
+	return conn, brw, err
+}
+
+// Unwrap lets http.ResponseController find the wrapped writer.
+func (w *captureWriter) Unwrap() http.ResponseWriter { return w.rw }
