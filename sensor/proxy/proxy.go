@@ -135,6 +135,17 @@ type requestIDKey struct{}
 
 func (p *Proxy) forward(w *captureWriter, r *http.Request, id string) {
 	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+	if r.Body != nil && r.Body != http.NoBody {
+		// The upstream may answer before the Transport has read the
+		// request body to its end (it may not even have seen EOF of a body
+		// the upstream read whole). Without full duplex, net/http's server
+		// then discards and closes the rest of the request body as the
+		// response headers go out, the Transport's write fails, and it
+		// closes the upstream connection mid-response: the client gets a
+		// truncated body. HTTP/2 is always full duplex and says so with an
+		// error we can ignore.
+		_ = http.NewResponseController(w).EnableFullDuplex()
+	}
 	p.rp.ServeHTTP(w, r)
 }
 

@@ -169,10 +169,10 @@ func TestProxyCaptureCap(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, _ := io.ReadAll(resp.Body)
+			got, rerr := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if len(got) != tt.size {
-				t.Fatalf("client got %d bytes, want %d", len(got), tt.size)
+				t.Fatalf("client got %d bytes, want %d (read error: %v)", len(got), tt.size, rerr)
 			}
 			x := e.rec.next(t)
 			type half struct {
