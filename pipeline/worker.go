@@ -1,0 +1,214 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/inventory"
+)
+
+// output is one item of the output queue: the findings of one exchange, or
+// a worker's endpoint statistics since its last hand-over.
+type output struct {
+	findings []vigil.Finding
+	stats    map[vigil.Endpoint]*endpointAgg
+}
+
+// endpointAgg is what a worker (and the writer, merged) learned about one
+// endpoint over one stats interval.
+type endpointAgg struct {
+	stats   vigil.EndpointStats
+	samples []*vigil.Exchange
+}
+
+// otherEndpoint collects what a worker's full stats map cannot take.
+var otherEndpoint = vigil.Endpoint{Host: inventory.Other, Method: inventory.Other, Template: inventory.Other}
+
+// worker analyzes the exchanges of its shard of actors, in order.
+type worker struct {
+	p *Pipeline
+
+	// mu guards closed and the closing of in against senders: senders hold
+	// it for reading, Close for writing.
+	mu     sync.RWMutex
+	closed bool
+	in     chan *vigil.Exchange
+
+	// Owned by the worker goroutine.
+	stats map[vigil.Endpoint]*endpointAgg
+}
+
+// run analyzes until the input is closed and drained (nil) or ctx ends
+// (ctx's error). Endpoint statistics are handed to the writer every
+// statsInterval and before returning.
+func (w *worker) run(ctx context.Context) error {
+	t := time.NewTicker(statsInterval)
+	defer t.Stop()
+	w.stats = make(map[vigil.Endpoint]*endpointAgg)
+	for {
+		if ctx.Err() != nil { // checked first: select picks ready cases at random
+			w.handOver(ctx)
+			return ctx.Err()
+		}
+		select {
+		case x, ok := <-w.in:
+			if !ok {
+				w.handOver(ctx)
+				return nil
+			}
+			w.process(ctx, x)
+		case <-t.C:
+			w.handOver(ctx)
+		case <-ctx.Done():
+			w.handOver(ctx)
+			return ctx.Err()
+		}
+	}
+}
+
+// process runs every analyzer on x, records its endpoint and queues the
+// findings for the writer.
+func (w *worker) process(ctx context.Context, x *vigil.Exchange) {
+	p := w.p
+	ep := vigil.Endpoint{Host: x.Request.Host(), Method: x.Request.Method, Template: inventory.Template(x.Request.Path())}
+	var fs []vigil.Finding
+	for i, a := range p.analyzers {
+		got := p.analyze(ctx, i, a, x)
+		if len(got) > 0 {
+			// Clip so that appending never writes into an analyzer's array.
+			fs = append(fs[:len(fs):len(fs)], got...)
+		}
+	}
+	for i := range fs {
+		f := &fs[i]
+		if f.ID == "" {
+			f.ID = p.nextID()
+		}
+		if f.ExchangeID == "" {
+			f.ExchangeID = x.ID
+		}
+		if f.Actor == (vigil.Actor{}) {
+			f.Actor = x.Actor
+		}
+		if f.Endpoint == (vigil.Endpoint{}) {
+			f.Endpoint = ep
+		}
+		if f.Time.IsZero() {
+			f.Time = x.Time
+		}
+	}
+	w.record(ep, x)
+	p.c.analyzed.Add(1)
+	if len(fs) == 0 {
+		return
+	}
+	p.c.findings.Add(int64(len(fs)))
+	if !p.send(ctx, output{findings: fs}) {
+		p.c.droppedFindings.Add(int64(len(fs)))
+	}
+}
+
+// analyze calls one analyzer, counting its error or recovering its panic.
+func (p *Pipeline) analyze(ctx context.Context, i int, a vigil.Analyzer, x *vigil.Exchange) (fs []vigil.Finding) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.c.panics.Add(1)
+			fs = nil
+			if !p.panicLogged[i].Swap(true) {
+				p.log.Error("analyzer panicked; recovered (logged once per analyzer, counted always)",
+					"analyzer", fmt.Sprintf("%T", a), "panic", fmt.Sprint(r), "exchange", x.ID)
+			}
+		}
+	}()
+	fs, err := a.Analyze(ctx, x)
+	if err != nil {
+		p.c.analyzerErrors.Add(1)
+	}
+	return fs
+}
+
+// send queues o for the writer, waiting while the queue is full. When ctx
+// has ended it still tries once without waiting; false means o was dropped.
+func (p *Pipeline) send(ctx context.Context, o output) bool {
+	if ctx.Err() == nil {
+		select {
+		case p.out <- o:
+			return true
+		case <-ctx.Done():
+		}
+	}
+	select {
+	case p.out <- o:
+		return true
+	default:
+		return false
+	}
+}
+
+// record counts x in its endpoint's statistics and keeps it as a sample
+// while the endpoint has fewer than samplesPerFlush this interval.
+func (w *worker) record(ep vigil.Endpoint, x *vigil.Exchange) {
+	agg, ok := w.stats[ep]
+	if !ok {
+		if len(w.stats) >= maxLocalEndpoints {
+			w.p.c.folded.Add(1)
+			ep = otherEndpoint
+			agg = w.stats[ep]
+		}
+		if agg == nil {
+			agg = &endpointAgg{stats: vigil.EndpointStats{
+				Endpoint: ep, Statuses: make(map[int]int64, 2), Auth: make(map[string]int64, 1),
+			}}
+			w.stats[ep] = agg
+		}
+	}
+	s := &agg.stats
+	s.Count++
+	widen(s, x.Time, x.Time)
+	s.Statuses[x.Status()]++
+	s.Auth[authKind(x.Actor)]++
+	if ep != otherEndpoint && len(agg.samples) < samplesPerFlush {
+		agg.samples = append(agg.samples, x)
+	}
+}
+
+// widen extends s's first and last seen to cover first..last; zero times
+// are ignored.
+func widen(s *vigil.EndpointStats, first, last time.Time) {
+	if !first.IsZero() && (s.FirstSeen.IsZero() || first.Before(s.FirstSeen)) {
+		s.FirstSeen = first
+	}
+	if !last.IsZero() && last.After(s.LastSeen) {
+		s.LastSeen = last
+	}
+}
+
+// authKind is the kind of the actor's principal ("jwt", "bearer", "basic",
+// "apikey", "session"), "none" without one and "other" for an unknown kind,
+// so the set of keys stays small.
+func authKind(a vigil.Actor) string {
+	if a.Principal == "" {
+		return "none"
+	}
+	kind, _, _ := strings.Cut(a.Principal, ":")
+	switch kind {
+	case "jwt", "bearer", "basic", "apikey", "session":
+		return kind
+	}
+	return "other"
+}
+
+// handOver sends the worker's statistics to the writer and starts afresh.
+func (w *worker) handOver(ctx context.Context) {
+	if len(w.stats) == 0 {
+		return
+	}
+	// When the output queue takes nothing more (ctx ended), the statistics
+	// are lost: they are a summary, not findings, so nothing is counted.
+	w.p.send(ctx, output{stats: w.stats})
+	w.stats = make(map[vigil.Endpoint]*endpointAgg)
+}
