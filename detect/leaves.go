@@ -1,0 +1,770 @@
+package detect
+
+import (
+	"bytes"
+	"io"
+	"iter"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/vigilsec/vigil"
+)
+
+// Caps on what one request may make the walker do. Requests are hostile: the
+// walk must cost at most a small multiple of the captured body.
+const (
+	// maxLeaves bounds the leaves of one request; what comes after is not
+	// looked at (a request with more than this many values is itself odd).
+	maxLeaves = 2000
+	// maxDepth bounds JSON nesting; deeper documents stop the walk there.
+	maxDepth = 32
+	// maxParts and maxPartBytes bound a multipart body.
+	maxParts     = 64
+	maxPartBytes = 64 << 10
+	// maxRawBody bounds the raw text body (XML, plain text) handed over as one
+	// leaf.
+	maxRawBody = 16 << 10
+	// maxHeaders bounds the headers looked at.
+	maxHeaders = 32
+)
+
+// Source says in which part of a request a leaf was found.
+type Source uint8
+
+// The sources of leaves.
+const (
+	SourceQuery     Source = iota + 1 // URL query parameter
+	SourcePath                        // URL path segment
+	SourceForm                        // application/x-www-form-urlencoded body
+	SourceMultipart                   // multipart/form-data field or file name
+	SourceJSON                        // JSON body
+	SourceHeader                      // selected request header
+	SourceBody                        // raw text body (XML, plain text), whole
+)
+
+var sourceNames = [...]string{"", "query", "path", "form", "multipart", "body", "header", "body"}
+
+func (s Source) String() string {
+	if int(s) >= len(sourceNames) {
+		return "source(" + strconv.Itoa(int(s)) + ")"
+	}
+	return sourceNames[s]
+}
+
+// Kind is the type of a leaf's value.
+type Kind uint8
+
+// The kinds of leaves.
+const (
+	KindString Kind = iota // a string (query, form, header values are strings)
+	KindNumber             // a JSON number, as written
+	KindBool               // a JSON true or false
+	KindNull               // a JSON null
+	KindKey                // a JSON object key or a parameter name, as a value
+	KindRaw                // a whole raw text body (SourceBody)
+)
+
+// Leaf is one decoded value of a request, with where it was found.
+//
+// The walker reuses one Leaf for the whole walk: a Leaf and its Loc are valid
+// only until the loop body returns. Value is an ordinary string and may be
+// kept.
+type Leaf struct {
+	Source Source
+	Kind   Kind
+	// Key is the innermost name: the parameter, form field or header name,
+	// or the JSON object key ("" for an array element or a path segment).
+	Key   string
+	Value string
+	// Decoded says Value is the previous leaf's value percent-decoded once
+	// more (double encoding is a common evasion).
+	Decoded bool
+
+	prefix string  // "query.filter" for JSON found inside a query value
+	frames []frame // the JSON path, shared with the walker
+	index  int     // path segment index
+}
+
+type frame struct {
+	key   string
+	index int
+	array bool
+}
+
+// Loc is the leaf's location: "query.q", "path.2", "form.name",
+// "multipart.file.filename", "body.user.name", "body.items.3.sku",
+// "header.User-Agent".
+func (l *Leaf) Loc() string {
+	switch {
+	case l.Source == SourcePath:
+		return "path." + strconv.Itoa(l.index)
+	case l.Source == SourceBody:
+		return "body"
+	case l.Source == SourceJSON || l.prefix != "":
+		var b strings.Builder
+		if l.prefix != "" {
+			b.WriteString(l.prefix)
+		} else {
+			b.WriteString("body")
+		}
+		for _, f := range l.frames {
+			b.WriteByte('.')
+			if f.array {
+				b.WriteString(strconv.Itoa(f.index))
+			} else {
+				b.WriteString(f.key)
+			}
+		}
+		return b.String()
+	default:
+		return l.Source.String() + "." + l.Key
+	}
+}
+
+// Parent is the name of the object holding the leaf's key: for
+// {"user":{"$ne":1}} the key leaf "$ne" has parent "user". Array levels are
+// skipped. It is "" at the top level and outside JSON.
+func (l *Leaf) Parent() string {
+	for i := len(l.frames) - 2; i >= 0; i-- {
+		if !l.frames[i].array {
+			return l.frames[i].key
+		}
+	}
+	return ""
+}
+
+// Leaves yields every decoded leaf of a request: query parameters, path
+// segments, form and multipart fields, every JSON value and object key at any
+// depth (a truncated body as far as it is valid), a raw XML or text body as
+// one leaf, and selected headers. Values carrying percent escapes are yielded
+// a second time decoded once more. Credential headers (Authorization, Cookie,
+// API keys, tokens) are never yielded. The walk stops at maxLeaves leaves.
+func Leaves(r *vigil.Request) iter.Seq[*Leaf] {
+	return func(yield func(*Leaf) bool) {
+		w := walker{yield: yield}
+		w.request(r)
+	}
+}
+
+// JSONLeaves yields the leaves of a JSON document (e.g. a response body),
+// with locations under "body", under the same caps as Leaves.
+func JSONLeaves(data []byte) iter.Seq[*Leaf] {
+	return func(yield func(*Leaf) bool) {
+		w := walker{yield: yield}
+		if looksJSONBytes(data) {
+			w.json(data, "")
+		}
+	}
+}
+
+type walker struct {
+	yield  func(*Leaf) bool
+	leaf   Leaf
+	n      int
+	done   bool
+	frames []frame
+	buf    []byte
+}
+
+func (w *walker) request(r *vigil.Request) {
+	if r.URL != nil {
+		w.path(r.URL.EscapedPath())
+		w.query(SourceQuery, "", r.URL.RawQuery)
+	}
+	w.body(r)
+	w.headers(r.Header)
+}
+
+// emit yields one leaf and, when its value carries percent escapes, the value
+// decoded once more. It returns false once the walk must stop.
+func (w *walker) emit(src Source, kind Kind, key, value, prefix string) bool {
+	if w.done {
+		return false
+	}
+	if w.n >= maxLeaves {
+		w.done = true
+		return false
+	}
+	w.n++
+	w.leaf = Leaf{Source: src, Kind: kind, Key: key, Value: value, prefix: prefix, frames: w.frames}
+	if !w.yield(&w.leaf) {
+		w.done = true
+		return false
+	}
+	if kind == KindString || kind == KindKey {
+		if d, ok := decodeAgain(src, value); ok {
+			w.n++
+			w.leaf = Leaf{Source: src, Kind: kind, Key: key, Value: d, Decoded: true, prefix: prefix, frames: w.frames}
+			if !w.yield(&w.leaf) {
+				w.done = true
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (w *walker) path(escaped string) {
+	i := 0
+	for seg := range strings.SplitSeq(escaped, "/") {
+		if seg == "" {
+			continue
+		}
+		v := seg
+		if strings.IndexByte(seg, '%') >= 0 {
+			if d, ok := percentDecode(seg); ok {
+				v = d
+			}
+		}
+		if w.done || w.n >= maxLeaves {
+			w.done = true
+			return
+		}
+		w.n++
+		w.leaf = Leaf{Source: SourcePath, Kind: KindString, Value: v, index: i}
+		if !w.yield(&w.leaf) {
+			w.done = true
+			return
+		}
+		if d, ok := percentDecode(v); ok { // double-encoded segment
+			w.n++
+			w.leaf = Leaf{Source: SourcePath, Kind: KindString, Value: d, Decoded: true, index: i}
+			if !w.yield(&w.leaf) {
+				w.done = true
+				return
+			}
+		}
+		i++
+	}
+}
+
+// query walks "a=1&b=2" (a query string or a form body). A value that looks
+// like JSON is walked as JSON too. keyPrefix is put before each name.
+func (w *walker) query(src Source, keyPrefix, raw string) {
+	for raw != "" && !w.done {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k = keyPrefix + formUnescape(k)
+		v = formUnescape(v)
+		if strings.IndexByte(k, '[') >= 0 || strings.IndexByte(k, '$') >= 0 {
+			// user[$ne]=x: the name itself carries the operator.
+			if !w.emit(src, KindKey, k, k, "") {
+				return
+			}
+		}
+		if !w.emit(src, KindString, k, v, "") {
+			return
+		}
+		if looksJSON(v) {
+			w.json([]byte(v), src.String()+"."+k)
+		}
+	}
+}
+
+func (w *walker) body(r *vigil.Request) {
+	if len(r.Body) == 0 {
+		return
+	}
+	ct := ""
+	if r.Header != nil {
+		ct = r.Header.Get("Content-Type")
+	}
+	switch {
+	case hasPrefixFold(ct, "application/x-www-form-urlencoded"):
+		w.query(SourceForm, "", string(r.Body))
+	case hasPrefixFold(ct, "multipart/form-data"):
+		w.multipart(ct, r.Body)
+	case looksJSONBytes(r.Body):
+		w.json(r.Body, "")
+	default:
+		if !utf8.Valid(r.Body[:min(len(r.Body), 512)]) {
+			return
+		}
+		b := r.Body[:min(len(r.Body), maxRawBody)]
+		w.emit(SourceBody, KindRaw, "", string(b), "")
+	}
+}
+
+func (w *walker) multipart(ct string, body []byte) {
+	_, params, err := mime.ParseMediaType(ct)
+	if err != nil || params["boundary"] == "" {
+		return
+	}
+	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	for range maxParts {
+		if w.done {
+			return
+		}
+		p, err := mr.NextRawPart()
+		if err != nil {
+			return // io.EOF, or the body was truncated or malformed
+		}
+		name, filename := partNames(p.Header.Get("Content-Disposition"))
+		if filename != "" {
+			// The raw file name: multipart.Part.FileName strips "../".
+			if !w.emit(SourceMultipart, KindString, name+".filename", filename, "") {
+				return
+			}
+		}
+		w.buf = w.buf[:0]
+		b := bytes.NewBuffer(w.buf)
+		_, err = io.Copy(b, io.LimitReader(p, maxPartBytes))
+		w.buf = b.Bytes()
+		if err != nil && len(w.buf) == 0 {
+			return
+		}
+		pct := p.Header.Get("Content-Type")
+		if filename == "" && utf8.Valid(w.buf) {
+			if !w.emit(SourceMultipart, KindString, name, string(w.buf), "") {
+				return
+			}
+		}
+		if looksJSONBytes(w.buf) && (filename == "" || strings.Contains(strings.ToLower(pct), "json")) {
+			w.json(bytes.Clone(w.buf), "multipart."+name)
+		}
+		// File contents other than JSON are not walked: they are often binary
+		// and a file is not a parameter.
+	}
+}
+
+func partNames(cd string) (name, filename string) {
+	_, params, err := mime.ParseMediaType(cd)
+	if err != nil {
+		return "", ""
+	}
+	return params["name"], params["filename"]
+}
+
+// skipHeaders carry credentials or are plumbing; they are never yielded.
+var skipHeaders = map[string]bool{
+	"Authorization": true, "Proxy-Authorization": true, "Cookie": true, "Content-Type": true,
+	"Content-Length": true, "Accept": true, "Accept-Encoding": true, "Accept-Language": true,
+	"Connection": true, "Host": true, "Origin": true,
+}
+
+// wantHeader says whether a header's value is walked: User-Agent, Referer
+// and the X-* headers that carry no credential.
+func wantHeader(name string) bool {
+	switch name {
+	case "User-Agent", "Referer", "X-Forwarded-Host", "X-Api-Version", "X-Forwarded-For", "X-Real-Ip":
+		return true
+	}
+	if skipHeaders[name] || !strings.HasPrefix(name, "X-") {
+		return false
+	}
+	var buf [64]byte
+	l := buf[:0]
+	for i := 0; i < len(name) && i < len(buf); i++ {
+		c := name[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		l = append(l, c)
+	}
+	for _, s := range credentialWords {
+		if bytes.Contains(l, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// credentialWords in a header name mark a credential.
+var credentialWords = [...][]byte{[]byte("key"), []byte("token"), []byte("secret"), []byte("auth"), []byte("signature"),
+	[]byte("session"), []byte("cookie"), []byte("password"), []byte("csrf"), []byte("xsrf")}
+
+func (w *walker) headers(h http.Header) {
+	if len(h) == 0 {
+		return
+	}
+	var arr [maxHeaders]string
+	names := arr[:0]
+	for k := range h {
+		if len(names) < maxHeaders && wantHeader(k) {
+			names = append(names, k)
+		}
+	}
+	slices.Sort(names) // a deterministic order for evidence
+	for _, k := range names {
+		for _, v := range h[k] {
+			if !w.emit(SourceHeader, KindString, k, v, "") {
+				return
+			}
+			if _, q, ok := strings.Cut(v, "?"); ok && k == "Referer" {
+				// The page the request came from carries parameters too.
+				q, _, _ = strings.Cut(q, "#")
+				w.query(SourceHeader, "Referer.", q)
+			}
+		}
+	}
+}
+
+// json walks a JSON document. prefix is "" for the body.
+func (w *walker) json(data []byte, prefix string) {
+	saved := w.frames
+	w.frames = w.frames[len(w.frames):] // nested documents start a fresh path
+	j := jsonWalker{w: w, data: data, prefix: prefix}
+	j.skipSpace()
+	j.value("", 0)
+	w.frames = saved
+}
+
+type jsonWalker struct {
+	w      *walker
+	data   []byte
+	pos    int
+	prefix string
+}
+
+func (j *jsonWalker) skipSpace() {
+	for j.pos < len(j.data) {
+		switch j.data[j.pos] {
+		case ' ', '\t', '\n', '\r':
+			j.pos++
+		default:
+			return
+		}
+	}
+}
+
+// value walks one value; it returns false when the walk stops (the document
+// is invalid or truncated there, a cap was hit, or the consumer stopped).
+func (j *jsonWalker) value(key string, depth int) bool {
+	if j.pos >= len(j.data) || depth > maxDepth {
+		return false
+	}
+	w := j.w
+	switch c := j.data[j.pos]; {
+	case c == '{':
+		j.pos++
+		w.frames = append(w.frames, frame{})
+		top := len(w.frames) - 1
+		defer func() { w.frames = w.frames[:top] }()
+		j.skipSpace()
+		if j.pos < len(j.data) && j.data[j.pos] == '}' {
+			j.pos++
+			return true
+		}
+		for {
+			j.skipSpace()
+			k, ok := j.str()
+			if !ok {
+				return false
+			}
+			w.frames[top] = frame{key: k}
+			if !w.emit(SourceJSON, KindKey, k, k, j.prefix) {
+				return false
+			}
+			j.skipSpace()
+			if j.pos >= len(j.data) || j.data[j.pos] != ':' {
+				return false
+			}
+			j.pos++
+			j.skipSpace()
+			if !j.value(k, depth+1) {
+				return false
+			}
+			j.skipSpace()
+			if j.pos >= len(j.data) {
+				return false
+			}
+			switch j.data[j.pos] {
+			case ',':
+				j.pos++
+			case '}':
+				j.pos++
+				return true
+			default:
+				return false
+			}
+		}
+	case c == '[':
+		j.pos++
+		w.frames = append(w.frames, frame{array: true})
+		top := len(w.frames) - 1
+		defer func() { w.frames = w.frames[:top] }()
+		j.skipSpace()
+		if j.pos < len(j.data) && j.data[j.pos] == ']' {
+			j.pos++
+			return true
+		}
+		for i := 0; ; i++ {
+			w.frames[top] = frame{array: true, index: i}
+			j.skipSpace()
+			if !j.value(key, depth+1) {
+				return false
+			}
+			j.skipSpace()
+			if j.pos >= len(j.data) {
+				return false
+			}
+			switch j.data[j.pos] {
+			case ',':
+				j.pos++
+			case ']':
+				j.pos++
+				return true
+			default:
+				return false
+			}
+		}
+	case c == '"':
+		s, ok := j.str()
+		if !ok {
+			return false
+		}
+		if !w.emit(SourceJSON, KindString, key, s, j.prefix) {
+			return false
+		}
+		if depth < maxDepth && looksJSON(s) {
+			// JSON inside a JSON string (e.g. a "filter" field) is walked too.
+			sub := jsonWalker{w: w, data: []byte(s), prefix: j.locPrefix()}
+			saved := w.frames
+			w.frames = w.frames[len(w.frames):]
+			sub.value(key, depth+1)
+			w.frames = saved
+			return !w.done
+		}
+		return true
+	case c == '-' || (c >= '0' && c <= '9'):
+		start := j.pos
+		for j.pos < len(j.data) && strings.IndexByte("+-0123456789.eE", j.data[j.pos]) >= 0 {
+			j.pos++
+		}
+		if j.pos == len(j.data) && depth > 0 {
+			return false // possibly cut short by truncation
+		}
+		return w.emit(SourceJSON, KindNumber, key, string(j.data[start:j.pos]), j.prefix)
+	default:
+		for _, lit := range [...]struct {
+			s    string
+			kind Kind
+		}{{"true", KindBool}, {"false", KindBool}, {"null", KindNull}} {
+			if bytes.HasPrefix(j.data[j.pos:], []byte(lit.s)) {
+				j.pos += len(lit.s)
+				return w.emit(SourceJSON, lit.kind, key, lit.s, j.prefix)
+			}
+		}
+		return false
+	}
+}
+
+func (j *jsonWalker) locPrefix() string {
+	l := Leaf{Source: SourceJSON, prefix: j.prefix, frames: j.w.frames}
+	return l.Loc()
+}
+
+// str reads a JSON string at pos, unescaping it.
+func (j *jsonWalker) str() (string, bool) {
+	if j.pos >= len(j.data) || j.data[j.pos] != '"' {
+		return "", false
+	}
+	j.pos++
+	start := j.pos
+	// Fast path: no escapes.
+	for i := start; i < len(j.data); i++ {
+		switch j.data[i] {
+		case '"':
+			j.pos = i + 1
+			return string(j.data[start:i]), true
+		case '\\':
+			return j.strSlow(start)
+		}
+	}
+	return "", false
+}
+
+func (j *jsonWalker) strSlow(start int) (string, bool) {
+	buf := j.w.buf[:0]
+	d := j.data
+	i := start
+	for i < len(d) {
+		c := d[i]
+		switch {
+		case c == '"':
+			j.pos = i + 1
+			j.w.buf = buf
+			return string(buf), true
+		case c != '\\':
+			buf = append(buf, c)
+			i++
+			continue
+		}
+		if i+1 >= len(d) {
+			return "", false
+		}
+		e := d[i+1]
+		i += 2
+		switch e {
+		case '"', '\\', '/':
+			buf = append(buf, e)
+		case 'b':
+			buf = append(buf, '\b')
+		case 'f':
+			buf = append(buf, '\f')
+		case 'n':
+			buf = append(buf, '\n')
+		case 'r':
+			buf = append(buf, '\r')
+		case 't':
+			buf = append(buf, '\t')
+		case 'u':
+			r, ok := hex4(d, i)
+			if !ok {
+				return "", false
+			}
+			i += 4
+			if utf16.IsSurrogate(r) {
+				if r2, ok := hex4(d, i+2); ok && i+1 < len(d) && d[i] == '\\' && d[i+1] == 'u' {
+					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+						r = dec
+						i += 6
+					} else {
+						r = utf8.RuneError
+					}
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			buf = utf8.AppendRune(buf, r)
+		default:
+			return "", false
+		}
+	}
+	j.w.buf = buf
+	return "", false
+}
+
+func hex4(d []byte, i int) (rune, bool) {
+	if i+4 > len(d) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range d[i : i+4] {
+		v, ok := unhex(c)
+		if !ok {
+			return 0, false
+		}
+		r = r<<4 | rune(v)
+	}
+	return r, true
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// percentDecode decodes %XX escapes (and %uXXXX, an IIS-ism attackers use),
+// leniently: an invalid escape is kept as is. ok is false when s has no
+// valid escape.
+func percentDecode(s string) (string, bool) {
+	i := strings.IndexByte(s, '%')
+	if i < 0 {
+		return s, false
+	}
+	var b []byte
+	changed := false
+	for ; i < len(s); i++ {
+		c := s[i]
+		if c == '%' && i+2 < len(s) {
+			if h, ok1 := unhex(s[i+1]); ok1 {
+				if l, ok2 := unhex(s[i+2]); ok2 {
+					if b == nil {
+						b = make([]byte, 0, len(s))
+						b = append(b, s[:i]...)
+					}
+					b = append(b, h<<4|l)
+					i += 2
+					changed = true
+					continue
+				}
+			}
+			if (s[i+1] == 'u' || s[i+1] == 'U') && i+5 < len(s) {
+				if r, ok := hex4([]byte(s[i+2:i+6]), 0); ok {
+					if b == nil {
+						b = make([]byte, 0, len(s))
+						b = append(b, s[:i]...)
+					}
+					b = utf8.AppendRune(b, r)
+					i += 5
+					changed = true
+					continue
+				}
+			}
+		}
+		if b != nil {
+			b = append(b, c)
+		}
+	}
+	if !changed {
+		return s, false
+	}
+	return string(b), true
+}
+
+// decodeAgain decodes a value once more; in a query or form, where '+' is
+// a space, a double-encoded space arrives as '+'.
+func decodeAgain(src Source, v string) (string, bool) {
+	if strings.IndexByte(v, '%') < 0 {
+		return v, false
+	}
+	if (src == SourceQuery || src == SourceForm) && strings.IndexByte(v, '+') >= 0 {
+		v = strings.ReplaceAll(v, "+", " ")
+	}
+	return percentDecode(v)
+}
+
+// formUnescape decodes a query or form component: '+' is a space, escapes
+// are decoded leniently.
+func formUnescape(s string) string {
+	if strings.IndexByte(s, '+') >= 0 {
+		s = strings.ReplaceAll(s, "+", " ")
+	}
+	if d, ok := percentDecode(s); ok {
+		return d
+	}
+	return s
+}
+
+func looksJSON(s string) bool {
+	if len(s) < 2 {
+		return false
+	}
+	return (s[0] == '{' && s[len(s)-1] == '}') || (s[0] == '[' && s[len(s)-1] == ']')
+}
+
+func looksJSONBytes(b []byte) bool {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case '{', '[':
+			return true
+		}
+		return false
+	}
+	return false
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	s = strings.TrimLeft(s, " \t")
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}

@@ -1,0 +1,525 @@
+package detect
+
+import (
+	"context"
+	"strings"
+
+	"github.com/vigilsec/vigil"
+)
+
+// Other finds the injections libinjection does not cover, each named in the
+// evidence: OS command injection, path traversal, server-side template
+// injection, Log4Shell (JNDI lookups, obfuscated too), NoSQL operator
+// injection and XML external entities.
+//
+// Every rule asks for the technique's syntax and its intent together, so
+// that look-alikes in ordinary traffic stay quiet: "7*7" needs template
+// delimiters, "{{name}}" needs an expression, "; cat food" needs a shell-like
+// argument, "../intro.md" in a documentation field needs depth, encoding or a
+// sensitive target, "$schema" is not a query operator.
+type Other struct {
+	headers *memo[otherVerdict] // verdicts on repeated header values
+}
+
+var _ vigil.Analyzer = (*Other)(nil)
+
+// NewOther returns the detector of other injections.
+func NewOther() *Other { return &Other{headers: newMemo[otherVerdict](512)} }
+
+// The sub-techniques, as named in evidence.
+const (
+	techCmd       = "command injection"
+	techTraversal = "path traversal"
+	techSSTI      = "server-side template injection"
+	techJNDI      = "Log4Shell JNDI lookup"
+	techNoSQL     = "NoSQL operator injection"
+	techXXE       = "XML external entity"
+)
+
+// Analyze implements vigil.Analyzer.
+func (d *Other) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, error) {
+	return runScan(d.scan(x), &x.Request), nil
+}
+
+func (d *Other) scan(x *vigil.Exchange) leafScan {
+	return &otherScan{d: d, x: x, sev: vigil.SeverityHigh}
+}
+
+type otherScan struct {
+	d   *Other
+	x   *vigil.Exchange
+	ev  []vigil.Evidence
+	sev vigil.Severity
+}
+
+func (s *otherScan) add(l *Leaf, key, tech, why string) {
+	where := l.Loc()
+	for _, e := range s.ev { // one item per location and technique
+		if e.Where == where && strings.HasPrefix(e.Why, tech) {
+			return
+		}
+	}
+	if tech == techJNDI {
+		s.sev = vigil.SeverityCritical
+	}
+	s.ev = append(s.ev, vigil.Evidence{Where: where, Value: evidenceValue(key, l.Value), Why: tech + ": " + why})
+}
+
+func (s *otherScan) leaf(l *Leaf) bool {
+	v := l.Value
+	switch l.Kind {
+	case KindKey:
+		if why := nosqlKey(l); why != "" {
+			s.add(l, "", techNoSQL, why)
+		}
+		return len(s.ev) < maxEvidence
+	case KindRaw:
+		if why := xxe(v); why != "" {
+			s.add(l, "", techXXE, why)
+		}
+		return len(s.ev) < maxEvidence
+	case KindString:
+	default:
+		return true
+	}
+	if l.Source == SourcePath && (v == ".." || v == "..;") {
+		s.add(l, "", techTraversal, "a \"..\" path segment")
+		return len(s.ev) < maxEvidence
+	}
+	var vd otherVerdict
+	if l.Source == SourceHeader {
+		var ok bool
+		if vd, ok = s.d.headers.get(v); !ok {
+			vd = judgeOther(l.Key, v, l.Source)
+			s.d.headers.put(v, vd)
+		}
+	} else {
+		vd = judgeOther(l.Key, v, l.Source)
+	}
+	for _, h := range vd.hits[:vd.n] {
+		if len(s.ev) < maxEvidence {
+			s.add(l, l.Key, h.tech, h.why)
+		}
+	}
+	return len(s.ev) < maxEvidence
+}
+
+// otherVerdict lists the techniques seen in one value.
+type otherVerdict struct {
+	hits [4]struct{ tech, why string }
+	n    int
+}
+
+func (v *otherVerdict) add(tech, why string) {
+	if why != "" && v.n < len(v.hits) {
+		v.hits[v.n].tech, v.hits[v.n].why = tech, why
+		v.n++
+	}
+}
+
+// judgeOther runs every sub-technique on one string value.
+func judgeOther(key, v string, src Source) otherVerdict {
+	var vd otherVerdict
+	vd.add(techCmd, commandInjection(v))
+	vd.add(techTraversal, traversal(key, v, src))
+	if why := jndi(v); why != "" {
+		vd.add(techJNDI, why)
+	} else {
+		vd.add(techSSTI, ssti(v))
+	}
+	vd.add(techXXE, xxe(v))
+	return vd
+}
+
+func (s *otherScan) findings() []vigil.Finding {
+	if s.ev == nil {
+		return nil
+	}
+	title := "Injection attempt: " + strings.SplitN(s.ev[0].Why, ":", 2)[0]
+	return []vigil.Finding{finding("detect.injection.other", s.x, injectionCategory, s.sev, 0.8, title, s.ev)}
+}
+
+// --- command injection ---
+
+// strongCmds rarely follow a shell separator in ordinary text.
+var strongCmds = map[string]bool{
+	"whoami": true, "uname": true, "ifconfig": true, "ipconfig": true, "systeminfo": true, "nslookup": true,
+	"wget": true, "curl": true, "nc": true, "ncat": true, "netcat": true, "bash": true, "sh": true, "zsh": true,
+	"powershell": true, "cmd": true, "cmd.exe": true, "python": true, "python3": true, "perl": true, "ruby": true,
+	"php": true, "socat": true, "telnet": true, "printenv": true, "busybox": true, "tftp": true, "xterm": true,
+	"/bin/sh": true, "/bin/bash": true,
+}
+
+// weakCmds are also English words: they need a shell-like argument.
+var weakCmds = map[string]bool{
+	"cat": true, "ls": true, "id": true, "echo": true, "sleep": true, "ping": true, "rm": true, "type": true,
+	"dir": true, "env": true, "more": true, "head": true, "tail": true, "find": true, "touch": true,
+	"chmod": true, "base64": true, "net": true, "hostname": true, "pwd": true, "dig": true, "kill": true,
+}
+
+// commandInjection looks for a shell separator (; | & && || newline, $( or a
+// backtick) followed by a command.
+func commandInjection(v string) string {
+	if !strings.ContainsAny(v, ";|&`$\n") {
+		return ""
+	}
+	s := strings.ToLower(v)
+	if strings.Contains(s, "${ifs}") || strings.Contains(s, "$ifs$") {
+		return "shell ${IFS} used as a space"
+	}
+	for i := 0; i < len(s); i++ {
+		sub := false
+		switch s[i] {
+		case ';', '|', '&', '\n':
+		case '`':
+			if strings.Count(s, " ") > 6 {
+				continue // prose quoting code, as Markdown does: "run `ls -la` first"
+			}
+			sub = true
+		case '$':
+			if i+1 >= len(s) || s[i+1] != '(' {
+				continue
+			}
+			i++
+			sub = true
+		default:
+			continue
+		}
+		j := i + 1
+		for j < len(s) && j < i+8 && (s[j] == ' ' || s[j] == '\t' || s[j] == '|' || s[j] == '&' || s[j] == '(') {
+			j++ // bounded: a run of separators must not make the scan quadratic
+		}
+		k := j
+		for k < len(s) && k < j+32 && (s[k] >= 'a' && s[k] <= 'z' || s[k] >= '0' && s[k] <= '9' || s[k] == '/' || s[k] == '.' || s[k] == '_' || s[k] == '-') {
+			k++
+		}
+		word := s[j:k]
+		if w := word[strings.LastIndexByte(word, '/')+1:]; strings.HasPrefix(word, "/") && w != "" {
+			if strongCmds[word] || strongCmds[w] || weakCmds[w] {
+				return "shell separator then " + word
+			}
+		}
+		if strongCmds[word] && (k == len(s) || !isWordByte(s[k])) {
+			return "shell separator then " + word
+		}
+		if weakCmds[word] {
+			if sub && k < len(s) && (s[k] == ')' || s[k] == '`' || s[k] == ' ') {
+				return "command substitution of " + word
+			}
+			if shellArg(s[k:]) {
+				return "shell separator then " + word + " with an argument"
+			}
+		}
+	}
+	return ""
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_'
+}
+
+// shellArg says whether rest (what follows a command word) starts like a
+// shell argument: an option, a path, a variable, a quote, a number, a
+// redirection or another separator; or the value ends there.
+func shellArg(rest string) bool {
+	if rest == "" {
+		return true
+	}
+	if rest[0] != ' ' && rest[0] != '\t' {
+		return strings.IndexByte(";|&`<>)", rest[0]) >= 0
+	}
+	rest = strings.TrimLeft(rest, " \t")
+	if rest == "" {
+		return true
+	}
+	c := rest[0]
+	return strings.IndexByte("-/.$~'\"<>|&;`\\", c) >= 0 || c >= '0' && c <= '9'
+}
+
+// --- path traversal ---
+
+var encodedTraversal = [...]string{
+	"%2e%2e", "..%2f", "..%5c", "%2e%2e%2f", "%252e", "%252f", "%255c", "%c0%ae", "%c0%af", "%c1%9c",
+	"%c1%1c", "%e0%80%af", "%u002e", "%u2215", "%u2216", "%uff0e", "..\xc0\xaf", "..\xc1\x9c", "\xc0\xae\xc0\xae",
+}
+
+var sensitiveFiles = [...]string{
+	"/etc/passwd", "/etc/shadow", "/etc/group", "/proc/self/", "/proc/version", "win.ini", "boot.ini",
+	"/windows/system32", "web-inf/web.xml", "/.ssh/id_", "/.aws/credentials", "/etc/hosts", "/var/log/",
+	"/.git/config", "/.env",
+}
+
+// fileNames are parameter names that usually hold a file or template name.
+var fileNames = [...]string{"file", "path", "name", "doc", "page", "template", "include", "dir", "folder", "download", "img", "image", "lang", "view", "load", "read"}
+
+func traversal(key, v string, src Source) string {
+	if len(v) < 3 || !strings.ContainsAny(v, "./\\%") {
+		return ""
+	}
+	s := asciiLower(v)
+	for _, e := range encodedTraversal {
+		if strings.Contains(s, e) {
+			return "encoded dot or slash (" + strings.ToValidUTF8(e, "?") + ")"
+		}
+	}
+	s = strings.ReplaceAll(s, "\\", "/")
+	depth := strings.Count(s, "../") + strings.Count(s, "..;/")
+	if strings.HasSuffix(s, "/..") {
+		depth++
+	}
+	token := !strings.ContainsAny(s, " \t\n")
+	target := ""
+	for _, f := range sensitiveFiles {
+		if strings.Contains(s, f) {
+			target = f
+			break
+		}
+	}
+	switch {
+	case depth >= 3:
+		return "climbs " + itoa(depth) + " directories"
+	case depth >= 1 && target != "":
+		return "climbs to " + target
+	case target != "" && token && (strings.HasPrefix(s, "/") || len(s) > 2 && s[1] == ':' && s[2] == '/'):
+		return "absolute path to " + target
+	case depth >= 1 && token && (src == SourceMultipart || src == SourcePath):
+		return "\"../\" in a file name or path segment"
+	case depth >= 2 && token && fileKey(key):
+		return "climbs " + itoa(depth) + " directories in a file parameter"
+	}
+	return ""
+}
+
+func fileKey(key string) bool {
+	n := normKey(key)
+	for _, f := range fileNames {
+		if strings.Contains(n, f) {
+			return true
+		}
+	}
+	return false
+}
+
+// --- server-side template injection ---
+
+var sstiOpeners = [...]struct{ open, close string }{
+	{"{{", "}}"}, {"${", "}"}, {"<%=", "%>"}, {"<%", "%>"}, {"#{", "}"}, {"*{", "}"}, {"@(", ")"}, {"[[", "]]"},
+}
+
+var sstiKeywords = [...]string{
+	"__class__", "__globals__", "__mro__", "__subclasses__", "__builtins__", "__init__", "config", "self.",
+	"self}", "self }", "lipsum", "cycler", "joiner", "request.application", "popen", "getruntime", "runtime",
+	"t(java", "new java", "getclass", "forname", "_self.env", "registerundefinedfiltercallback",
+	"constructor", "process.mainmodule", "require(", "system(", "exec(", "eval(", "import os", "freemarker",
+	"class.module", "file.read", "io.popen", "`",
+}
+
+func ssti(v string) string {
+	if len(v) < 5 || !strings.ContainsAny(v, "{%(") || !sstiOpener(v) {
+		return ""
+	}
+	s := strings.ToLower(v)
+	if strings.Contains(s, "freemarker.template.utility.execute") {
+		return "FreeMarker Execute"
+	}
+	for _, o := range sstiOpeners {
+		i := strings.Index(s, o.open)
+		if i < 0 {
+			continue
+		}
+		rest := s[i+len(o.open):]
+		j := strings.Index(rest, o.close)
+		if j < 0 {
+			j = min(len(rest), 200)
+		}
+		inner := rest[:min(j, 400)]
+		if arithmetic(inner) {
+			return o.open + " … " + o.close + " evaluates arithmetic"
+		}
+		for _, k := range sstiKeywords {
+			if strings.Contains(inner, k) {
+				return o.open + " … " + o.close + " reaches " + strings.TrimRight(k, "(.}")
+			}
+		}
+	}
+	return ""
+}
+
+func sstiOpener(v string) bool {
+	for _, o := range sstiOpeners {
+		if strings.Contains(v, o.open) {
+			return true
+		}
+	}
+	return strings.Contains(v, "<#")
+}
+
+// arithmetic says whether s holds digits multiplied: "7*7", "7 * '7'".
+func arithmetic(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '*' {
+			continue
+		}
+		l := strings.TrimRight(s[:i], " '\"")
+		r := strings.TrimLeft(s[i+1:], " '\"")
+		if l != "" && r != "" && isDigit(l[len(l)-1]) && isDigit(r[0]) {
+			return true
+		}
+	}
+	return false
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// --- Log4Shell ---
+
+var jndiProtocols = [...]string{"ldap", "ldaps", "rmi", "dns", "iiop", "corba", "nds", "nis", "http", "https"}
+
+// jndi finds ${jndi:proto:...}, also when obfuscated with nested lookups
+// such as ${${lower:j}ndi:...} or ${${::-j}${env:X:-n}di:...}.
+func jndi(v string) string {
+	if !strings.Contains(v, "${") {
+		return ""
+	}
+	s := strings.ToLower(v)
+	obfuscated := false
+	for range 32 { // resolve innermost lookups, bounded
+		end := strings.IndexByte(s, '}')
+		if end < 0 {
+			break
+		}
+		start := strings.LastIndex(s[:end], "${")
+		if start < 0 {
+			break
+		}
+		inner := s[start+2 : end]
+		if strings.HasPrefix(inner, "jndi:") {
+			break
+		}
+		var repl string
+		switch {
+		case strings.Contains(inner, ":-"):
+			repl = inner[strings.LastIndex(inner, ":-")+2:]
+		case strings.HasPrefix(inner, "lower:"), strings.HasPrefix(inner, "upper:"):
+			repl = inner[6:]
+		case strings.HasPrefix(inner, "date:"):
+			repl = strings.Trim(inner[5:], "'")
+		default:
+			repl = "\x00" // an unknown lookup: keep the string from matching
+		}
+		obfuscated = true
+		s = s[:start] + repl + s[end+1:]
+	}
+	i := strings.Index(s, "${jndi:")
+	if i < 0 {
+		return ""
+	}
+	rest := s[i+7:]
+	for _, p := range jndiProtocols {
+		if strings.HasPrefix(rest, p+":") {
+			if obfuscated {
+				return "obfuscated ${jndi:" + p + ":…} lookup"
+			}
+			return "${jndi:" + p + ":…} lookup"
+		}
+	}
+	return ""
+}
+
+// --- NoSQL operator injection ---
+
+var nosqlOps = map[string]bool{
+	"$ne": true, "$eq": true, "$gt": true, "$gte": true, "$lt": true, "$lte": true, "$in": true, "$nin": true,
+	"$regex": true, "$where": true, "$expr": true, "$exists": true, "$or": true, "$and": true, "$nor": true,
+	"$not": true, "$elemmatch": true, "$function": true, "$accumulator": true, "$mod": true, "$all": true,
+	"$size": true, "$type": true, "$text": true,
+}
+
+// codeOps run code on the server: never legitimate from a client.
+var codeOps = map[string]bool{"$where": true, "$function": true, "$accumulator": true, "$expr": true}
+
+func nosqlOp(k string) bool { return len(k) > 1 && k[0] == '$' && nosqlOps[strings.ToLower(k)] }
+
+// authFields are where an operator bypasses a login or lookup check.
+var authFields = [...]string{"pass", "user", "login", "email", "token", "pin", "otp", "secret", "code", "account", "admin", "role"}
+
+// nosqlKey judges a JSON object key or a parameter name such as
+// "user[$ne]". Query-language APIs (e.g. filters[price][$gt]=10) use operators
+// legitimately, so an operator is flagged only when it runs code or targets a
+// credential or identity field.
+func nosqlKey(l *Leaf) string {
+	var op, field string
+	if l.Source == SourceJSON || l.prefix != "" {
+		op, field = l.Key, l.Parent()
+		if field == "" && l.prefix != "" { // ?user={"$ne":1}
+			field = l.prefix[strings.LastIndexByte(l.prefix, '.')+1:]
+		}
+	} else {
+		i := strings.Index(l.Key, "[$")
+		if i < 0 {
+			return ""
+		}
+		op = strings.TrimSuffix(l.Key[i+1:], "]")
+		op, _, _ = strings.Cut(op, "]")
+		field = l.Key[:i]
+		if j := strings.LastIndexByte(field, '['); j >= 0 {
+			field = strings.Trim(field[j:], "[]")
+		}
+	}
+	if !nosqlOp(op) {
+		return ""
+	}
+	op = strings.ToLower(op)
+	if codeOps[op] {
+		return op + " runs code on the database"
+	}
+	n := normKey(field)
+	for _, f := range authFields {
+		if strings.Contains(n, f) {
+			return op + " on the " + field + " field"
+		}
+	}
+	return ""
+}
+
+// --- XML external entities ---
+
+func xxe(v string) string {
+	if len(v) < 10 || !strings.Contains(v, "<!") && !strings.Contains(v, "XInclude") {
+		return ""
+	}
+	s := strings.ToLower(v[:min(len(v), maxRawBody)])
+	if strings.Contains(s, "<!entity") && (strings.Contains(s, " system ") || strings.Contains(s, " system\"") ||
+		strings.Contains(s, " public ") || strings.Contains(s, "%")) {
+		return "DOCTYPE declares an external entity"
+	}
+	if strings.Contains(s, "2001/xinclude") && strings.Contains(s, ":include") {
+		return "XInclude of an external document"
+	}
+	return ""
+}
+
+// asciiLower lower-cases ASCII letters only and keeps every other byte, even
+// invalid UTF-8 (strings.ToLower would turn an overlong "\xc0\xaf" into
+// U+FFFD).
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'A' && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+func itoa(n int) string {
+	if n >= 0 && n < 10 {
+		return string(rune('0' + n))
+	}
+	return "many"
+}

@@ -1,0 +1,177 @@
+package detect
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/vigilsec/vigil"
+)
+
+// maxEvidence bounds the evidence items of one finding.
+const maxEvidence = 5
+
+// maxEvidenceValue bounds an evidence value, in runes.
+const maxEvidenceValue = 80
+
+// finding fills the fields every detector's finding shares.
+func finding(id string, x *vigil.Exchange, cat vigil.Category, sev vigil.Severity, conf float64, title string, ev []vigil.Evidence) vigil.Finding {
+	return vigil.Finding{
+		Detector:   id,
+		Category:   cat,
+		Area:       vigil.AreaChained,
+		Severity:   sev,
+		Confidence: conf,
+		Time:       x.Time,
+		ExchangeID: x.ID,
+		Actor:      x.Actor,
+		Endpoint: vigil.Endpoint{
+			Host:     x.Request.Host(),
+			Method:   x.Request.Method,
+			Template: template(x.Request.Path()),
+		},
+		Title:    title,
+		Evidence: ev,
+	}
+}
+
+// shorten returns s cut to maxEvidenceValue runes, control characters
+// replaced, as a fresh string (never an alias of a request buffer).
+func shorten(s string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n == maxEvidenceValue-1 && utf8.RuneCountInString(s) > maxEvidenceValue {
+			b.WriteRune('…')
+			break
+		}
+		if r < 0x20 || r == 0x7f {
+			r = ' '
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
+}
+
+// mask hides a secret: its kind stays visible, its value does not. At most
+// the last 4 characters of a long value are kept, as card receipts do.
+func mask(s string) string {
+	n := utf8.RuneCountInString(s)
+	if n < 12 {
+		return "[masked " + strconv.Itoa(n) + " chars]"
+	}
+	r := []rune(s)
+	return "[masked " + strconv.Itoa(n) + " chars …" + string(r[n-4:]) + "]"
+}
+
+// evidenceValue is what a finding may show of a request value: masked when
+// the name says it is a secret, otherwise shortened with embedded tokens and
+// card-like digit runs hidden.
+func evidenceValue(key, v string) string {
+	if secretName(key) || passwordName(key) {
+		return mask(v)
+	}
+	return shorten(scrub(v))
+}
+
+// scrub hides JWT-shaped tokens and long digit runs inside a free-text value.
+func scrub(s string) string {
+	if strings.Contains(s, "eyJ") {
+		i := strings.Index(s, "eyJ")
+		end := i
+		for end < len(s) && (isB64URL(s[end]) || s[end] == '.') {
+			end++
+		}
+		if end-i > 20 {
+			s = s[:i] + "[jwt]" + s[end:]
+		}
+	}
+	digits, start := 0, -1
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			if digits == 0 {
+				start = i
+			}
+			digits++
+			continue
+		}
+		if digits >= 13 {
+			return s[:start] + "[digits]" + scrub(s[i:])
+		}
+		digits = 0
+	}
+	return s
+}
+
+func isB64URL(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+}
+
+// normKey lower-cases a name and drops separators: "Password_Hash",
+// "passwordHash" and "password-hash" are all "passwordhash".
+func normKey(k string) string {
+	var b [64]byte
+	n := 0
+	for i := 0; i < len(k) && n < len(b); i++ {
+		c := k[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			b[n] = c + 'a' - 'A'
+			n++
+		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+			b[n] = c
+			n++
+		}
+	}
+	return string(b[:n])
+}
+
+func passwordName(k string) bool {
+	n := normKey(k)
+	return strings.Contains(n, "password") || strings.Contains(n, "passwd") || n == "pwd" || n == "pass" || strings.HasSuffix(n, "pwd")
+}
+
+func secretName(k string) bool {
+	n := normKey(k)
+	for _, s := range [...]string{"secret", "apikey", "privatekey", "signingkey", "partnerkey", "accesskey", "token"} {
+		if strings.Contains(n, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// template is a private stand-in for inventory.Template until package
+// inventory lands: numeric, UUID-like and long hex segments become "{id}".
+func template(path string) string {
+	if !strings.ContainsAny(path, "0123456789") {
+		return path
+	}
+	segs := strings.Split(path, "/")
+	for i, s := range segs {
+		if idLike(s) {
+			segs[i] = "{id}"
+		}
+	}
+	return strings.Join(segs, "/")
+}
+
+func idLike(s string) bool {
+	if s == "" {
+		return false
+	}
+	digits, hex := 0, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == '-':
+			hex++
+		default:
+			return false
+		}
+	}
+	return digits == len(s) || (len(s) >= 16 && digits > 0)
+}

@@ -1,0 +1,331 @@
+package detect
+
+import (
+	"context"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/vigilsec/vigil"
+)
+
+// SSRF finds request values that would make the server fetch an internal
+// resource: URL- or host-valued parameters (by name, or by a value with a
+// scheme) pointing at loopback, private, CGNAT, link-local or cloud metadata
+// addresses, in any spelling (decimal, octal, hex, short, IPv4-mapped IPv6,
+// userinfo tricks), and URLs with non-HTTP schemes (file:, gopher:, dict:,
+// ldap:, ...). It never resolves names: analysis has no network, so a public
+// name that resolves to an internal address is not caught here.
+type SSRF struct{}
+
+var _ vigil.Analyzer = (*SSRF)(nil)
+
+// NewSSRF returns the server-side request forgery detector.
+func NewSSRF() *SSRF { return &SSRF{} }
+
+// Analyze implements vigil.Analyzer.
+func (d *SSRF) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, error) {
+	return runScan(d.scan(x), &x.Request), nil
+}
+
+func (d *SSRF) scan(x *vigil.Exchange) leafScan {
+	return &ssrfScan{x: x, sev: vigil.SeverityHigh, conf: 0.75}
+}
+
+type ssrfScan struct {
+	x    *vigil.Exchange
+	ev   []vigil.Evidence
+	sev  vigil.Severity
+	conf float64
+}
+
+func (s *ssrfScan) leaf(l *Leaf) bool {
+	if l.Source == SourceHeader || l.Source == SourcePath || l.Source == SourceBody {
+		return true // headers carry proxy plumbing; paths and raw bodies are not parameters
+	}
+	if l.Kind != KindString && l.Kind != KindNumber {
+		return true
+	}
+	named, strong := urlName(l.Key)
+	why, meta := ssrfValue(l.Value, named, strong)
+	if why == "" {
+		return true
+	}
+	if meta {
+		s.sev = vigil.SeverityCritical
+	}
+	if named {
+		s.conf = 0.9
+	}
+	s.ev = append(s.ev, vigil.Evidence{Where: l.Loc(), Value: evidenceValue(l.Key, l.Value), Why: why})
+	return len(s.ev) < maxEvidence
+}
+
+func (s *ssrfScan) findings() []vigil.Finding {
+	if s.ev == nil {
+		return nil
+	}
+	return []vigil.Finding{finding("detect.ssrf", s.x, vigil.API7SSRF, s.sev, s.conf, "Server-side request forgery attempt", s.ev)}
+}
+
+var urlNames = map[string]bool{
+	"url": true, "uri": true, "link": true, "src": true, "href": true, "callback": true, "webhook": true,
+	"redirect": true, "target": true, "dest": true, "destination": true, "image": true, "feed": true,
+	"host": true, "hostname": true, "endpoint": true, "proxy": true, "server": true, "domain": true,
+	"site": true, "fetch": true, "load": true, "source": true, "remote": true, "next": true, "returnto": true,
+	"continue": true, "forward": true, "avatar": true, "icon": true, "logo": true, "origin": true,
+}
+
+// urlName says whether a parameter name says it holds a URL or a host;
+// strong when the name leaves no doubt ("image_url", "host"), so that even a
+// bare number there may be an address.
+func urlName(key string) (named, strong bool) {
+	n := normKey(key)
+	for _, s := range [...]string{"url", "uri", "host", "hostname", "endpoint", "webhook", "callback"} {
+		if strings.HasSuffix(n, s) {
+			return true, true
+		}
+	}
+	return urlNames[n] || strings.HasSuffix(n, "redirect"), false
+}
+
+// badSchemes reach services an HTTP fetcher should never touch.
+var badSchemes = map[string]bool{
+	"file": true, "gopher": true, "dict": true, "ldap": true, "ldaps": true, "jar": true, "netdoc": true,
+	"tftp": true, "expect": true, "phar": true, "sftp": true, "smb": true, "telnet": true, "ftp": true,
+}
+
+// ssrfValue judges one value; named and strong are urlName's verdicts on its
+// parameter name. meta is true for a cloud metadata target.
+func ssrfValue(v string, named, strong bool) (why string, meta bool) {
+	v = strings.TrimSpace(v)
+	if len(v) < 3 || len(v) > 4096 {
+		return "", false
+	}
+	scheme, rest, ok := splitScheme(v)
+	var authority string
+	switch {
+	case ok && badSchemes[scheme]:
+		if scheme == "ftp" && !named {
+			break // a public FTP link in free text
+		}
+		return scheme + ": URL scheme", false
+	case ok && (scheme == "http" || scheme == "https" || scheme == "ws" || scheme == "wss"):
+		if !strings.HasPrefix(rest, "//") && !strings.HasPrefix(rest, `\\`) {
+			return "", false
+		}
+		authority = rest[2:]
+	case ok:
+		return "", false
+	case strings.HasPrefix(v, "//"):
+		authority = v[2:]
+	case named:
+		authority = v // host, host:port or host/path
+	default:
+		return "", false
+	}
+	host, odd := hostOf(authority)
+	if host == "" {
+		return "", false
+	}
+	reason, meta := internalHost(host, strong || ok)
+	if reason == "" {
+		return "", false
+	}
+	if odd != "" {
+		reason += " (" + odd + ")"
+	}
+	return reason, meta
+}
+
+// splitScheme splits "scheme:rest"; ok is false when v does not start with
+// a URL scheme.
+func splitScheme(v string) (scheme, rest string, ok bool) {
+	i := strings.IndexByte(v, ':')
+	if i < 2 || i > 10 {
+		return "", "", false
+	}
+	for j := 0; j < i; j++ {
+		c := v[j]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || j > 0 && (c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return "", "", false
+		}
+	}
+	if i+1 < len(v) && isDigit(v[i+1]) {
+		return "", "", false // host:port
+	}
+	return strings.ToLower(v[:i]), v[i+1:], true
+}
+
+// hostOf extracts the host from an authority (and whatever follows it),
+// dropping userinfo and port. odd names a trick seen on the way.
+func hostOf(a string) (host, odd string) {
+	if i := strings.IndexAny(a, "/?#\\"); i >= 0 {
+		a = a[:i]
+	}
+	if i := strings.LastIndexByte(a, '@'); i >= 0 {
+		a = a[i+1:]
+		odd = "userinfo before the host"
+	}
+	if strings.HasPrefix(a, "[") {
+		if i := strings.IndexByte(a, ']'); i > 0 {
+			return strings.ToLower(a[1:i]), odd
+		}
+		return "", odd
+	}
+	if i := strings.LastIndexByte(a, ':'); i >= 0 {
+		if strings.Count(a, ":") > 1 {
+			return strings.ToLower(a), odd // a bare IPv6 address
+		}
+		a = a[:i]
+	}
+	return strings.TrimSuffix(strings.ToLower(a), "."), odd
+}
+
+var metadataAddrs = map[netip.Addr]bool{
+	netip.MustParseAddr("169.254.169.254"): true, // AWS, GCP, Azure, OpenStack
+	netip.MustParseAddr("169.254.170.2"):   true, // AWS ECS task metadata
+	netip.MustParseAddr("fd00:ec2::254"):   true, // AWS IMDS over IPv6
+	netip.MustParseAddr("100.100.100.200"): true, // Alibaba Cloud
+	netip.MustParseAddr("192.0.0.192"):     true, // Oracle Cloud
+}
+
+var metadataNames = map[string]bool{
+	"metadata.google.internal": true, "metadata": true, "metadata.azure.com": true, "instance-data": true,
+	"instance-data.ec2.internal": true, "metadata.packet.net": true,
+}
+
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// internalHost says whether a host names an internal target. urlish says the
+// value was clearly a URL or a URL parameter, so a bare number may be an
+// address.
+func internalHost(h string, urlish bool) (why string, meta bool) {
+	if metadataNames[h] {
+		return "cloud metadata host " + h, true
+	}
+	switch {
+	case h == "localhost" || strings.HasSuffix(h, ".localhost") || h == "localhost.localdomain" ||
+		h == "localtest.me" || strings.HasSuffix(h, ".localtest.me") || h == "lvh.me":
+		return "loopback name " + h, false
+	case strings.HasSuffix(h, ".internal") || strings.HasSuffix(h, ".svc.cluster.local") ||
+		strings.HasPrefix(h, "kubernetes.default"):
+		return "internal name " + h, false
+	}
+	for _, w := range [...]string{".nip.io", ".sslip.io", ".xip.io"} {
+		if base, ok := strings.CutSuffix(h, w); ok {
+			// 127.0.0.1.nip.io and 127-0-0-1.sslip.io resolve to the IP they embed.
+			base = base[max(0, strings.LastIndexByte(strings.TrimRight(base, "0123456789.-"), '.')+1):]
+			if a, err := netip.ParseAddr(strings.ReplaceAll(base, "-", ".")); err == nil {
+				if why, meta := classifyAddr(a); why != "" {
+					return why + " via wildcard DNS " + w[1:], meta
+				}
+			}
+		}
+	}
+	if h == "0" && urlish {
+		return "unspecified address 0.0.0.0 (reaches loopback)", false
+	}
+	a, form := parseHostAddr(h, urlish)
+	if !a.IsValid() {
+		return "", false
+	}
+	why, meta = classifyAddr(a)
+	if why != "" && form != "" {
+		why += " written in " + form
+	}
+	return why, meta
+}
+
+func classifyAddr(a netip.Addr) (string, bool) {
+	a = a.Unmap()
+	switch {
+	case metadataAddrs[a]:
+		return "cloud metadata address " + a.String(), true
+	case a.IsLoopback():
+		return "loopback address " + a.String(), false
+	case a.IsUnspecified():
+		return "unspecified address " + a.String(), false
+	case a.IsPrivate():
+		return "private address " + a.String(), false
+	case a.IsLinkLocalUnicast():
+		return "link-local address " + a.String(), false
+	case a.Is4() && cgnat.Contains(a):
+		return "carrier-grade NAT address " + a.String(), false
+	}
+	return "", false
+}
+
+// parseHostAddr reads an IP literal in any form inet_aton and IPv6 accept.
+// form names a non-canonical IPv4 form ("decimal", "octal", "hex", "short").
+func parseHostAddr(h string, urlish bool) (netip.Addr, string) {
+	if a, err := netip.ParseAddr(h); err == nil {
+		if a.Is4In6() {
+			return a, "IPv4-mapped IPv6"
+		}
+		return a, ""
+	}
+	if h == "" || !(isDigit(h[0])) {
+		return netip.Addr{}, ""
+	}
+	parts := strings.Split(h, ".")
+	if len(parts) > 4 {
+		return netip.Addr{}, ""
+	}
+	vals := make([]uint64, len(parts))
+	form := ""
+	for i, p := range parts {
+		base := 10
+		switch {
+		case strings.HasPrefix(p, "0x") || strings.HasPrefix(p, "0X"):
+			base, p, form = 16, p[2:], "hex"
+		case len(p) > 1 && p[0] == '0':
+			base, form = 8, "octal"
+		}
+		n, err := strconv.ParseUint(p, base, 32)
+		if err != nil || p == "" {
+			return netip.Addr{}, ""
+		}
+		vals[i] = n
+	}
+	var ip uint64
+	switch len(parts) {
+	case 1:
+		if !urlish || vals[0] < 1<<24 {
+			return netip.Addr{}, "" // a small number is a number
+		}
+		ip = vals[0]
+		if form == "" {
+			form = "decimal"
+		}
+	case 2:
+		if vals[0] > 255 || vals[1] > 1<<24-1 {
+			return netip.Addr{}, ""
+		}
+		ip = vals[0]<<24 | vals[1]
+	case 3:
+		if vals[0] > 255 || vals[1] > 255 || vals[2] > 1<<16-1 {
+			return netip.Addr{}, ""
+		}
+		ip = vals[0]<<24 | vals[1]<<16 | vals[2]
+	case 4:
+		for _, v := range vals {
+			if v > 255 {
+				return netip.Addr{}, ""
+			}
+		}
+		ip = vals[0]<<24 | vals[1]<<16 | vals[2]<<8 | vals[3]
+	}
+	if len(parts) < 4 && len(parts) > 1 {
+		if !urlish {
+			return netip.Addr{}, ""
+		}
+		if form == "" {
+			form = "short form"
+		}
+	}
+	if ip > 1<<32-1 {
+		return netip.Addr{}, ""
+	}
+	return netip.AddrFrom4([4]byte{byte(ip >> 24), byte(ip >> 16), byte(ip >> 8), byte(ip)}), form
+}
