@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/inventory"
 )
 
 // maxEvidence bounds the evidence items of one finding.
@@ -28,7 +29,7 @@ func finding(id string, x *vigil.Exchange, cat vigil.Category, sev vigil.Severit
 		Endpoint: vigil.Endpoint{
 			Host:     x.Request.Host(),
 			Method:   x.Request.Method,
-			Template: template(x.Request.Path()),
+			Template: inventory.Template(x.Request.Path()),
 		},
 		Title:    title,
 		Evidence: ev,
@@ -140,38 +141,4 @@ func secretName(k string) bool {
 		}
 	}
 	return false
-}
-
-// template is a private stand-in for inventory.Template until package
-// inventory lands: numeric, UUID-like and long hex segments become "{id}".
-func template(path string) string {
-	if !strings.ContainsAny(path, "0123456789") {
-		return path
-	}
-	segs := strings.Split(path, "/")
-	for i, s := range segs {
-		if idLike(s) {
-			segs[i] = "{id}"
-		}
-	}
-	return strings.Join(segs, "/")
-}
-
-func idLike(s string) bool {
-	if s == "" {
-		return false
-	}
-	digits, hex := 0, 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			digits++
-		case c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == '-':
-			hex++
-		default:
-			return false
-		}
-	}
-	return digits == len(s) || (len(s) >= 16 && digits > 0)
 }
