@@ -58,8 +58,9 @@ type Identity struct {
 
 // Pipeline configures analysis workers.
 type Pipeline struct {
-	Workers   int `yaml:"workers"`    // 0: one per CPU
-	QueueSize int `yaml:"queue_size"` // per worker
+	Workers   int  `yaml:"workers"`    // 0: one per CPU
+	QueueSize int  `yaml:"queue_size"` // per worker
+	Detect    bool `yaml:"detect"`     // run the built-in detectors (default true)
 }
 
 // Store configures the embedded store.
@@ -96,7 +97,7 @@ func Default() Config {
 			APIKeyHeaders:  []string{"X-Api-Key", "Api-Key", "X-Auth-Token"},
 			SessionCookies: []string{"session", "sessionid", "sid", "JSESSIONID", "PHPSESSID", "connect.sid"},
 		},
-		Pipeline: Pipeline{QueueSize: 1024},
+		Pipeline: Pipeline{QueueSize: 1024, Detect: true},
 		Store:    Store{Path: "vigil.db", SamplesPerEndpoint: 20},
 		Web:      Web{Listen: "127.0.0.1:8081"},
 		Log:      Log{Level: "info", Format: "text"},
