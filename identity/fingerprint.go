@@ -86,23 +86,27 @@ func UAFamily(ua string) string {
 // Accept-Encoding values. Header order and casing and the TLS ClientHello are
 // not used yet. It allocates only the result.
 func Fingerprint(h http.Header) string {
+	return fingerprint(h, UAFamily(first(h, "User-Agent")))
+}
+
+// fingerprint is Fingerprint with the User-Agent family already known.
+func fingerprint(h http.Header, family string) string {
 	// The set of names is hashed without sorting: the per-name hashes are
 	// added, which does not depend on the map's order.
 	var set uint64
 	for name := range h {
-		if volatile[name] {
-			continue
+		nh, known := knownNames[name]
+		if !known {
+			nh = nameHash(name)
 		}
-		n := newFNV()
-		n.writeString(name)
-		set += mix(n.sum)
+		set += nh // 0 for a volatile name
 	}
 	f := newFNV()
 	for i := 0; i < 8; i++ {
 		f.writeByte(byte(set >> (8 * i)))
 	}
 	f.writeByte('|')
-	f.writeString(UAFamily(first(h, "User-Agent")))
+	f.writeString(family)
 	for _, name := range [...]string{"Accept", "Accept-Language", "Accept-Encoding"} {
 		f.writeByte('|')
 		f.writeString(first(h, name))
@@ -114,6 +118,35 @@ func Fingerprint(h http.Header) string {
 	}
 	return string(b)
 }
+
+// nameHash is what one header name adds to the fingerprint's name set: 0
+// for a volatile name.
+func nameHash(name string) uint64 {
+	if volatile[name] {
+		return 0
+	}
+	n := newFNV()
+	n.writeString(name)
+	return mix(n.sum)
+}
+
+// knownNames holds nameHash of the volatile names and of common ones, so
+// that most names cost one map lookup.
+var knownNames = func() map[string]uint64 {
+	common := []string{
+		"Accept", "Accept-Encoding", "Accept-Language", "User-Agent", "Connection", "Dnt", "Priority",
+		"Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-Dest", "Sec-Fetch-User", "Sec-Ch-Ua", "Sec-Ch-Ua-Mobile",
+		"Sec-Ch-Ua-Platform", "Te", "X-Requested-With",
+	}
+	m := make(map[string]uint64, len(volatile)+len(common))
+	for name := range volatile {
+		m[name] = 0
+	}
+	for _, name := range common {
+		m[name] = nameHash(name)
+	}
+	return m
+}()
 
 // first is h.Get for a canonical name, without re-canonicalising it.
 func first(h http.Header, name string) string {

@@ -277,6 +277,12 @@ func FuzzResolve(f *testing.F) {
 			h["X-Api-Key"] = []string{apiKey}
 		}
 		a := r.Resolve(peer, h)
+		if again := r.Resolve(peer, h); again != a {
+			t.Fatalf("second (cached) resolution %+v, first %+v", again, a)
+		}
+		if want := referenceFingerprint(h); a.Fingerprint != want {
+			t.Fatalf("Fingerprint %q, reference %q", a.Fingerprint, want)
+		}
 		if a.Addr != "" {
 			if _, err := netip.ParseAddr(a.Addr); err != nil {
 				t.Fatalf("Addr %q is not an IP address", a.Addr)
@@ -325,4 +331,20 @@ func BenchmarkResolve(b *testing.B) {
 			}
 		})
 	}
+	// The cost of a token seen for the first time (the cache's miss path).
+	b.Run("jwt-uncached", func(b *testing.B) {
+		b.ReportAllocs()
+		auth := withJWT.Get("Authorization")
+		for b.Loop() {
+			r.fromAuthorization(auth)
+		}
+	})
+	// The same through golang-jwt alone, which the fast reader replaces.
+	b.Run("jwt-golang-jwt", func(b *testing.B) {
+		b.ReportAllocs()
+		tok := strings.TrimPrefix(withJWT.Get("Authorization"), "Bearer ")
+		for b.Loop() {
+			r.jwtSubjectSlow(tok)
+		}
+	})
 }
