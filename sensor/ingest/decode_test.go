@@ -88,6 +88,11 @@ var decodeCases = []struct {
 	{"empty headers", `{"request":{"method":"GET","url":"http://h/","headers":{}}}`, true},
 	{"key escape", `{"request":{"\u006dethod":"GET","url":"http://h/"}}`, true},
 	{"canonical writer", "", true}, // filled with benchLine
+	{"many header values", `{"request":{"method":"GET","url":"http://h/","headers":{"a":["1","2","3","4","5","6","7"],"b":"8","c":["9","10","11","12","13","14","15","16","17","18","19","20","21","22","23","24","25"],"d":["26"]}}}`, true},
+	{"mixed-case common header", `{"request":{"method":"GET","url":"/","headers":{"hOsT":"h","CONTENT-TYPE":"a/b"}}}`, true},
+	{"backslashes before quotes", `{"request":{"method":"GET","url":"http://h/","body":"a\\","proto":"\\\"x\\"}}`, true},
+	{"long strings", `{"request":{"method":"GET","url":"http://h/0123456789abcdef0123456789abcdef","body":"0123456789abcdef0123456789abcdef\"0123456789abcdef\\"}}`, true},
+	{"non-ascii", `{"request":{"method":"GET","url":"http://h/","body":"héllo wörld, ünïcödé ✓ 0123456789"}}`, true},
 	// Left to the canonical decoder.
 	{"upper-case key", `{"Request":{"method":"GET","url":"http://h/"}}`, false},
 	{"unknown key", `{"actor":{},"request":{"method":"GET","url":"http://h/"}}`, false},
@@ -96,6 +101,10 @@ var decodeCases = []struct {
 	{"null", `{"response":null,"request":{"method":"GET","url":"http://h/"}}`, false},
 	{"surrogate pair", `{"request":{"method":"GET","url":"http://h/","body":"\ud83d\ude00"}}`, false},
 	{"invalid utf-8", "{\"request\":{\"method\":\"GET\",\"url\":\"http://h/\",\"body\":\"\xff\"}}", false},
+	{"invalid utf-8 in a long string", "{\"request\":{\"method\":\"GET\",\"url\":\"http://h/\",\"body\":\"0123456789\xc3(0123456789\"}}", false},
+	{"control character in a long string", "{\"request\":{\"method\":\"GET\",\"url\":\"http://h/\",\"body\":\"0123456789\x01abcdefgh\"}}", false},
+	{"backslash before control character", "{\"request\":{\"method\":\"GET\",\"url\":\"http://h/\",\"body\":\"ab\\\x01\"}}", false},
+	{"unterminated escape", `{"request":{"method":"GET","url":"http://h/","body":"ab\`, false},
 	{"float status", `{"request":{"method":"GET","url":"http://h/"},"response":{"status":200.0}}`, false},
 	// Errors: the fast decoder declines, the canonical one words the error.
 	{"no method", `{"request":{"url":"/x"}}`, false},
@@ -362,9 +371,24 @@ func BenchmarkHAR(b *testing.B) {
 }
 
 func TestCommonHeadersCanonical(t *testing.T) {
-	for k, v := range commonHeaders {
-		if want := textproto.CanonicalMIMEHeaderKey(k); v != want {
-			t.Errorf("commonHeaders[%q] = %q, want %q", k, v, want)
+	for _, name := range commonHeaderNames {
+		for _, spelling := range []string{name, strings.ToLower(name), strings.ToUpper(name), "x" + name[1:]} {
+			want := textproto.CanonicalMIMEHeaderKey(spelling)
+			got, ok := commonHeader([]byte(spelling))
+			if spelling[0] == 'x' && !strings.EqualFold(spelling, name) {
+				if ok && got != want {
+					t.Errorf("commonHeader(%q) = %q, want %q or none", spelling, got, want)
+				}
+				continue
+			}
+			if !ok || got != want {
+				t.Errorf("commonHeader(%q) = %q, %v; want %q", spelling, got, ok, want)
+			}
+		}
+	}
+	for _, s := range []string{"", "Accept_", "Content\rType", "content-typ", "X-Api-Kez", "Hos\x00"} {
+		if got, ok := commonHeader([]byte(s)); ok {
+			t.Errorf("commonHeader(%q) = %q, want none", s, got)
 		}
 	}
 }

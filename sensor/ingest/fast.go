@@ -1,14 +1,13 @@
 package ingest
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/binary"
+	"math/bits"
 	"net/http"
 	"net/textproto"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -60,7 +59,8 @@ type fastExchange struct {
 	url        string
 	proto      string
 	req        fastBody
-	resp       *fastResponse
+	hasResp    bool
+	resp       fastResponse
 	durationMS float64
 }
 
@@ -79,7 +79,13 @@ func (w *fastExchange) build() (*vigil.Exchange, bool) {
 	if err != nil {
 		return nil, false
 	}
-	x := &vigil.Exchange{
+	// One allocation holds the exchange and its response.
+	xr := new(struct {
+		x vigil.Exchange
+		r vigil.Response
+	})
+	x := &xr.x
+	*x = vigil.Exchange{
 		ID:       w.id,
 		Time:     w.time,
 		Sensor:   w.sensor,
@@ -100,11 +106,13 @@ func (w *fastExchange) build() (*vigil.Exchange, bool) {
 			}
 		}
 	}
-	if wr := w.resp; wr != nil {
+	if w.hasResp {
+		wr := &w.resp
 		if wr.status < 100 || wr.status > 999 {
 			return nil, false
 		}
-		r := &vigil.Response{Status: wr.status, Proto: wr.proto}
+		r := &xr.r
+		*r = vigil.Response{Status: wr.status, Proto: wr.proto}
 		if r.Header, r.Body, r.BodySize, r.Truncated, ok = wr.body.build(); !ok {
 			return nil, false
 		}
@@ -153,6 +161,7 @@ type fastDecoder struct {
 	s    string // a copy of b, or "" when strings are copied one by one
 	i    int
 	vals []string // backing array for header values
+	tmp  []string // one header's values while they are read
 }
 
 func (d *fastDecoder) ws() {
@@ -256,8 +265,8 @@ func (d *fastDecoder) exchange(w *fastExchange) bool {
 				return ok
 			})
 		case 5:
-			r := &fastResponse{}
-			w.resp = r
+			r := &w.resp
+			w.hasResp = true
 			ok = d.object(func(k []byte) int { return lookup(responseKeys, k) }, func(k int) bool {
 				switch k {
 				case 5:
@@ -350,29 +359,25 @@ func (d *fastDecoder) headers() (http.Header, bool) {
 	for {
 		d.ws()
 		name, ok := d.headerName()
-		if !ok {
-			return nil, false
-		}
-		if _, dup := h[name]; dup {
-			return nil, false
-		}
-		if !d.consume(':') {
+		if !ok || !d.consume(':') {
 			return nil, false
 		}
 		d.ws()
 		if d.i >= len(d.b) {
 			return nil, false
 		}
+		var vs []string
 		switch d.b[d.i] {
 		case '"':
 			v, ok := d.string()
 			if !ok {
 				return nil, false
 			}
-			h[name] = d.value(v)
+			d.tmp = append(d.tmp[:0], v)
+			vs = d.values(d.tmp)
 		case '[':
 			d.i++
-			var vs []string
+			d.tmp = d.tmp[:0]
 			if !d.consume(']') {
 				for {
 					d.ws()
@@ -380,7 +385,7 @@ func (d *fastDecoder) headers() (http.Header, bool) {
 					if !ok {
 						return nil, false
 					}
-					vs = append(vs, v)
+					d.tmp = append(d.tmp, v)
 					if d.consume(',') {
 						continue
 					}
@@ -390,9 +395,13 @@ func (d *fastDecoder) headers() (http.Header, bool) {
 					break
 				}
 			}
-			h[name] = vs
+			vs = d.values(d.tmp)
 		default:
 			return nil, false
+		}
+		n := len(h)
+		if h[name] = vs; len(h) == n {
+			return nil, false // a second key with this canonical name
 		}
 		if d.consume(',') {
 			continue
@@ -423,42 +432,73 @@ func (d *fastDecoder) headerName() (string, bool) {
 	if !ok {
 		return "", false
 	}
-	if name, ok := commonHeaders[string(raw)]; ok {
+	if name, ok := commonHeader(raw); ok {
 		return name, true
 	}
 	return textproto.CanonicalMIMEHeaderKey(string(raw)), true
 }
 
-// value returns a one-element slice holding v, carved from a shared backing
-// array (capacity 1, so an append by a user copies instead of clobbering).
-func (d *fastDecoder) value(v string) []string {
-	if len(d.vals) == cap(d.vals) {
-		d.vals = make([]string, 0, 16)
+// values returns a copy of vs carved from a shared backing array (capacity
+// clipped, so an append by a user copies instead of clobbering); nil for
+// none, as the canonical decoder gives for [].
+func (d *fastDecoder) values(vs []string) []string {
+	if len(vs) == 0 {
+		return nil
+	}
+	if cap(d.vals)-len(d.vals) < len(vs) {
+		// Eight values fit the headers of most exchanges; more come in
+		// larger blocks.
+		size := 8
+		if d.vals != nil {
+			size = 16
+		}
+		d.vals = make([]string, 0, max(size, len(vs)))
 	}
 	n := len(d.vals)
-	d.vals = append(d.vals, v)
-	return d.vals[n : n+1 : n+1]
+	d.vals = append(d.vals, vs...)
+	return d.vals[n:len(d.vals):len(d.vals)]
 }
 
-// commonHeaders maps the usual spellings of common header names to their
-// canonical form.
-var commonHeaders = func() map[string]string {
-	names := []string{
-		"Accept", "Accept-Encoding", "Accept-Language", "Authorization", "Cache-Control", "Connection",
-		"Content-Encoding", "Content-Length", "Content-Type", "Cookie", "Date", "Etag", "Host", "Location",
-		"Origin", "Referer", "Server", "Set-Cookie", "User-Agent", "Vary", "X-Api-Key", "X-Forwarded-For",
-		"X-Forwarded-Proto", "X-Forwarded-Host", "X-Real-Ip", "X-Request-Id", "Transfer-Encoding",
-		"Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-Dest", "Sec-Ch-Ua", "Sec-Ch-Ua-Mobile",
-		"Sec-Ch-Ua-Platform", "Upgrade-Insecure-Requests", "If-None-Match", "Last-Modified", "Pragma",
-		"Access-Control-Allow-Origin", "Strict-Transport-Security", "X-Content-Type-Options",
+// commonHeaderNames are canonical names of common headers, which headerName
+// gives without allocating.
+var commonHeaderNames = []string{
+	"Accept", "Accept-Encoding", "Accept-Language", "Authorization", "Cache-Control", "Connection",
+	"Content-Encoding", "Content-Length", "Content-Type", "Cookie", "Date", "Etag", "Host", "Location",
+	"Origin", "Referer", "Server", "Set-Cookie", "User-Agent", "Vary", "X-Api-Key", "X-Forwarded-For",
+	"X-Forwarded-Proto", "X-Forwarded-Host", "X-Real-Ip", "X-Request-Id", "Transfer-Encoding",
+	"Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-Dest", "Sec-Ch-Ua", "Sec-Ch-Ua-Mobile",
+	"Sec-Ch-Ua-Platform", "Upgrade-Insecure-Requests", "If-None-Match", "Last-Modified", "Pragma",
+	"Access-Control-Allow-Origin", "Strict-Transport-Security", "X-Content-Type-Options",
+}
+
+// commonByLen indexes commonHeaderNames by length.
+var commonByLen = func() [32][]string {
+	var t [32][]string
+	for _, n := range commonHeaderNames {
+		t[len(n)] = append(t[len(n)], n)
 	}
-	m := make(map[string]string, 2*len(names))
-	for _, n := range names {
-		m[n] = n
-		m[strings.ToLower(n)] = n
-	}
-	return m
+	return t
 }()
+
+// commonHeader returns the canonical common name that raw spells in any
+// letter case. The names are letters and hyphens only, so that is exactly
+// what textproto.CanonicalMIMEHeaderKey would return.
+func commonHeader(raw []byte) (string, bool) {
+	if len(raw) >= len(commonByLen) {
+		return "", false
+	}
+next:
+	for _, name := range commonByLen[len(raw)] {
+		for i := 0; i < len(raw); i++ {
+			c, n := raw[i], name[i]
+			if c != n && (n == '-' || c|0x20 != n|0x20) {
+				continue next
+			}
+		}
+		return name, true
+	}
+	return "", false
+}
 
 // rawString reads a string (for keys) and returns its decoded bytes, which
 // may alias the input.
@@ -470,77 +510,65 @@ func (d *fastDecoder) rawString() ([]byte, bool) {
 // rawStringValue reads a JSON string at d.i. Without escapes it returns a
 // slice of the input (escaped=false); with escapes a fresh buffer. Invalid
 // UTF-8, control characters and \u escapes of surrogates are refused.
+//
+// One pass finds the closing quote and checks the body, eight bytes at a
+// time while none is a quote, a backslash or a control character.
 func (d *fastDecoder) rawStringValue() (raw []byte, escaped bool, ok bool) {
-	if d.i >= len(d.b) || d.b[d.i] != '"' {
+	b := d.b
+	if d.i >= len(b) || b[d.i] != '"' {
 		return nil, false, false
 	}
 	start := d.i + 1
-	j := start
+	i := start
+	high := false // a byte >= 0x80 was seen (in or just after the string)
 	for {
-		k := bytes.IndexByte(d.b[j:], '"')
-		if k < 0 {
+		for i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			q := x ^ '"'*ones
+			bs := x ^ '\\'*ones
+			// The lowest flagged byte of each test is exact (borrows only
+			// flag bytes above it), so the lowest of all is the first
+			// special byte.
+			special := ((q-ones)&^q | (bs-ones)&^bs | (x-0x20*ones)&^x) & highs
+			high = high || x&highs != 0
+			if special != 0 {
+				i += bits.TrailingZeros64(special) / 8
+				break
+			}
+			i += 8
+		}
+		if i >= len(b) {
 			return nil, false, false
 		}
-		j += k
-		// The quote is escaped when an odd number of backslashes precede it.
-		n := 0
-		for p := j - 1; p >= start && d.b[p] == '\\'; p-- {
-			n++
+		switch c := b[i]; {
+		case c == '"':
+			raw = b[start:i]
+			if high && !utf8.Valid(raw) {
+				return nil, false, false
+			}
+			d.i = i + 1
+			if !escaped {
+				return raw, false, true
+			}
+			out, ok := unescape(raw)
+			return out, true, ok
+		case c == '\\':
+			escaped = true
+			i += 2 // the escaped byte is checked by unescape
+		case c < 0x20:
+			return nil, false, false
+		default:
+			high = high || c >= 0x80
+			i++
 		}
-		if n%2 == 0 {
-			break
-		}
-		j++
 	}
-	raw = d.b[start:j]
-	escaped, ok = scanString(raw)
-	if !ok {
-		return nil, false, false
-	}
-	d.i = j + 1
-	if !escaped {
-		return raw, false, true
-	}
-	out, ok := unescape(raw)
-	return out, true, ok
 }
 
-// Words of eight equal bytes for the SWAR tests in scanString.
+// Words of eight equal bytes for the SWAR tests in rawStringValue.
 const (
 	ones  = 0x0101010101010101
 	highs = 0x8080808080808080
 )
-
-// scanString checks the body of a string eight bytes at a time: no control
-// characters (< 0x20) and valid UTF-8; and says whether it has escapes.
-func scanString(raw []byte) (escaped, ok bool) {
-	var high uint64
-	i := 0
-	for ; i+8 <= len(raw); i += 8 {
-		x := binary.LittleEndian.Uint64(raw[i:])
-		if (x-0x20*ones)&^x&highs != 0 { // some byte < 0x20
-			return false, false
-		}
-		high |= x
-		if y := x ^ '\\'*ones; (y-ones)&^y&highs != 0 { // some byte == '\\'
-			escaped = true
-		}
-	}
-	for ; i < len(raw); i++ {
-		c := raw[i]
-		if c < 0x20 {
-			return false, false
-		}
-		high |= uint64(c)
-		if c == '\\' {
-			escaped = true
-		}
-	}
-	if high&highs != 0 && !utf8.Valid(raw) {
-		return false, false
-	}
-	return escaped, true
-}
 
 func unescape(raw []byte) ([]byte, bool) {
 	out := make([]byte, 0, len(raw))
