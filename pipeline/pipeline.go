@@ -179,8 +179,30 @@ func (p *Pipeline) shard(x *vigil.Exchange) *worker {
 	if len(p.workers) == 1 {
 		return p.workers[0]
 	}
-	h := maphash.String(p.seed, x.Actor.Key())
-	return p.workers[h%uint64(len(p.workers))]
+	return p.workers[p.actorHash(x.Actor)%uint64(len(p.workers))]
+}
+
+// actorHash hashes the actor's key (vigil.Actor.Key) without building it:
+// the kind and value of the first key the actor has.
+func (p *Pipeline) actorHash(a vigil.Actor) uint64 {
+	var h maphash.Hash
+	h.SetSeed(p.seed)
+	key := func(kind vigil.KeyKind, v string) {
+		h.WriteString(string(kind))
+		h.WriteByte(':')
+		h.WriteString(v)
+	}
+	switch {
+	case a.Principal != "":
+		key(vigil.KeyPrincipal, a.Principal)
+	case a.Addr != "":
+		key(vigil.KeyAddr, a.Addr)
+	case a.Fingerprint != "":
+		key(vigil.KeyFingerprint, a.Fingerprint)
+	default:
+		h.WriteString("anonymous")
+	}
+	return h.Sum64()
 }
 
 // Submit queues x for analysis without ever blocking. It returns false when

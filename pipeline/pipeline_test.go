@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"hash/maphash"
 	"log/slog"
 	"net/url"
 	"slices"
@@ -602,5 +603,23 @@ func BenchmarkPipeline(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "exchanges/s")
 		})
+	}
+}
+
+// TestActorHash: sharding hashes exactly the actor's key, so one actor
+// always lands on one worker.
+func TestActorHash(t *testing.T) {
+	p := New(Config{Workers: 4}, nil, nil, nil, nil)
+	for _, a := range []vigil.Actor{
+		{},
+		{Principal: "jwt:17"},
+		{Principal: "jwt:17", Addr: "1.2.3.4", Fingerprint: "f"},
+		{Addr: "1.2.3.4", Fingerprint: "f"},
+		{Fingerprint: "0123456789abcdef"},
+		{Principal: strings.Repeat("p", 300)},
+	} {
+		if got, want := p.actorHash(a), maphash.String(p.seed, a.Key()); got != want {
+			t.Errorf("actorHash(%+v) = %x, want the hash of %q: %x", a, got, a.Key(), want)
+		}
 	}
 }
