@@ -166,3 +166,31 @@ func TestReport(t *testing.T) {
 	}
 	t.Log("\n" + b.String())
 }
+
+// BenchmarkRun measures every phase on a generated file of 100,000
+// exchanges and reports each as exchanges per CPU second (user + system of
+// the whole process, as Run measures it):
+//
+//	go test -run XXX -bench Run -benchtime 3x ./bench/analyzebench/
+func BenchmarkRun(b *testing.B) {
+	const n = 100_000
+	file := b.TempDir() + "/traffic.jsonl"
+	if err := generateFile(file, n, DefaultSeed); err != nil {
+		b.Fatal(err)
+	}
+	sums := map[string]float64{}
+	runs := 0
+	for b.Loop() {
+		rep, err := Run(b.Context(), Options{File: file})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, p := range rep.Phases {
+			sums[p.Name] += p.PerCPUSec
+		}
+		runs++
+	}
+	for name, sum := range sums {
+		b.ReportMetric(sum/float64(runs), name+"/CPU-s")
+	}
+}
