@@ -12,6 +12,15 @@
 // Exchange never blocks; when the pipeline is full it sheds and Stats counts
 // it.
 //
+// The proxy is an httputil.ReverseProxy. For a plain-http upstream its
+// RoundTripper makes HTTP/1.1 round trips on the handler's goroutine over a
+// keep-alive pool (no reader and writer goroutine per connection, as
+// http.Transport has), for requests without upgrade or Expect and with a
+// body of known length up to 32 KiB, which it reads whole before sending.
+// Everything else (WebSocket, streaming and large uploads, https upstreams)
+// goes through an http.Transport. Both follow http.Transport's keep-alive
+// and retry rules.
+//
 // Responses that Vigil generates itself (enforcement, upstream failure) carry
 // X-Vigil-Request-Id and a JSON body
 //

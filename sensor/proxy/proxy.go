@@ -52,6 +52,7 @@ type Proxy struct {
 	cfg       Config
 	rp        *httputil.ReverseProxy
 	transport *http.Transport
+	fast      *fastTransport // nil for an https upstream
 	logger    *slog.Logger
 }
 
@@ -105,9 +106,26 @@ func New(cfg Config, sub Submitter, res Resolver, table *Table, logger *slog.Log
 		// Pass bodies through as they are: no transparent gzip.
 		DisableCompression: true,
 	}
+	var rt http.RoundTripper = p.transport
+	if u.Scheme == "http" {
+		addr := u.Host
+		if u.Port() == "" {
+			addr = net.JoinHostPort(u.Hostname(), "80")
+		}
+		p.fast = &fastTransport{
+			host:          u.Host,
+			addr:          addr,
+			dialer:        &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second},
+			headerTimeout: cfg.UpstreamTimeout,
+			idleTimeout:   p.transport.IdleConnTimeout,
+			maxIdle:       cfg.MaxIdleConnsPerHost,
+			fallback:      p.transport,
+		}
+		rt = p.fast
+	}
 	p.rp = &httputil.ReverseProxy{
 		Rewrite:      p.rewrite,
-		Transport:    p.transport,
+		Transport:    rt,
 		BufferPool:   &bufferPool{},
 		ErrorHandler: p.handleError,
 		// ReverseProxy flushes text/event-stream and unknown-length
@@ -129,7 +147,12 @@ func (p *Proxy) Stats() Stats { return p.core.snapshot() }
 
 // CloseIdleConnections closes the idle keep-alive connections to the
 // upstream (call it on shutdown).
-func (p *Proxy) CloseIdleConnections() { p.transport.CloseIdleConnections() }
+func (p *Proxy) CloseIdleConnections() {
+	if p.fast != nil {
+		p.fast.CloseIdleConnections()
+	}
+	p.transport.CloseIdleConnections()
+}
 
 type requestIDKey struct{}
 
