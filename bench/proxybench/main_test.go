@@ -44,18 +44,30 @@ func runHelperProxy(listen, upstream string) {
 	log.Fatal(proxy.NewServer(p, proxy.ServerConfig{}).Serve(ln)) // until the harness kills it
 }
 
+// requireToolsEnv makes the smoke test fail, instead of skip, when wrk or
+// nginx is missing (set it where the tools are meant to be installed).
+const requireToolsEnv = "VIGIL_REQUIRE_BENCH_TOOLS"
+
+// TestRunSmoke runs every target for a second under both scenarios. It
+// checks that each was measured, answered without errors and that the
+// ratios are the figures' quotients; it asserts no speed, so that a loaded
+// machine cannot make it fail.
 func TestRunSmoke(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs wrk for 8 s")
+		t.Skip("runs wrk for 10 s")
 	}
 	opts := Options{
 		Duration:     time.Second,
 		Connections:  8,
 		Threads:      1,
 		VigilCommand: []string{os.Args[0], PlaceholderListen, PlaceholderUpstream},
+		VigilProcs:   []int{1},
 	}
 	if _, err := opts.withDefaults(); err != nil {
-		t.Skipf("proxy benchmark tools missing (%v); apt-get install -y wrk nginx-light", err)
+		if os.Getenv(requireToolsEnv) != "" {
+			t.Fatalf("%s is set but the tools are missing: %v", requireToolsEnv, err)
+		}
+		t.Skipf("proxy benchmark tools missing (%v); apt-get install -y wrk nginx-light, or set %s to make this fail", err, requireToolsEnv)
 	}
 	t.Setenv(helperEnv, "1") // inherited by the vigil subprocess only
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -70,9 +82,11 @@ func TestRunSmoke(t *testing.T) {
 			t.Fatalf("%s: no direct result", sc)
 		}
 		nginx, _ := rep.Result(sc, TargetNginx)
-		for _, tg := range []string{TargetDirect, TargetReverseProxy, TargetNginx, TargetVigil} {
+		for _, tg := range []string{TargetDirect, TargetReverseProxy, TargetNginx, TargetVigil, VigilProcsTarget(1)} {
 			r, ok := rep.Result(sc, tg)
-			if !ok || r.RequestsPerSec <= 0 || r.P50MS <= 0 || r.P99MS < r.P50MS || r.Errors != 0 {
+			// wrk may cut a request or two at the end of a run on a
+			// starved machine; a broken target fails them all.
+			if !ok || r.RequestsPerSec <= 0 || r.Requests <= 0 || r.P50MS <= 0 || r.P99MS < r.P50MS || r.Errors*100 > r.Requests {
 				t.Errorf("%s %s: %+v", sc, tg, r)
 				continue
 			}
@@ -105,6 +119,7 @@ func TestOptionsErrors(t *testing.T) {
 		"missing wrk":        {WrkPath: "/nonexistent/wrk"},
 		"missing nginx":      {NginxPath: "/nonexistent/nginx"},
 		"absurd duration":    {Duration: 48 * time.Hour},
+		"zero procs":         {VigilProcs: []int{0}},
 	}
 	for name, o := range tests {
 		t.Run(name, func(t *testing.T) {

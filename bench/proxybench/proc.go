@@ -11,6 +11,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -48,9 +49,12 @@ type daemon struct {
 	done chan struct{}
 }
 
-func startDaemon(name, path string, args []string) (*daemon, error) {
+func startDaemon(name, path string, args, env []string) (*daemon, error) {
 	d := &daemon{name: name, out: &limitedBuffer{}, done: make(chan struct{})}
 	d.cmd = exec.Command(path, args...)
+	if len(env) > 0 {
+		d.cmd.Env = append(os.Environ(), env...)
+	}
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
 	if err := d.cmd.Start(); err != nil {
@@ -112,8 +116,9 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-// startVigil runs the caller's vigil command with the placeholders filled.
-func startVigil(ctx context.Context, argv []string, upstream string) (addr string, stop func(), err error) {
+// startVigil runs the caller's vigil command with the placeholders filled,
+// with GOMAXPROCS=procs in its environment when procs > 0.
+func startVigil(ctx context.Context, argv []string, upstream string, procs int) (addr string, stop func(), err error) {
 	addr, err = freeAddr()
 	if err != nil {
 		return "", nil, err
@@ -123,7 +128,11 @@ func startVigil(ctx context.Context, argv []string, upstream string) (addr strin
 		a = strings.ReplaceAll(a, PlaceholderListen, addr)
 		args[i] = strings.ReplaceAll(a, PlaceholderUpstream, upstream)
 	}
-	d, err := startDaemon("vigil", args[0], args[1:])
+	var env []string
+	if procs > 0 {
+		env = []string{"GOMAXPROCS=" + strconv.Itoa(procs)}
+	}
+	d, err := startDaemon("vigil", args[0], args[1:], env)
 	if err != nil {
 		return "", nil, err
 	}
@@ -184,7 +193,7 @@ func startNginx(ctx context.Context, path, dir, upstreamAddr string) (addr strin
 		return "", nil, fmt.Errorf("write nginx config: %w", err)
 	}
 	errLog := filepath.Join(dir, "error.log")
-	d, err := startDaemon("nginx", path, []string{"-p", dir, "-e", errLog, "-c", conf})
+	d, err := startDaemon("nginx", path, []string{"-p", dir, "-e", errLog, "-c", conf}, nil)
 	if err != nil {
 		return "", nil, err
 	}

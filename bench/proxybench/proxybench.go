@@ -44,6 +44,9 @@ const (
 	TargetVigil        = "vigil"
 )
 
+// VigilProcsTarget names the vigil target run with GOMAXPROCS=n.
+func VigilProcsTarget(n int) string { return TargetVigil + "-procs" + strconv.Itoa(n) }
+
 // Scenarios.
 const (
 	ScenarioGet  = "get"  // GET, ~200 B JSON answer
@@ -69,6 +72,11 @@ type Options struct {
 	//	[/usr/local/bin/vigil proxy --listen {listen} --upstream {upstream}]
 	// Empty skips the vigil target.
 	VigilCommand []string
+	// VigilProcs adds, for each n > 0, a target "vigil-procsN": the same
+	// command run with GOMAXPROCS=n in its environment. nginx runs one
+	// worker, so VigilProcs {1} compares like with like; the plain vigil
+	// target takes the Go default (every core).
+	VigilProcs []int
 	// SkipNginx leaves nginx out (it is otherwise required).
 	SkipNginx bool
 	WrkPath   string // default "wrk" from PATH
@@ -188,12 +196,20 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		targets = append(targets, struct{ name, addr string }{TargetNginx, addr})
 	}
 	if len(opts.VigilCommand) > 0 {
-		addr, stop, err := startVigil(ctx, opts.VigilCommand, upURL)
+		addr, stop, err := startVigil(ctx, opts.VigilCommand, upURL, 0)
 		if err != nil {
 			return nil, err
 		}
 		defer stop()
 		targets = append(targets, struct{ name, addr string }{TargetVigil, addr})
+		for _, n := range opts.VigilProcs {
+			addr, stop, err := startVigil(ctx, opts.VigilCommand, upURL, n)
+			if err != nil {
+				return nil, err
+			}
+			defer stop()
+			targets = append(targets, struct{ name, addr string }{VigilProcsTarget(n), addr})
+		}
 	}
 
 	rep := &Report{
@@ -267,6 +283,11 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Connections < o.Threads {
 		return o, vigil.Errorf(vigil.EINVALID, "bench connections (%d) must be at least threads (%d)", o.Connections, o.Threads)
+	}
+	for _, n := range o.VigilProcs {
+		if n < 1 || n > 1024 {
+			return o, vigil.Errorf(vigil.EINVALID, "bench vigil GOMAXPROCS %d: want 1 to 1024", n)
+		}
 	}
 	if len(o.Scenarios) == 0 {
 		o.Scenarios = []string{ScenarioGet, ScenarioPost}

@@ -1,0 +1,88 @@
+// Command standin runs the proxy as `vigil proxy --detectors=false` builds
+// it (identity resolver, pipeline in Shed mode without analyzers, the
+// enforcement table) but without the SQLite store, for profiling the proxy
+// under proxybench when the vigil binary is not at hand:
+//
+//	standin --listen 127.0.0.1:8080 --upstream http://127.0.0.1:9000 \
+//	  [--cpuprofile cpu.out] [--gomaxprocs 1] [--nop-submit]
+//
+// The profile is written when the process gets SIGTERM or SIGINT, which is
+// how proxybench stops it.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/pprof"
+	"syscall"
+
+	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/identity"
+	"github.com/vigilsec/vigil/pipeline"
+	"github.com/vigilsec/vigil/sensor/proxy"
+)
+
+type nop struct{}
+
+func (nop) Submit(*vigil.Exchange) bool { return true }
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "standin:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	listen := flag.String("listen", "127.0.0.1:8080", "address to listen on")
+	upstream := flag.String("upstream", "", "upstream URL")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile here")
+	procs := flag.Int("gomaxprocs", 0, "GOMAXPROCS (0: leave)")
+	nopSubmit := flag.Bool("nop-submit", false, "discard exchanges instead of running the pipeline")
+	flag.Parse()
+	if *procs > 0 {
+		runtime.GOMAXPROCS(*procs)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	res, err := identity.New(identity.Default())
+	if err != nil {
+		return err
+	}
+	var sub proxy.Submitter = nop{}
+	if !*nopSubmit {
+		pipe := pipeline.New(pipeline.Config{Mode: pipeline.Shed}, nil, nil, nil, nil)
+		go func() { _ = pipe.Run(ctx) }()
+		defer pipe.Close()
+		sub = pipe
+	}
+	p, err := proxy.New(proxy.Config{Upstream: *upstream}, sub, res, proxy.NewTable(), nil)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	srv := proxy.NewServer(p, proxy.ServerConfig{})
+	go func() { _ = srv.Serve(ln) }()
+	<-ctx.Done()
+	return srv.Close()
+}
