@@ -1,0 +1,385 @@
+package simulate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/vigilsec/vigil"
+)
+
+// FindingSource is where Evaluate reads Vigil's findings: a vigil.Store.
+type FindingSource interface {
+	Findings(ctx context.Context, f vigil.FindingFilter) ([]vigil.Finding, error)
+}
+
+// Caps of Evaluate. The truth is streamed; only per-identity aggregates are
+// kept, so memory follows the number of simulated identities, not requests.
+const (
+	MaxFindings   = 200_000 // findings read from the source
+	MaxIdentities = 1 << 20 // distinct addresses plus principals in a truth file
+)
+
+// Scorecard compares a run's labelled truth with what Vigil found.
+type Scorecard struct {
+	Headline  string          `json:"headline"`       // "2 of 4 areas detected"
+	Detected  int             `json:"areas_detected"` // areas whose campaign was detected
+	Areas     int             `json:"areas"`          // always 4
+	Campaigns []CampaignScore `json:"campaigns"`      // the four attack campaigns, in area order
+	Benign    BenignScore     `json:"benign"`
+	Findings  FindingTotals   `json:"findings"`
+	Truth     TruthTotals     `json:"truth"`
+}
+
+// CampaignScore is one attack campaign (one area).
+type CampaignScore struct {
+	Campaign   string     `json:"campaign"`
+	Area       vigil.Area `json:"area"`
+	Simulated  bool       `json:"simulated"` // the truth holds requests of it
+	Requests   int64      `json:"requests"`
+	Actors     int        `json:"actors"`
+	Identities int        `json:"identities"` // distinct addresses and principals it used
+	Detected   bool       `json:"detected"`
+	Findings   int        `json:"findings"`
+	// FindingsInArea counts the findings whose area is the campaign's own.
+	FindingsInArea int       `json:"findings_in_area"`
+	Detectors      []string  `json:"detectors"` // sorted, distinct
+	FirstRequest   time.Time `json:"first_request,omitzero"`
+	FirstDetection time.Time `json:"first_detection,omitzero"`
+	// TimeToDetectMS is first detection minus first request; null when not
+	// detected.
+	TimeToDetectMS *float64 `json:"time_to_detect_ms"`
+	// RequestsUntilBlocked counts the campaign's requests before its first
+	// blocked one; null when none was blocked.
+	RequestsUntilBlocked *int64 `json:"requests_until_blocked"`
+	BlockedRequests      int64  `json:"blocked_requests"`
+}
+
+// BenignScore is the false-positive side.
+type BenignScore struct {
+	Requests        int64    `json:"requests"`
+	Actors          int      `json:"actors"`
+	ActorsFlagged   int      `json:"actors_flagged"`
+	FalsePositives  int      `json:"false_positive_findings"`
+	Detectors       []string `json:"detectors"` // detectors that fired on benign actors
+	RequestsBlocked int64    `json:"requests_blocked"`
+	ActorsBlocked   int      `json:"actors_blocked"`
+}
+
+// FindingTotals accounts for every finding read.
+type FindingTotals struct {
+	Read         int  `json:"read"`
+	Attributed   int  `json:"attributed"`   // to an attack campaign
+	Benign       int  `json:"benign"`       // false positives
+	Unattributed int  `json:"unattributed"` // actor not in the truth (other traffic)
+	Truncated    bool `json:"truncated"`    // the source held more than MaxFindings
+}
+
+// TruthTotals describes the truth file read.
+type TruthTotals struct {
+	Lines int64     `json:"lines"`
+	First time.Time `json:"first,omitzero"`
+	Last  time.Time `json:"last,omitzero"`
+}
+
+// bitset of campaign indexes (see allCampaigns).
+type campaignSet uint8
+
+func (s campaignSet) has(i int) bool { return s&(1<<i) != 0 }
+
+// ident is what the truth says about one address or principal.
+type ident struct {
+	campaigns campaignSet
+	first     [5]time.Time // first use per campaign
+	actor     string       // the benign actor using it, if any
+}
+
+type campaignAgg struct {
+	requests, blocked int64
+	beforeBlock       int64
+	everBlocked       bool
+	first             time.Time
+	actors            map[string]bool
+	identities        int
+}
+
+// Evaluate streams the truth, reads the findings from src and attributes each
+// finding to a campaign by its actor.
+//
+// Attribution: a finding's actor address is looked up first, then its
+// principal. An identity used by one campaign only belongs to it. An
+// identity used by the benign load and by an attack campaign (a stolen
+// account) belongs to the attack campaign from that campaign's first use of
+// it on, and to the benign load before. Findings matching no identity are
+// counted as unattributed.
+func Evaluate(ctx context.Context, truth io.Reader, src FindingSource) (*Scorecard, error) {
+	ids := map[string]*ident{} // "addr:..." and "principal:..."
+	aggs := make([]campaignAgg, len(allCampaigns))
+	for i := range aggs {
+		aggs[i].actors = map[string]bool{}
+	}
+	benignBlockedActors := map[string]bool{}
+	sc := &Scorecard{Areas: len(vigil.Areas)}
+
+	tr := NewTruthReader(truth)
+	for {
+		if sc.Truth.Lines%4096 == 0 && ctx.Err() != nil {
+			return nil, fmt.Errorf("evaluate: %w", ctx.Err())
+		}
+		l, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, vigil.Errorf(vigil.EINVALID, "evaluate: %v", err)
+		}
+		sc.Truth.Lines++
+		if sc.Truth.First.IsZero() || l.Time.Before(sc.Truth.First) {
+			sc.Truth.First = l.Time
+		}
+		if l.Time.After(sc.Truth.Last) {
+			sc.Truth.Last = l.Time
+		}
+		ci := campaignIndex(l.Campaign)
+		ag := &aggs[ci]
+		ag.requests++
+		if ag.first.IsZero() || l.Time.Before(ag.first) {
+			ag.first = l.Time
+		}
+		if l.Blocked {
+			ag.blocked++
+			ag.everBlocked = true
+			if ci == 0 {
+				benignBlockedActors[l.Actor] = true
+			}
+		} else if !ag.everBlocked {
+			ag.beforeBlock++
+		}
+		if !ag.actors[l.Actor] {
+			if len(ag.actors) >= MaxIdentities {
+				return nil, vigil.Errorf(vigil.EINVALID, "evaluate: more than %d actors in the truth", MaxIdentities)
+			}
+			ag.actors[l.Actor] = true
+		}
+		for _, key := range []string{keyOf("addr", l.Addr), keyOf("principal", l.Principal)} {
+			if key == "" {
+				continue
+			}
+			id := ids[key]
+			if id == nil {
+				if len(ids) >= MaxIdentities {
+					return nil, vigil.Errorf(vigil.EINVALID, "evaluate: more than %d identities in the truth", MaxIdentities)
+				}
+				id = &ident{}
+				ids[key] = id
+			}
+			if !id.campaigns.has(ci) {
+				id.campaigns |= 1 << ci
+				id.first[ci] = l.Time
+				ag.identities++
+			} else if l.Time.Before(id.first[ci]) {
+				id.first[ci] = l.Time
+			}
+			if ci == 0 && id.actor == "" {
+				id.actor = l.Actor
+			}
+		}
+	}
+
+	f := vigil.FindingFilter{Limit: MaxFindings}
+	if !sc.Truth.First.IsZero() {
+		f.Since = sc.Truth.First.Add(-time.Second)
+	}
+	findings, err := src.Findings(ctx, f)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate: read findings: %w", err)
+	}
+	if len(findings) > MaxFindings {
+		findings = findings[:MaxFindings]
+	}
+	sc.Findings.Read = len(findings)
+	sc.Findings.Truncated = len(findings) >= MaxFindings
+
+	type hit struct {
+		n, inArea int
+		first     time.Time
+		detectors map[string]bool
+	}
+	hits := make([]hit, len(allCampaigns))
+	for i := range hits {
+		hits[i].detectors = map[string]bool{}
+	}
+	flagged := map[string]bool{}
+	for _, fd := range findings {
+		ci, benignActor := attribute(ids, fd)
+		switch {
+		case ci < 0:
+			sc.Findings.Unattributed++
+			continue
+		case ci == 0:
+			sc.Findings.Benign++
+			if benignActor != "" {
+				flagged[benignActor] = true
+			}
+		default:
+			sc.Findings.Attributed++
+		}
+		h := &hits[ci]
+		h.n++
+		if ci > 0 && string(fd.Area) == allCampaigns[ci] {
+			h.inArea++
+		}
+		if h.first.IsZero() || fd.Time.Before(h.first) {
+			h.first = fd.Time
+		}
+		if len(h.detectors) < 1024 {
+			h.detectors[fd.Detector] = true
+		}
+	}
+
+	for _, name := range AttackCampaigns {
+		ci := campaignIndex(name)
+		ag, h := aggs[ci], hits[ci]
+		cs := CampaignScore{
+			Campaign:        name,
+			Area:            vigil.Area(name),
+			Simulated:       ag.requests > 0,
+			Requests:        ag.requests,
+			Actors:          len(ag.actors),
+			Identities:      ag.identities,
+			Detected:        h.n > 0,
+			Findings:        h.n,
+			FindingsInArea:  h.inArea,
+			Detectors:       sortedKeys(h.detectors),
+			FirstRequest:    ag.first,
+			BlockedRequests: ag.blocked,
+		}
+		if cs.Detected {
+			cs.FirstDetection = h.first
+			if !ag.first.IsZero() {
+				ms := float64(h.first.Sub(ag.first).Microseconds()) / 1000
+				cs.TimeToDetectMS = &ms
+			}
+			sc.Detected++
+		}
+		if ag.everBlocked {
+			n := ag.beforeBlock
+			cs.RequestsUntilBlocked = &n
+		}
+		sc.Campaigns = append(sc.Campaigns, cs)
+	}
+	sc.Benign = BenignScore{
+		Requests:        aggs[0].requests,
+		Actors:          len(aggs[0].actors),
+		ActorsFlagged:   len(flagged),
+		FalsePositives:  hits[0].n,
+		Detectors:       sortedKeys(hits[0].detectors),
+		RequestsBlocked: aggs[0].blocked,
+		ActorsBlocked:   len(benignBlockedActors),
+	}
+	sc.Headline = fmt.Sprintf("%d of %d areas detected", sc.Detected, sc.Areas)
+	return sc, nil
+}
+
+func keyOf(kind, v string) string {
+	if v == "" {
+		return ""
+	}
+	return kind + ":" + v
+}
+
+// attribute returns the campaign index a finding belongs to (-1 for none)
+// and, for a benign finding, the benign actor.
+func attribute(ids map[string]*ident, f vigil.Finding) (int, string) {
+	for _, key := range []string{keyOf("addr", f.Actor.Addr), keyOf("principal", f.Actor.Principal)} {
+		if key == "" {
+			continue
+		}
+		id := ids[key]
+		if id == nil {
+			continue
+		}
+		// The attack campaign that most recently took the identity over at
+		// the finding's time; else the benign owner; else the earliest
+		// attacker (a finding stamped before the attack began).
+		best, bestAt := -1, time.Time{}
+		for ci := 1; ci < len(allCampaigns); ci++ {
+			if id.campaigns.has(ci) && !f.Time.Before(id.first[ci]) && id.first[ci].After(bestAt) {
+				best, bestAt = ci, id.first[ci]
+			}
+		}
+		if best > 0 {
+			return best, ""
+		}
+		if id.campaigns.has(0) {
+			return 0, id.actor
+		}
+		for ci := 1; ci < len(allCampaigns); ci++ {
+			if id.campaigns.has(ci) {
+				return ci, ""
+			}
+		}
+	}
+	return -1, ""
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// WriteText prints the scorecard as a table.
+func (s *Scorecard) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Vigil simulation scorecard: %s\n\n", s.Headline)
+	tw := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "AREA\tDETECTED\tFINDINGS\tIN AREA\tTIME TO DETECT\tREQUESTS\tUNTIL BLOCKED\tDETECTORS")
+	for _, c := range s.Campaigns {
+		det, ttd, until, dets := "no", "-", "not blocked", "-"
+		switch {
+		case !c.Simulated:
+			det = "not simulated"
+		case c.Detected:
+			det = "yes"
+		}
+		if c.TimeToDetectMS != nil {
+			ttd = (time.Duration(*c.TimeToDetectMS * float64(time.Millisecond))).Round(time.Millisecond).String()
+		}
+		if c.RequestsUntilBlocked != nil {
+			until = fmt.Sprintf("%d", *c.RequestsUntilBlocked)
+		}
+		if len(c.Detectors) > 0 {
+			dets = strings.Join(c.Detectors, ",")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%d\t%s\t%s\n", c.Area, det, c.Findings, c.FindingsInArea, ttd, c.Requests, until, dets)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	bd := s.Benign
+	fmt.Fprintf(&b, "\nBenign load: %d requests from %d actors; %d actors flagged, %d false-positive findings, %d requests blocked (%d actors)\n",
+		bd.Requests, bd.Actors, bd.ActorsFlagged, bd.FalsePositives, bd.RequestsBlocked, bd.ActorsBlocked)
+	if len(bd.Detectors) > 0 {
+		fmt.Fprintf(&b, "False positives from: %s\n", strings.Join(bd.Detectors, ", "))
+	}
+	fmt.Fprintf(&b, "Findings read: %d (attack %d, benign %d, unattributed %d)", s.Findings.Read, s.Findings.Attributed, s.Findings.Benign, s.Findings.Unattributed)
+	if s.Findings.Truncated {
+		fmt.Fprintf(&b, " — truncated at %d", MaxFindings)
+	}
+	fmt.Fprintf(&b, "\nTruth: %d requests", s.Truth.Lines)
+	if !s.Truth.First.IsZero() {
+		fmt.Fprintf(&b, " from %s to %s", s.Truth.First.Format(time.RFC3339), s.Truth.Last.Format(time.RFC3339))
+	}
+	b.WriteString("\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
