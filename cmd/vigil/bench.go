@@ -1,0 +1,140 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vigilsec/vigil/bench/analyzebench"
+	"github.com/vigilsec/vigil/bench/proxybench"
+	"github.com/vigilsec/vigil/detect"
+)
+
+func newBenchCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure Vigil's performance against baselines in the same run",
+		Long: `Benchmarks that report ratios against a baseline measured in the same run, since
+machines are noisy. Figures and how they were obtained: docs/performance.md.`,
+	}
+	cmd.AddCommand(newBenchProxyCmd(a), newBenchAnalyzeCmd(a))
+	return cmd
+}
+
+func newBenchProxyCmd(a *app) *cobra.Command {
+	var (
+		duration    time.Duration
+		connections int
+		threads     int
+		scenarios   []string
+		skipNginx   bool
+		jsonOut     bool
+	)
+	cmd := &cobra.Command{
+		Use:   "proxy",
+		Short: "Requests/s and latency: direct, httputil.ReverseProxy, nginx and vigil proxy",
+		Long: `Load the same local upstream with wrk, in one run: directly, through a plain
+httputil.ReverseProxy, through nginx (one worker, keep-alive upstream) and through
+vigil proxy (capture on, no detectors, a temporary store: the cost of the sensor
+itself, as the issue's target defines it). Prints
+requests/s, p50 and p99 latency, and each target's ratio to direct and to nginx.
+Needs wrk and nginx from Debian's packages: apt-get install -y wrk nginx-light.
+Everything runs on 127.0.0.1 and stops by itself.`,
+		Example: `  vigil bench proxy
+  vigil bench proxy --duration 20s --connections 128 --scenarios get`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			self, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			dir, err := os.MkdirTemp("", "vigil-bench-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			rep, err := proxybench.Run(cmd.Context(), proxybench.Options{
+				Duration: duration, Connections: connections, Threads: threads, Scenarios: scenarios,
+				SkipNginx: skipNginx, Logger: a.logger.With("component", "bench"),
+				VigilCommand: []string{self, "proxy", "--listen", "{listen}", "--upstream", "{upstream}",
+					"--store", filepath.Join(dir, "bench.db"), "--detectors=false", "--log-level", "warn"},
+			})
+			if err != nil {
+				return err
+			}
+			if jsonOut {
+				return rep.WriteJSON(a.out)
+			}
+			return rep.WriteText(a.out)
+		},
+	}
+	f := cmd.Flags()
+	f.DurationVar(&duration, "duration", 10*time.Second, "load time per target and scenario")
+	f.IntVar(&connections, "connections", 64, "concurrent connections (wrk -c)")
+	f.IntVar(&threads, "threads", 2, "wrk threads (wrk -t)")
+	f.StringSliceVar(&scenarios, "scenarios", []string{"get", "post"}, "get (200 B JSON) and/or post (1 KB JSON echo)")
+	f.BoolVar(&skipNginx, "skip-nginx", false, "leave nginx out")
+	f.BoolVar(&jsonOut, "json", false, "print the report as JSON")
+	return cmd
+}
+
+func newBenchAnalyzeCmd(a *app) *cobra.Command {
+	var (
+		n         int
+		seed      int64
+		file      string
+		workers   int
+		detectors bool
+		jsonOut   bool
+	)
+	cmd := &cobra.Command{
+		Use:   "analyze",
+		Short: "Exchanges per CPU-second: read, resolve actors, run the pipeline",
+		Long: `Generate a JSON-lines traffic file (or read --file) and pass over it in stages:
+read only, read + actor resolution, read + resolution + pipeline. Each stage
+reports exchanges per second of wall time and per CPU-second (process CPU time,
+so the figure is per core whatever the machine), and peak heap. With
+--detectors the pipeline runs the built-in detectors; without, it measures
+Vigil's own cost. The generated file is removed at the end.`,
+		Example: `  vigil bench analyze
+  vigil bench analyze -n 200000 --detectors
+  vigil bench analyze --file capture.jsonl --json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if n <= 0 {
+				return usagef("-n must be positive, got %d", n)
+			}
+			if workers < 0 {
+				return usagef("--workers must not be negative, got %d", workers)
+			}
+			o := analyzebench.Options{N: n, Seed: seed, File: file, Workers: workers,
+				Logger: a.logger.With("component", "bench")}
+			if detectors {
+				as, err := detect.New(detect.Builtin())
+				if err != nil {
+					return err
+				}
+				o.Analyzers = as
+			}
+			tuneGCForBatch() // measure what vigil analyze runs
+			rep, err := analyzebench.Run(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			if jsonOut {
+				return rep.WriteJSON(a.out)
+			}
+			return rep.WriteText(a.out)
+		},
+	}
+	f := cmd.Flags()
+	f.IntVarP(&n, "n", "n", analyzebench.DefaultN, "exchanges to generate")
+	f.Int64Var(&seed, "seed", analyzebench.DefaultSeed, "generator seed")
+	f.StringVar(&file, "file", "", "read this traffic file (HAR or JSON lines) instead of generating one")
+	f.IntVar(&workers, "workers", 0, "pipeline workers (0: GOMAXPROCS)")
+	f.BoolVar(&detectors, "detectors", false, "run the built-in detectors in the pipeline")
+	f.BoolVar(&jsonOut, "json", false, "print the report as JSON")
+	return cmd
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vigilsec/vigil/simulate"
+)
+
+// TestDemo runs the whole demo, shortened: shop, proxy, dashboard and
+// simulator on loopback, then the scorecard. CI also runs the README's
+// command at its documented length.
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the demo for 12 s")
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	code, out, errOut := vigilRun(t, "", "demo", "--duration", "12s", "--dir", "run", "--log-level", "warn")
+	if code != exitOK {
+		t.Fatalf("exit %d\nstderr:\n%s", code, errOut)
+	}
+	for _, want := range []string{"shop API", "vigil proxy", "dashboard: http://127.0.0.1:", "?token=", "simulator", "attack goals reached"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if !strings.Contains(out, "areas detected") && !strings.Contains(out, "of 4") {
+		t.Errorf("no scorecard on stdout:\n%s", out)
+	}
+	b, err := os.ReadFile(filepath.Join("run", "scorecard.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var card simulate.Scorecard
+	if err := json.Unmarshal(b, &card); err != nil {
+		t.Fatal(err)
+	}
+	if card.Areas != 4 || len(card.Campaigns) != 4 {
+		t.Errorf("scorecard covers %d areas, %d campaigns; want 4 and 4", card.Areas, len(card.Campaigns))
+	}
+	for _, c := range card.Campaigns {
+		if !c.Simulated || c.Requests == 0 {
+			t.Errorf("campaign %s sent no requests", c.Campaign)
+		}
+	}
+	if card.Benign.Requests == 0 || card.Findings.Read == 0 {
+		t.Errorf("benign requests %d, findings read %d: the proxy recorded nothing", card.Benign.Requests, card.Findings.Read)
+	}
+	for _, f := range []string{"vigil.db", "truth.jsonl"} {
+		if _, err := os.Stat(filepath.Join("run", f)); err != nil {
+			t.Error(err)
+		}
+	}
+}
