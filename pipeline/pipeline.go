@@ -8,8 +8,10 @@
 // Overflow policy, stage by stage:
 //   - Input, Shed mode (the proxy): Submit never blocks. When the actor's
 //     worker queue is full the exchange is dropped and counted in Stats.Shed.
-//   - Input, Block mode (vigil analyze): SubmitWait blocks until there is room
-//     or its context ends; nothing is shed.
+//   - Input, Block mode (vigil analyze): SubmitWait, or a Batcher, blocks
+//     until there is room or its context ends; nothing is shed. A Batcher
+//     hands exchanges over in batches, which costs a reader far fewer
+//     wake-ups of the workers than one exchange at a time.
 //   - Output: in both modes a worker waits while the output queue is full. In
 //     Block mode this carries backpressure from the sinks to the reader. In
 //     Shed mode it makes the worker's input queue fill up, so the proxy sheds
@@ -63,6 +65,9 @@ func (m Mode) String() string {
 // Defaults of Config and of the writer.
 const (
 	DefaultQueueSize = 1024
+	// BatchLen is the most exchanges a Batcher hands a worker at once
+	// (fewer when Config.QueueSize is smaller).
+	BatchLen = 64
 
 	outputQueueSize   = 1024                   // finding lists and stats deltas waiting for the writer
 	batchSize         = 1000                   // findings per sink call
@@ -82,8 +87,11 @@ var (
 
 // Config configures a Pipeline. Zero values take the defaults.
 type Config struct {
-	Workers   int // analysis goroutines; 0 = GOMAXPROCS
-	QueueSize int // queued exchanges per worker; 0 = DefaultQueueSize
+	Workers int // analysis goroutines; 0 = GOMAXPROCS
+	// QueueSize bounds the exchanges queued per worker; 0 =
+	// DefaultQueueSize. In Block mode the queue holds QueueSize/BatchLen
+	// batches (at least one), so a Batcher's batches stay within the bound.
+	QueueSize int
 	Mode      Mode
 }
 
@@ -169,17 +177,40 @@ func New(cfg Config, analyzers []vigil.Analyzer, sinks []vigil.Sink, rec Recorde
 	}
 	p.workers = make([]*worker, cfg.Workers)
 	for i := range p.workers {
-		p.workers[i] = &worker{p: p, in: make(chan *vigil.Exchange, cfg.QueueSize)}
+		p.workers[i] = &worker{p: p, in: make(chan item, queueSlots(cfg))}
 	}
 	return p
 }
 
+// queueSlots is the capacity of a worker's queue: one exchange per slot in
+// Shed mode, one batch per slot in Block mode.
+func queueSlots(cfg Config) int {
+	if cfg.Mode != Block {
+		return cfg.QueueSize
+	}
+	return max(1, cfg.QueueSize/batchLen(cfg))
+}
+
+// batchLen is the length of a Batcher's batches: BatchLen, or less when the
+// queue is smaller; 1 in Shed mode, whose queue counts slots as exchanges.
+func batchLen(cfg Config) int {
+	if cfg.Mode != Block {
+		return 1
+	}
+	return max(1, min(BatchLen, cfg.QueueSize))
+}
+
 // shard picks the worker of an exchange's actor.
 func (p *Pipeline) shard(x *vigil.Exchange) *worker {
+	return p.workers[p.shardIndex(x)]
+}
+
+// shardIndex is the index of the worker of an exchange's actor.
+func (p *Pipeline) shardIndex(x *vigil.Exchange) int {
 	if len(p.workers) == 1 {
-		return p.workers[0]
+		return 0
 	}
-	return p.workers[p.actorHash(x.Actor)%uint64(len(p.workers))]
+	return int(p.actorHash(x.Actor) % uint64(len(p.workers)))
 }
 
 // actorHash hashes the actor's key (vigil.Actor.Key) without building it:
@@ -219,11 +250,13 @@ func (p *Pipeline) Submit(x *vigil.Exchange) bool {
 	if w.closed {
 		return false
 	}
+	w.queued.Add(1)
 	select {
-	case w.in <- x:
+	case w.in <- item{one: x}:
 		p.c.submitted.Add(1)
 		return true
 	default:
+		w.queued.Add(-1)
 		p.c.shed.Add(1)
 		return false
 	}
@@ -236,29 +269,38 @@ func (p *Pipeline) SubmitWait(ctx context.Context, x *vigil.Exchange) error {
 	if x == nil {
 		return vigil.Errorf(vigil.EINVALID, "pipeline: nil exchange")
 	}
-	w := p.shard(x)
+	return p.enqueue(ctx, p.shard(x), item{one: x})
+}
+
+// enqueue queues it on w, waiting while w's queue is full.
+func (p *Pipeline) enqueue(ctx context.Context, w *worker, it item) error {
+	n := int64(it.len())
 	w.mu.RLock()
 	defer w.mu.RUnlock()
 	if w.closed {
 		return ErrClosed
 	}
+	w.queued.Add(n) // before the send, so the worker never takes it below zero
 	select {
-	case w.in <- x:
-		p.c.submitted.Add(1)
+	case w.in <- it:
+		p.c.submitted.Add(n)
 		return nil
 	default:
 	}
+	var err error
 	select {
-	case w.in <- x:
-		p.c.submitted.Add(1)
+	case w.in <- it:
+		p.c.submitted.Add(n)
 		return nil
 	case <-ctx.Done():
-		return ctx.Err()
+		err = ctx.Err()
 	case <-p.closing:
-		return ErrClosed
+		err = ErrClosed
 	case <-p.stopped:
-		return ErrClosed
+		err = ErrClosed
 	}
+	w.queued.Add(-n)
+	return err
 }
 
 // Close ends the input: later submits fail. Run then analyzes what is
@@ -309,7 +351,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 func (p *Pipeline) Stats() Stats {
 	var depth int64
 	for _, w := range p.workers {
-		depth += int64(len(w.in))
+		depth += w.queued.Load()
 	}
 	return Stats{
 		Submitted:       p.c.submitted.Load(),

@@ -142,15 +142,40 @@ func run(t *testing.T, ctx context.Context, p *Pipeline) (closeAndWait func() er
 	}
 }
 
+// feeders are the two ways to feed a Block-mode pipeline: each returns an
+// add function and a done function to call before Close.
+var feeders = []struct {
+	name string
+	open func(p *Pipeline) (add func(context.Context, *vigil.Exchange) error, done func(context.Context) error)
+}{
+	{"SubmitWait", func(p *Pipeline) (func(context.Context, *vigil.Exchange) error, func(context.Context) error) {
+		return p.SubmitWait, func(context.Context) error { return nil }
+	}},
+	{"Batcher", func(p *Pipeline) (func(context.Context, *vigil.Exchange) error, func(context.Context) error) {
+		b := p.NewBatcher(0)
+		return b.Add, b.Close
+	}},
+}
+
 func TestBlockModeDeliversEverything(t *testing.T) {
+	for _, fd := range feeders {
+		t.Run(fd.name, func(t *testing.T) { testBlockModeDeliversEverything(t, fd.open) })
+	}
+}
+
+func testBlockModeDeliversEverything(t *testing.T, open func(p *Pipeline) (func(context.Context, *vigil.Exchange) error, func(context.Context) error)) {
 	const n = 3000
 	s := &sink{}
 	p := New(Config{Workers: 4, QueueSize: 8, Mode: Block}, []vigil.Analyzer{oneFinding}, []vigil.Sink{s}, nil, nil)
 	wait := run(t, t.Context(), p)
+	add, done := open(p)
 	for i := range n {
-		if err := p.SubmitWait(t.Context(), exchange(i, "jwt:"+strconv.Itoa(i%37), "https://shop.test/api/v2/orders/"+strconv.Itoa(i), 200)); err != nil {
-			t.Fatalf("SubmitWait %d: %v", i, err)
+		if err := add(t.Context(), exchange(i, "jwt:"+strconv.Itoa(i%37), "https://shop.test/api/v2/orders/"+strconv.Itoa(i), 200)); err != nil {
+			t.Fatalf("add %d: %v", i, err)
 		}
+	}
+	if err := done(t.Context()); err != nil {
+		t.Fatal(err)
 	}
 	if err := wait(); err != nil {
 		t.Fatalf("Run: %v", err)
@@ -245,6 +270,12 @@ func TestShedModeSheds(t *testing.T) {
 }
 
 func TestPerActorOrder(t *testing.T) {
+	for _, fd := range feeders {
+		t.Run(fd.name, func(t *testing.T) { testPerActorOrder(t, fd.open) })
+	}
+}
+
+func testPerActorOrder(t *testing.T, open func(p *Pipeline) (func(context.Context, *vigil.Exchange) error, func(context.Context) error)) {
 	var mu sync.Mutex
 	seen := map[string][]int{}
 	rec := analyzerFunc(func(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, error) {
@@ -256,11 +287,15 @@ func TestPerActorOrder(t *testing.T) {
 	})
 	p := New(Config{Workers: 4, QueueSize: 2, Mode: Block}, []vigil.Analyzer{rec}, nil, nil, nil)
 	wait := run(t, t.Context(), p)
+	add, done := open(p)
 	const n, actors = 4000, 23
 	for i := range n {
-		if err := p.SubmitWait(t.Context(), exchange(i, "jwt:"+strconv.Itoa(i%actors), "http://shop.test/", 200)); err != nil {
+		if err := add(t.Context(), exchange(i, "jwt:"+strconv.Itoa(i%actors), "http://shop.test/", 200)); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := done(t.Context()); err != nil {
+		t.Fatal(err)
 	}
 	if err := wait(); err != nil {
 		t.Fatal(err)
@@ -621,5 +656,72 @@ func TestActorHash(t *testing.T) {
 		if got, want := p.actorHash(a), maphash.String(p.seed, a.Key()); got != want {
 			t.Errorf("actorHash(%+v) = %x, want the hash of %q: %x", a, got, a.Key(), want)
 		}
+	}
+}
+
+// TestBatcherLinger: a partial batch reaches its worker within the linger,
+// without Flush (a slow stream is not held back), and the queue depth
+// counts it until then.
+func TestBatcherLinger(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		analyzed := make(chan string, 10)
+		a := analyzerFunc(func(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, error) {
+			analyzed <- x.ID
+			return nil, nil
+		})
+		p := New(Config{Workers: 2, Mode: Block}, []vigil.Analyzer{a}, nil, nil, nil)
+		wait := run(t, t.Context(), p)
+		b := p.NewBatcher(time.Second)
+		for i := range 3 {
+			if err := b.Add(t.Context(), exchange(i, "jwt:a", "http://shop.test/", 200)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		synctest.Wait()
+		if len(analyzed) != 0 {
+			t.Fatalf("%d exchanges analyzed before the linger, want 0 (batched)", len(analyzed))
+		}
+		time.Sleep(1500 * time.Millisecond)
+		synctest.Wait()
+		if got := len(analyzed); got != 3 {
+			t.Fatalf("%d exchanges analyzed after the linger, want 3", got)
+		}
+		if d := p.Stats().QueueDepth; d != 0 {
+			t.Errorf("QueueDepth = %d after analysis, want 0", d)
+		}
+		if err := b.Close(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if err := wait(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestBatcherAfterClose: once the pipeline is closed, a full batch cannot be
+// handed over; Add says so, and Stats counts nothing it did not take.
+func TestBatcherAfterClose(t *testing.T) {
+	p := New(Config{Workers: 1, Mode: Block}, nil, nil, nil, nil)
+	wait := run(t, t.Context(), p)
+	b := p.NewBatcher(time.Hour)
+	defer b.Close(t.Context())
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	for i := 0; i < batchLen(p.cfg) && err == nil; i++ {
+		err = b.Add(t.Context(), exchange(i, "jwt:a", "http://shop.test/", 200))
+	}
+	if !errors.Is(err, ErrClosed) {
+		t.Fatalf("Add after Close: %v, want ErrClosed", err)
+	}
+	if err := b.Flush(t.Context()); !errors.Is(err, ErrClosed) {
+		t.Errorf("Flush after Close: %v, want ErrClosed", err)
+	}
+	if st := p.Stats(); st.Submitted != 0 || st.QueueDepth != 0 {
+		t.Errorf("Stats = %+v, want nothing submitted or queued", st)
+	}
+	if err := b.Add(t.Context(), nil); vigil.ErrorCode(err) != vigil.EINVALID {
+		t.Errorf("Add(nil) = %v, want EINVALID", err)
 	}
 }

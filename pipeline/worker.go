@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vigilsec/vigil"
@@ -28,6 +29,20 @@ type endpointAgg struct {
 // otherEndpoint collects what a worker's full stats map cannot take.
 var otherEndpoint = vigil.Endpoint{Host: inventory.Other, Method: inventory.Other, Template: inventory.Other}
 
+// item is one slot of a worker's queue: a single exchange (Submit,
+// SubmitWait) or a batch (Batcher).
+type item struct {
+	one  *vigil.Exchange
+	many []*vigil.Exchange
+}
+
+func (it item) len() int {
+	if it.one != nil {
+		return 1
+	}
+	return len(it.many)
+}
+
 // worker analyzes the exchanges of its shard of actors, in order.
 type worker struct {
 	p *Pipeline
@@ -36,7 +51,8 @@ type worker struct {
 	// it for reading, Close for writing.
 	mu     sync.RWMutex
 	closed bool
-	in     chan *vigil.Exchange
+	in     chan item
+	queued atomic.Int64 // exchanges in in, for Stats.QueueDepth
 
 	// Owned by the worker goroutine.
 	stats map[vigil.Endpoint]*endpointAgg
@@ -55,12 +71,18 @@ func (w *worker) run(ctx context.Context) error {
 			return ctx.Err()
 		}
 		select {
-		case x, ok := <-w.in:
+		case it, ok := <-w.in:
 			if !ok {
 				w.handOver(ctx)
 				return nil
 			}
-			w.process(ctx, x)
+			if it.one != nil {
+				w.process(ctx, it.one)
+			}
+			for _, x := range it.many {
+				w.process(ctx, x)
+			}
+			w.queued.Add(-int64(it.len()))
 		case <-t.C:
 			w.handOver(ctx)
 		case <-ctx.Done():
@@ -171,7 +193,9 @@ func (w *worker) record(ep vigil.Endpoint, x *vigil.Exchange) {
 	widen(s, x.Time, x.Time)
 	s.Statuses[x.Status()]++
 	s.Auth[authKind(x.Actor)]++
-	if ep != otherEndpoint && len(agg.samples) < samplesPerFlush {
+	// Samples pin whole exchanges until the next hand-over: only take them
+	// when a recorder will keep them.
+	if w.p.rec != nil && ep != otherEndpoint && len(agg.samples) < samplesPerFlush {
 		agg.samples = append(agg.samples, x)
 	}
 }

@@ -172,11 +172,15 @@ func measure(ctx context.Context, name, file string, res *identity.Resolver, o O
 	}
 	defer src.Close()
 
-	var p *pipeline.Pipeline
+	var (
+		p *pipeline.Pipeline
+		b *pipeline.Batcher
+	)
 	runDone := make(chan error, 1)
 	if name == PhasePipeline {
 		p = pipeline.New(pipeline.Config{Workers: o.Workers, Mode: pipeline.Block}, o.Analyzers, nil, nil, o.Logger)
 		go func() { runDone <- p.Run(context.WithoutCancel(ctx)) }()
+		b = p.NewBatcher(0)
 	}
 	runtime.GC()
 	peak := startHeapSampler()
@@ -192,9 +196,12 @@ func measure(ctx context.Context, name, file string, res *identity.Resolver, o O
 			return nil
 		}
 		x.Actor = res.Resolve(x.Client.Addr, x.Request.Header)
-		return p.SubmitWait(ctx, x)
+		return b.Add(ctx, x)
 	})
 	if p != nil {
+		if err := b.Close(ctx); err != nil && loopErr == nil {
+			loopErr = err
+		}
 		p.Close()
 		if err := <-runDone; err != nil && loopErr == nil {
 			loopErr = err

@@ -133,11 +133,17 @@ func (a *app) analyze(ctx context.Context, files []string, o analyzeOpts) error 
 
 	st := readStats{reasons: map[string]int{}}
 	var readErr error
+	// Exchanges go to the workers in batches; a slow stream (stdin) still
+	// reaches them within the batcher's linger.
+	batch := eng.pipe.NewBatcher(0)
 	for _, file := range files {
-		if err := a.readFile(runCtx, file, eng, &st); err != nil {
+		if err := a.readFile(runCtx, file, eng, batch, &st); err != nil {
 			readErr = err
 			break
 		}
+	}
+	if err := batch.Close(runCtx); err != nil && readErr == nil {
+		readErr = err
 	}
 	eng.pipe.Close()
 	if err := <-done; err != nil && readErr == nil {
@@ -173,7 +179,7 @@ func (a *app) analyze(ctx context.Context, files []string, o analyzeOpts) error 
 // maxReported bounds how many bad records are logged one by one per file.
 const maxReported = 20
 
-func (a *app) readFile(ctx context.Context, file string, eng *engine, st *readStats) error {
+func (a *app) readFile(ctx context.Context, file string, eng *engine, batch *pipeline.Batcher, st *readStats) error {
 	var (
 		src *ingest.Source
 		err error
@@ -209,7 +215,7 @@ func (a *app) readFile(ctx context.Context, file string, eng *engine, st *readSt
 			return fmt.Errorf("%s: %w", file, err)
 		}
 		x.Actor = eng.resolver.Resolve(x.Client.Addr, x.Request.Header)
-		if err := eng.pipe.SubmitWait(ctx, x); err != nil {
+		if err := batch.Add(ctx, x); err != nil {
 			return err
 		}
 		st.read++
