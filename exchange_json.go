@@ -21,6 +21,7 @@ type wireExchange struct {
 	Time       time.Time     `json:"time"`
 	Sensor     string        `json:"sensor,omitempty"`
 	Client     wireClient    `json:"client,omitzero"`
+	Actor      *Actor        `json:"actor,omitempty"`
 	Request    wireRequest   `json:"request"`
 	Response   *wireResponse `json:"response,omitempty"`
 	DurationMS float64       `json:"duration_ms,omitempty"`
@@ -142,6 +143,9 @@ func (x Exchange) MarshalJSON() ([]byte, error) {
 		},
 		DurationMS: float64(x.Duration) / float64(time.Millisecond),
 	}
+	if x.Actor != (Actor{}) {
+		w.Actor = &x.Actor
+	}
 	if x.Request.URL != nil {
 		w.Request.URL = x.Request.URL.String()
 	}
@@ -184,6 +188,9 @@ func (x *Exchange) fromWire(w *wireExchange) error {
 		Client:   Client{Addr: w.Client.Addr, TLS: w.Client.TLS},
 		Duration: time.Duration(w.DurationMS * float64(time.Millisecond)),
 		Request:  Request{Method: w.Request.Method, URL: u, Proto: w.Request.Proto},
+	}
+	if w.Actor != nil {
+		x.Actor = *w.Actor
 	}
 	req := &x.Request
 	if req.Header, req.Body, req.BodySize, req.Truncated, err = decodeBody(&w.Request.wireBody); err != nil {

@@ -120,7 +120,7 @@ func (a *app) analyze(ctx context.Context, files []string, o analyzeOpts) error 
 		defer closeFn()
 		sinks = append(sinks, newFindingsWriter(w))
 	}
-	eng, err := a.openEngine(ctx, pipeline.Block, o.store, sinks...)
+	eng, err := a.openEngine(ctx, engineOpts{mode: pipeline.Block, store: o.store, sinks: sinks})
 	if err != nil {
 		return err
 	}
@@ -214,7 +214,9 @@ func (a *app) readFile(ctx context.Context, file string, eng *engine, batch *pip
 		if err != nil {
 			return fmt.Errorf("%s: %w", file, err)
 		}
-		x.Actor = eng.resolver.Resolve(x.Client.Addr, x.Request.Header)
+		if x.Actor == (vigil.Actor{}) { // a Vigil capture carries the actor its sensor resolved
+			x.Actor = eng.resolver.Resolve(x.Client.Addr, x.Request.Header)
+		}
 		if err := batch.Add(ctx, x); err != nil {
 			return err
 		}

@@ -23,6 +23,7 @@ func newDemoCmd(a *app) *cobra.Command {
 		rate     float64
 		dir      string
 		jsonOut  bool
+		capture  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -35,7 +36,8 @@ simulation ends, the analysis drains and the scorecard is printed: what Vigil
 detected per attack area, how fast, and what it flagged on benign traffic.
 
 Everything is written to --dir (a new temporary folder by default): the store
-(vigil.db), the labelled truth (truth.jsonl) and the scorecard (scorecard.json).`,
+(vigil.db), the labelled truth (truth.jsonl), the scorecard (scorecard.json) and, with
+--capture, the traffic itself (traffic.jsonl).`,
 		Example: `  vigil demo
   vigil demo --duration 60s --seed 42 --dir ./demo-run`,
 		Args: noArgs,
@@ -43,7 +45,7 @@ Everything is written to --dir (a new temporary folder by default): the store
 			if duration < 5*time.Second || duration > 2*time.Hour {
 				return usagef("--duration must be between 5s and 2h, got %v", duration)
 			}
-			return a.demo(cmd.Context(), demoOpts{duration: duration, seed: seed, rate: rate, dir: dir, json: jsonOut})
+			return a.demo(cmd.Context(), demoOpts{duration: duration, seed: seed, rate: rate, dir: dir, json: jsonOut, capture: capture})
 		},
 	}
 	f := cmd.Flags()
@@ -52,6 +54,7 @@ Everything is written to --dir (a new temporary folder by default): the store
 	f.Float64Var(&rate, "rate", 20, "benign requests per second before the peak surge")
 	f.StringVar(&dir, "dir", "", "folder for the store, truth and scorecard (default: a new temporary folder)")
 	f.BoolVar(&jsonOut, "json", false, "print the scorecard as JSON")
+	f.BoolVar(&capture, "capture", false, "also record the traffic, redacted, in traffic.jsonl in --dir (replay it with vigil analyze)")
 	return cmd
 }
 
@@ -61,6 +64,7 @@ type demoOpts struct {
 	rate     float64
 	dir      string
 	json     bool
+	capture  bool
 }
 
 func (a *app) demo(ctx context.Context, o demoOpts) error {
@@ -75,6 +79,10 @@ func (a *app) demo(ctx context.Context, o demoOpts) error {
 	}
 	storePath := filepath.Join(o.dir, "vigil.db")
 	truthPath := filepath.Join(o.dir, "truth.jsonl")
+	capturePath := ""
+	if o.capture {
+		capturePath = filepath.Join(o.dir, "traffic.jsonl")
+	}
 	for _, p := range []string{storePath, storePath + "-wal", storePath + "-shm", truthPath} {
 		os.Remove(p) // a rerun in the same folder starts clean
 	}
@@ -114,6 +122,7 @@ func (a *app) demo(ctx context.Context, o demoOpts) error {
 	var proxyAddr string
 	var simErr error
 	err = a.runProxy(runCtx, proxyRun{
+		capture: capturePath,
 		ready: func(addr string) {
 			proxyAddr = addr
 			fmt.Fprintf(a.err, "  vigil proxy     http://%s -> %s\n", addr, sh.URL())

@@ -2,11 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/vigilsec/vigil/sensor/ingest"
 	"github.com/vigilsec/vigil/simulate"
 )
 
@@ -19,7 +22,7 @@ func TestDemo(t *testing.T) {
 	}
 	dir := t.TempDir()
 	t.Chdir(dir)
-	code, out, errOut := vigilRun(t, "", "demo", "--duration", "12s", "--dir", "run", "--log-level", "warn")
+	code, out, errOut := vigilRun(t, "", "demo", "--duration", "12s", "--dir", "run", "--capture", "--log-level", "warn")
 	if code != exitOK {
 		t.Fatalf("exit %d\nstderr:\n%s", code, errOut)
 	}
@@ -54,5 +57,63 @@ func TestDemo(t *testing.T) {
 		if _, err := os.Stat(filepath.Join("run", f)); err != nil {
 			t.Error(err)
 		}
+	}
+	checkCapture(t, filepath.Join("run", "traffic.jsonl"), filepath.Join("run", "truth.jsonl"))
+}
+
+// checkCapture: the captured traffic has one exchange per request the
+// simulator sent, each with the actor the proxy resolved (the simulator's
+// address per actor), and no credential in clear.
+func checkCapture(t *testing.T, traffic, truth string) {
+	t.Helper()
+	src, err := ingest.Open(traffic, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	addrs := map[string]bool{}
+	n, withPrincipal := 0, 0
+	for {
+		x, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("capture record: %v", err)
+		}
+		n++
+		addrs[x.Actor.Addr] = true
+		if x.Actor.Principal != "" {
+			withPrincipal++
+		}
+		if auth := x.Request.Header.Get("Authorization"); auth != "" && !strings.Contains(auth, "REDACTED") {
+			t.Fatalf("capture keeps a credential: %q", auth)
+		}
+	}
+	tb, err := os.ReadFile(truth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, actors := 0, map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(tb)), "\n") {
+		var l simulate.TruthLine
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatal(err)
+		}
+		if l.Status != 0 {
+			sent++
+			actors[l.Addr] = true
+		}
+	}
+	if n != sent {
+		t.Errorf("capture holds %d exchanges, the simulator got %d responses", n, sent)
+	}
+	for a := range actors {
+		if !addrs[a] {
+			t.Errorf("actor %s of the truth is missing from the capture's actors", a)
+		}
+	}
+	if withPrincipal == 0 {
+		t.Error("no captured exchange carries a principal")
 	}
 }

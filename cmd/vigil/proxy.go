@@ -22,11 +22,11 @@ import (
 
 func newProxyCmd(a *app) *cobra.Command {
 	var (
-		listen, upstream, store, clientIPHeader, tlsCert, tlsKey, metricsListen string
-		trusted                                                                 []string
-		captureBytes                                                            int64
-		upstreamTimeout                                                         time.Duration
-		detectors                                                               bool
+		listen, upstream, store, clientIPHeader, tlsCert, tlsKey, metricsListen, capture string
+		trusted                                                                          []string
+		captureBytes                                                                     int64
+		upstreamTimeout                                                                  time.Duration
+		detectors                                                                        bool
 	)
 	d := config.Default()
 	cmd := &cobra.Command{
@@ -65,7 +65,7 @@ Findings, endpoints and redacted samples go to the SQLite store.`,
 			if err := a.validate(); err != nil {
 				return err
 			}
-			return a.runProxy(cmd.Context(), proxyRun{metricsListen: metricsListen})
+			return a.runProxy(cmd.Context(), proxyRun{metricsListen: metricsListen, capture: capture})
 		},
 	}
 	f := cmd.Flags()
@@ -79,6 +79,7 @@ Findings, endpoints and redacted samples go to the SQLite store.`,
 	f.StringVar(&tlsCert, "tls-cert", "", "PEM certificate: serve HTTPS (with --tls-key)")
 	f.StringVar(&tlsKey, "tls-key", "", "PEM private key for --tls-cert")
 	f.BoolVar(&detectors, "detectors", d.Pipeline.Detect, "run the built-in detectors; --detectors=false records inventory and samples only")
+	f.StringVar(&capture, "capture", "", "record every analyzed exchange, redacted, as JSON lines in this file (replay with vigil analyze)")
 	f.StringVar(&metricsListen, "metrics-listen", "", "serve Prometheus metrics and /healthz on this address (e.g. 127.0.0.1:9090); off when empty")
 	return cmd
 }
@@ -86,6 +87,8 @@ Findings, endpoints and redacted samples go to the SQLite store.`,
 // proxyRun holds what runProxy needs beyond the configuration.
 type proxyRun struct {
 	metricsListen string
+	// capture, when set, is a file to record every analyzed exchange in.
+	capture string
 	// ready, when set, is called with the proxy's address once it listens.
 	ready func(addr string)
 	// extra components to run in the same group (the demo's shop and simulator).
@@ -100,8 +103,17 @@ type engine struct {
 	table    *proxy.Table
 }
 
+// engineOpts say how to build an engine.
+type engineOpts struct {
+	mode  pipeline.Mode
+	store bool             // open the configured store
+	extra []vigil.Analyzer // run after the detectors (the capture writer)
+	sinks []vigil.Sink     // beyond the store
+}
+
 // openEngine opens the store and builds the resolver and pipeline.
-func (a *app) openEngine(ctx context.Context, mode pipeline.Mode, withStore bool, sinks ...vigil.Sink) (*engine, error) {
+func (a *app) openEngine(ctx context.Context, o engineOpts) (*engine, error) {
+	withStore, sinks := o.store, o.sinks
 	prefixes, err := a.cfg.Identity.Prefixes()
 	if err != nil {
 		return nil, usageError{err}
@@ -121,6 +133,7 @@ func (a *app) openEngine(ctx context.Context, mode pipeline.Mode, withStore bool
 			return nil, err
 		}
 	}
+	analyzers = append(analyzers, o.extra...)
 	eng := &engine{resolver: res, table: proxy.NewTable()}
 	var rec pipeline.Recorder
 	if withStore {
@@ -134,7 +147,7 @@ func (a *app) openEngine(ctx context.Context, mode pipeline.Mode, withStore bool
 	eng.pipe = pipeline.New(pipeline.Config{
 		Workers:   a.cfg.Pipeline.Workers,
 		QueueSize: a.cfg.Pipeline.QueueSize,
-		Mode:      mode,
+		Mode:      o.mode,
 	}, analyzers, sinks, rec, a.logger.With("component", "pipeline"))
 	return eng, nil
 }
@@ -150,11 +163,33 @@ func (e *engine) Close() error {
 // runProxy serves the proxy until ctx ends, then shuts down gracefully: the
 // server stops taking requests, in-flight ones finish, analysis drains.
 func (a *app) runProxy(ctx context.Context, pr proxyRun) error {
-	eng, err := a.openEngine(ctx, pipeline.Shed, true)
+	var extra []vigil.Analyzer
+	var capture *captureWriter
+	if pr.capture != "" {
+		c, err := newCaptureWriter(pr.capture)
+		if err != nil {
+			return err
+		}
+		capture, extra = c, []vigil.Analyzer{c}
+	}
+	eng, err := a.openEngine(ctx, engineOpts{mode: pipeline.Shed, store: true, extra: extra})
 	if err != nil {
+		if capture != nil {
+			capture.Close()
+		}
 		return err
 	}
 	defer eng.Close()
+	if capture != nil {
+		defer func() {
+			n, err := capture.Close()
+			if err != nil {
+				a.logger.Error("traffic capture incomplete", "file", pr.capture, "exchanges", n, "err", err)
+				return
+			}
+			a.logger.Info("traffic captured", "file", pr.capture, "exchanges", n)
+		}()
+	}
 
 	log := a.logger.With("component", "proxy")
 	p, err := proxy.New(proxy.Config{

@@ -95,7 +95,10 @@ var decodeCases = []struct {
 	{"non-ascii", `{"request":{"method":"GET","url":"http://h/","body":"héllo wörld, ünïcödé ✓ 0123456789"}}`, true},
 	// Left to the canonical decoder.
 	{"upper-case key", `{"Request":{"method":"GET","url":"http://h/"}}`, false},
-	{"unknown key", `{"actor":{},"request":{"method":"GET","url":"http://h/"}}`, false},
+	{"unknown key", `{"tags":{},"request":{"method":"GET","url":"http://h/"}}`, false},
+	{"actor", `{"actor":{"principal":"jwt:7","addr":"203.0.113.9","fingerprint":"fp1"},"request":{"method":"GET","url":"http://h/"}}`, true},
+	{"empty actor", `{"actor":{},"request":{"method":"GET","url":"http://h/"}}`, true},
+	{"actor with unknown key", `{"actor":{"role":"x"},"request":{"method":"GET","url":"http://h/"}}`, false},
 	{"duplicate key", `{"request":{"method":"GET","url":"http://h/"},"request":{"method":"PUT"}}`, false},
 	{"header names collide", `{"request":{"method":"GET","url":"/","headers":{"host":"a","Host":"b"}}}`, false},
 	{"null", `{"response":null,"request":{"method":"GET","url":"http://h/"}}`, false},

@@ -55,6 +55,7 @@ type fastExchange struct {
 	time       time.Time
 	addr       string
 	tls        *vigil.TLS
+	actor      vigil.Actor
 	method     string
 	url        string
 	proto      string
@@ -90,6 +91,7 @@ func (w *fastExchange) build() (*vigil.Exchange, bool) {
 		Time:     w.time,
 		Sensor:   w.sensor,
 		Client:   vigil.Client{Addr: w.addr, TLS: w.tls},
+		Actor:    w.actor,
 		Duration: time.Duration(w.durationMS * float64(time.Millisecond)),
 		Request:  vigil.Request{Method: w.method, URL: u, Proto: w.proto},
 	}
@@ -231,7 +233,8 @@ func lookup(keys []string, key []byte) int {
 }
 
 var (
-	exchangeKeys = []string{"id", "time", "sensor", "client", "request", "response", "duration_ms"}
+	exchangeKeys = []string{"id", "time", "sensor", "client", "request", "response", "duration_ms", "actor"}
+	actorKeys    = []string{"principal", "addr", "fingerprint"}
 	clientKeys   = []string{"addr", "tls"}
 	tlsKeys      = []string{"version", "cipher_suite", "server_name", "alpn", "fingerprint"}
 	requestKeys  = []string{"headers", "body", "body_encoding", "body_size", "truncated", "method", "url", "proto"}
@@ -282,6 +285,19 @@ func (d *fastDecoder) exchange(w *fastExchange) bool {
 			})
 		case 6:
 			w.durationMS, ok = d.float()
+		case 7:
+			ok = d.object(func(k []byte) int { return lookup(actorKeys, k) }, func(k int) bool {
+				var ok bool
+				switch k {
+				case 0:
+					w.actor.Principal, ok = d.string()
+				case 1:
+					w.actor.Addr, ok = d.string()
+				case 2:
+					w.actor.Fingerprint, ok = d.string()
+				}
+				return ok
+			})
 		}
 		return ok
 	})

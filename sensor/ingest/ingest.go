@@ -185,7 +185,9 @@ func (s *Source) Format() string { return s.format }
 
 // Next returns the next exchange, io.EOF at the end, or a *RecordError for a
 // record that could not be read; call Next again to carry on. ID, Sensor and
-// the capture cap are set; Actor is left for the caller to resolve.
+// the capture cap are set. Actor is what the record carries (Vigil's own
+// captures carry the actor their sensor resolved; HAR files never do) and
+// is otherwise left for the caller to resolve.
 func (s *Source) Next() (*vigil.Exchange, error) {
 	var (
 		x      *vigil.Exchange
@@ -208,7 +210,6 @@ func (s *Source) Next() (*vigil.Exchange, error) {
 	if s.har != nil {
 		x.Sensor = vigil.SensorHAR
 	}
-	x.Actor = vigil.Actor{}
 	capBody(&x.Request.Body, &x.Request.BodySize, &x.Request.Truncated, s.capture)
 	if r := x.Response; r != nil {
 		capBody(&r.Body, &r.BodySize, &r.Truncated, s.capture)
