@@ -31,7 +31,7 @@ func TestLearnerFixedRules(t *testing.T) {
 		{"", "/"},
 		{"/", "/"},
 		{"/api/v2/orders/{id}", "/api/v2/orders/{id}"}, // a template maps to itself
-		{"/" + strings.Repeat("a", 200), "/{id}"},     // no endpoint is named by a long word
+		{"/" + strings.Repeat("a", 200), "/{id}"},      // no endpoint is named by a long word
 	} {
 		if got := l.Observe("shop.test", c.path); got != c.want {
 			t.Errorf("Observe(%q) = %q, want %q", c.path, got, c.want)
@@ -374,7 +374,6 @@ func collabObservations(n int, seed uint64) []observation {
 	}
 	return obs
 }
-
 
 func BenchmarkLearnerObserve(b *testing.B) {
 	obs := collabObservations(10_000, 5)
