@@ -262,7 +262,7 @@ func (n *node) route(seg string) (next *node, param bool) {
 	if c := n.literals[seg]; c != nil {
 		return c, false
 	}
-	if n.learned || isID(seg) || isCode(seg) || len(seg) > maxSegment {
+	if n.learned || isID(seg) || len(seg) > maxSegment {
 		return n.param, true
 	}
 	return nil, false
@@ -303,7 +303,7 @@ func (l *Learner) child(n *node, seg string) (*node, bool) {
 	if next, param := n.route(seg); next != nil {
 		return next, param
 	}
-	if isParamSegment(seg) || n.learned || isID(seg) || isCode(seg) || len(seg) > maxSegment {
+	if isParamSegment(seg) || n.learned || isID(seg) || len(seg) > maxSegment {
 		return l.paramChild(n), true
 	}
 	if l.nodes >= l.maxNodes {

@@ -20,7 +20,9 @@ const IDSegment = "{id}"
 //   - an e-mail address ("user7@shop.test");
 //   - an ISO 8601 date, possibly with a time ("2026-03-01", "2026-03-01T10:00:00Z");
 //   - a token of 16 or more base64 or base64url characters with letters and
-//     digits that change class often ("eyJhbGciOiJIUzI1NiJ9", "k3J9xQ2mZ8pL4wR7").
+//     digits that change class often ("eyJhbGciOiJIUzI1NiJ9", "k3J9xQ2mZ8pL4wR7");
+//   - a business code: one to five letters, an optional '-' or '_', and four
+//     or more digits ("GC-1434", "INV2024001"; not "h264").
 //
 // Words stay: "me", "v2", "api", "orders", "3d-printers", "oauth2", camelCase
 // names, and slugs whose words are each letters or digits
@@ -79,7 +81,7 @@ func isID(s string) bool {
 	if s == "" {
 		return false
 	}
-	return isDecimal(s) || isUUID(s) || isHexID(s) || isEmail(s) || isDate(s) || isToken(s)
+	return isDecimal(s) || isUUID(s) || isHexID(s) || isEmail(s) || isDate(s) || isToken(s) || isCode(s)
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }

@@ -38,7 +38,7 @@ var templateCases = []struct {
 	{"camelCase stays", "/rpc/getUserProfileById", "/rpc/getUserProfileById"},
 	{"long slug stays", "/articles/how-to-build-an-api-in-go", "/articles/how-to-build-an-api-in-go"},
 	{"oauth2 stays", "/oauth2/token", "/oauth2/token"},
-	{"gift card code stays", "/api/v2/giftcards/GC-0042/balance", "/api/v2/giftcards/GC-0042/balance"},
+	{"gift card code", "/api/v2/giftcards/GC-0042/balance", "/api/v2/giftcards/{id}/balance"},
 	{"relative path", "orders/12", "orders/{id}"},
 	{"only an id", "/12", "/{id}"},
 	{"placeholder stays", "/orders/{id}", "/orders/{id}"},
