@@ -93,6 +93,15 @@ type Config struct {
 	// batches (at least one), so a Batcher's batches stay within the bound.
 	QueueSize int
 	Mode      Mode
+	// Inventory, when set, names every exchange's endpoint (and learns from
+	// it); without, endpoints are named by inventory.Template.
+	Inventory Inventory
+}
+
+// Inventory is the API inventory the workers feed: inventory.Inventory is
+// one. It must be safe for concurrent use.
+type Inventory interface {
+	Observe(x *vigil.Exchange) vigil.Endpoint
 }
 
 // Recorder keeps what the pipeline learns about endpoints; vigil.Store is

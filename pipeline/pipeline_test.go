@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -723,5 +724,52 @@ func TestBatcherAfterClose(t *testing.T) {
 	}
 	if err := b.Add(t.Context(), nil); vigil.ErrorCode(err) != vigil.EINVALID {
 		t.Errorf("Add(nil) = %v, want EINVALID", err)
+	}
+}
+
+// fixedInventory names every endpoint /learned/{id} and counts its calls.
+type fixedInventory struct{ n atomic.Int64 }
+
+func (f *fixedInventory) Observe(x *vigil.Exchange) vigil.Endpoint {
+	f.n.Add(1)
+	return vigil.Endpoint{Host: x.Request.Host(), Method: x.Request.Method, Template: "/learned/{id}"}
+}
+
+// TestInventoryNamesEndpoints: with an inventory, every exchange goes
+// through it, and findings carry its endpoint unless a detector named a
+// different one itself.
+func TestInventoryNamesEndpoints(t *testing.T) {
+	own := vigil.Endpoint{Host: "elsewhere.test", Method: "POST", Template: "/own"}
+	a := analyzerFunc(func(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, error) {
+		return []vigil.Finding{
+			{Detector: "test.empty"},
+			{Detector: "test.static", Endpoint: vigil.Endpoint{Host: x.Request.Host(), Method: "GET", Template: inventory.Template(x.Request.Path())}},
+			{Detector: "test.own", Endpoint: own},
+		}, nil
+	})
+	s := &sink{}
+	inv := &fixedInventory{}
+	p := New(Config{Workers: 2, Mode: Block, Inventory: inv}, []vigil.Analyzer{a}, []vigil.Sink{s}, nil, nil)
+	wait := run(t, t.Context(), p)
+	for i := range 10 {
+		if err := p.SubmitWait(t.Context(), exchange(i, "jwt:1", "https://shop.test/api/v2/orders/"+strconv.Itoa(i), 200)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+	if inv.n.Load() != 10 {
+		t.Errorf("inventory saw %d exchanges, want 10", inv.n.Load())
+	}
+	learned := vigil.Endpoint{Host: "shop.test", Method: "GET", Template: "/learned/{id}"}
+	for _, f := range s.findings() {
+		want := learned
+		if f.Detector == "test.own" {
+			want = own
+		}
+		if f.Endpoint != want {
+			t.Errorf("%s: endpoint %v, want %v", f.Detector, f.Endpoint, want)
+		}
 	}
 }

@@ -96,7 +96,12 @@ func (w *worker) run(ctx context.Context) error {
 // findings for the writer.
 func (w *worker) process(ctx context.Context, x *vigil.Exchange) {
 	p := w.p
-	ep := vigil.Endpoint{Host: x.Request.Host(), Method: x.Request.Method, Template: inventory.Template(x.Request.Path())}
+	var ep vigil.Endpoint
+	if p.cfg.Inventory != nil {
+		ep = p.cfg.Inventory.Observe(x)
+	} else {
+		ep = vigil.Endpoint{Host: x.Request.Host(), Method: x.Request.Method, Template: inventory.Template(x.Request.Path())}
+	}
 	var fs []vigil.Finding
 	for i, a := range p.analyzers {
 		got := p.analyze(ctx, i, a, x)
@@ -116,7 +121,10 @@ func (w *worker) process(ctx context.Context, x *vigil.Exchange) {
 		if f.Actor == (vigil.Actor{}) {
 			f.Actor = x.Actor
 		}
-		if f.Endpoint == (vigil.Endpoint{}) {
+		if f.Endpoint == (vigil.Endpoint{}) || (f.Endpoint != ep && f.Endpoint.Host == ep.Host && f.Endpoint.Method == ep.Method &&
+			f.Endpoint.Template == inventory.Template(x.Request.Path())) {
+			// Detectors name the endpoint with the fixed rules; the
+			// inventory's learned name wins.
 			f.Endpoint = ep
 		}
 		if f.Time.IsZero() {

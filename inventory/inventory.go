@@ -1,0 +1,556 @@
+package inventory
+
+import (
+	"hash/maphash"
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vigilsec/vigil"
+)
+
+// Bounds of one endpoint's profile.
+const (
+	maxParams       = 64 // query, header and cookie parameters per endpoint
+	maxStatuses     = 32 // distinct response statuses per endpoint
+	maxContentTypes = 16 // distinct content types per direction
+	maxAuthKinds    = 8
+	maxNameLen      = 64 // longer parameter names are cut
+)
+
+// Config configures an Inventory. Zero values take the defaults.
+type Config struct {
+	Learner LearnerConfig
+	// MaxHosts, MaxPerHost, MaxEndpoints bound the endpoints (see Cap).
+	MaxHosts, MaxPerHost, MaxEndpoints int
+	// FirstParty lists the hosts ("api.shop.test", "127.0.0.1:8080") that
+	// are the team's own; any other host seen is third party. Empty: every
+	// host is first party unless Party says otherwise.
+	FirstParty []string
+	// Party, when set, tells a host's party instead of FirstParty: it returns
+	// PartyFirst or PartyThird ("" to fall back on FirstParty).
+	Party func(host string) string
+}
+
+// Parties of an endpoint's host.
+const (
+	PartyFirst = "first"
+	PartyThird = "third"
+)
+
+// Inventory is the API inventory learned from traffic: every endpoint seen,
+// with what its traffic shows. It is safe for concurrent use: the
+// pipeline's workers feed it at once.
+//
+// Memory is bounded: the Learner's tree (LearnerConfig.MaxNodes), the
+// endpoints (Config.MaxEndpoints; beyond, observations fold into "{other}"
+// endpoints and are counted), and each profile (at most 64 parameters, 32
+// statuses, 16 content types per direction; see Profile).
+type Inventory struct {
+	cfg     Config
+	learner *Learner
+	first   map[string]bool
+
+	seed   maphash.Seed
+	shards [shardCount]shard
+
+	capMu sync.Mutex
+	cap   *Cap
+
+	gen    atomic.Uint64 // learner generation the endpoints are keyed for
+	rekeys atomic.Int64
+}
+
+const shardCount = 16
+
+type shard struct {
+	mu  sync.Mutex
+	eps map[vigil.Endpoint]*Profile
+}
+
+// New returns an empty Inventory.
+func New(cfg Config) *Inventory {
+	inv := &Inventory{
+		cfg:     cfg,
+		learner: NewLearner(cfg.Learner),
+		first:   map[string]bool{},
+		seed:    maphash.MakeSeed(),
+		cap:     NewCap(cfg.MaxHosts, cfg.MaxPerHost, cfg.MaxEndpoints),
+	}
+	for _, h := range cfg.FirstParty {
+		inv.first[normalizeHost(h)] = true
+	}
+	for i := range inv.shards {
+		inv.shards[i].eps = map[vigil.Endpoint]*Profile{}
+	}
+	return inv
+}
+
+// Learner returns the inventory's templater.
+func (inv *Inventory) Learner() *Learner { return inv.learner }
+
+// Endpoint returns the endpoint x belongs to, learning from its path, without
+// recording x.
+func (inv *Inventory) Endpoint(x *vigil.Exchange) vigil.Endpoint {
+	host := x.Request.Host()
+	return vigil.Endpoint{Host: host, Method: x.Request.Method, Template: inv.learner.Observe(host, x.Request.Path())}
+}
+
+// Observe records x and returns its endpoint.
+func (inv *Inventory) Observe(x *vigil.Exchange) vigil.Endpoint {
+	if g := inv.learner.Generation(); g != inv.gen.Load() {
+		inv.rekey(g)
+	}
+	ep := inv.Endpoint(x)
+	sh := inv.shard(ep)
+	sh.mu.Lock()
+	p := sh.eps[ep]
+	if p == nil {
+		sh.mu.Unlock()
+		ep = inv.admit(ep)
+		sh = inv.shard(ep)
+		sh.mu.Lock()
+		if p = sh.eps[ep]; p == nil {
+			p = newProfile(ep, inv.party(ep.Host))
+			sh.eps[ep] = p
+		}
+	}
+	p.observe(x)
+	sh.mu.Unlock()
+	return ep
+}
+
+func (inv *Inventory) shard(ep vigil.Endpoint) *shard {
+	var h maphash.Hash
+	h.SetSeed(inv.seed)
+	h.WriteString(ep.Host)
+	h.WriteString(ep.Method)
+	h.WriteString(ep.Template)
+	return &inv.shards[h.Sum64()%shardCount]
+}
+
+// admit passes a new endpoint through the cap.
+func (inv *Inventory) admit(ep vigil.Endpoint) vigil.Endpoint {
+	inv.capMu.Lock()
+	defer inv.capMu.Unlock()
+	ep, _ = inv.cap.Admit(ep)
+	return ep
+}
+
+// Folded counts the observations folded into "{other}" endpoints.
+func (inv *Inventory) Folded() int64 {
+	inv.capMu.Lock()
+	defer inv.capMu.Unlock()
+	return inv.cap.Folded()
+}
+
+// party tells a host's party.
+func (inv *Inventory) party(host string) string {
+	if inv.cfg.Party != nil {
+		if p := inv.cfg.Party(host); p != "" {
+			return p
+		}
+	}
+	if len(inv.first) == 0 || inv.first[normalizeHost(host)] {
+		return PartyFirst
+	}
+	return PartyThird
+}
+
+// rekey moves the profiles whose template the Learner now makes differently
+// (a position became a parameter) to their new endpoint, merging them.
+func (inv *Inventory) rekey(gen uint64) {
+	for i := range inv.shards {
+		inv.shards[i].mu.Lock()
+	}
+	defer func() {
+		for i := range inv.shards {
+			inv.shards[i].mu.Unlock()
+		}
+	}()
+	if inv.gen.Load() == gen {
+		return // another worker did it
+	}
+	type move struct {
+		from *shard
+		ep   vigil.Endpoint
+		p    *Profile
+	}
+	var moves []move
+	for i := range inv.shards {
+		sh := &inv.shards[i]
+		for ep, p := range sh.eps {
+			if ep.Template == Other {
+				continue
+			}
+			t := inv.learner.Retemplate(ep.Host, ep.Template)
+			if t == ep.Template {
+				continue
+			}
+			moves = append(moves, move{sh, ep, p})
+			p.Endpoint.Template = t
+		}
+	}
+	for _, m := range moves {
+		delete(m.from.eps, m.ep)
+	}
+	for _, m := range moves {
+		to := inv.shard(m.p.Endpoint)
+		if q := to.eps[m.p.Endpoint]; q != nil {
+			q.merge(m.p)
+		} else {
+			to.eps[m.p.Endpoint] = m.p
+		}
+	}
+	inv.rekeys.Add(int64(len(moves)))
+	inv.gen.Store(gen)
+}
+
+// Profiles returns a copy of every endpoint's profile, sorted by host,
+// template and method.
+func (inv *Inventory) Profiles() []*Profile {
+	if g := inv.learner.Generation(); g != inv.gen.Load() {
+		inv.rekey(g)
+	}
+	var out []*Profile
+	for i := range inv.shards {
+		sh := &inv.shards[i]
+		sh.mu.Lock()
+		for _, p := range sh.eps {
+			out = append(out, p.clone())
+		}
+		sh.mu.Unlock()
+	}
+	slices.SortFunc(out, func(a, b *Profile) int {
+		return strings.Compare(a.Host+" "+a.Template+" "+a.Method, b.Host+" "+b.Template+" "+b.Method)
+	})
+	return out
+}
+
+// Load adds stored profiles (from an earlier run) to the inventory.
+func (inv *Inventory) Load(ps []*Profile) {
+	for _, p := range ps {
+		if p == nil {
+			continue
+		}
+		ep := inv.admit(p.Endpoint)
+		sh := inv.shard(ep)
+		sh.mu.Lock()
+		if q := sh.eps[ep]; q != nil {
+			q.merge(p)
+		} else {
+			c := p.clone()
+			c.Endpoint = ep
+			sh.eps[ep] = c
+		}
+		sh.mu.Unlock()
+	}
+}
+
+// Profile is what traffic shows of one endpoint.
+type Profile struct {
+	vigil.Endpoint
+	Party     string    `json:"party"` // PartyFirst or PartyThird
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	Count     int64     `json:"count"`
+	// Statuses counts responses by status (0: no response).
+	Statuses map[int]int64 `json:"statuses,omitempty"`
+	// RequestTypes and ResponseTypes count media types ("application/json").
+	RequestTypes  map[string]int64 `json:"request_types,omitempty"`
+	ResponseTypes map[string]int64 `json:"response_types,omitempty"`
+	// Auth counts the authentication each request carried: "none",
+	// "bearer", "jwt", "basic", "apikey", "cookie".
+	Auth map[string]int64 `json:"auth,omitempty"`
+	// Unauthenticated2xx counts successful answers to requests without
+	// credentials.
+	Unauthenticated2xx int64 `json:"unauthenticated_2xx,omitempty"`
+	// Params are the query, header and cookie parameters seen, in the order
+	// first seen.
+	Params []*Param `json:"params,omitempty"`
+	// Dropped counts parameters, statuses and types beyond the bounds.
+	Dropped int64 `json:"dropped,omitempty"`
+
+	pidx map[paramKey]*Param // index of Params; rebuilt when nil
+}
+
+type paramKey struct{ in, name string }
+
+// Param returns the parameter named name in in ("query", "header",
+// "cookie"), or nil.
+func (p *Profile) Param(in, name string) *Param {
+	return p.index()[paramKey{in, name}]
+}
+
+func (p *Profile) index() map[paramKey]*Param {
+	if p.pidx == nil {
+		p.pidx = make(map[paramKey]*Param, len(p.Params))
+		for _, q := range p.Params {
+			p.pidx[paramKey{q.In, q.Name}] = q
+		}
+	}
+	return p.pidx
+}
+
+// Param is one parameter seen on an endpoint.
+type Param struct {
+	Name  string `json:"name"`
+	In    string `json:"in"` // "query", "header", "cookie"
+	Count int64  `json:"count"`
+}
+
+func newProfile(ep vigil.Endpoint, party string) *Profile {
+	return &Profile{Endpoint: ep, Party: party, Statuses: map[int]int64{}}
+}
+
+// observe records one exchange; the shard's lock is held.
+func (p *Profile) observe(x *vigil.Exchange) {
+	p.Count++
+	if !x.Time.IsZero() {
+		if p.FirstSeen.IsZero() || x.Time.Before(p.FirstSeen) {
+			p.FirstSeen = x.Time
+		}
+		if x.Time.After(p.LastSeen) {
+			p.LastSeen = x.Time
+		}
+	}
+	status := x.Status()
+	p.Statuses = countKey(p.Statuses, status, maxStatuses, &p.Dropped)
+	req := &x.Request
+	if ct := mediaType(req.Header.Get("Content-Type")); ct != "" {
+		p.RequestTypes = countKey(p.RequestTypes, ct, maxContentTypes, &p.Dropped)
+	}
+	if x.Response != nil {
+		if ct := mediaType(x.Response.Header.Get("Content-Type")); ct != "" {
+			p.ResponseTypes = countKey(p.ResponseTypes, ct, maxContentTypes, &p.Dropped)
+		}
+	}
+	auth := AuthKind(req.Header, x.Actor)
+	p.Auth = countKey(p.Auth, auth, maxAuthKinds, &p.Dropped)
+	if auth == "none" && status >= 200 && status < 300 {
+		p.Unauthenticated2xx++
+	}
+	p.params(x)
+}
+
+// params records the query, header and cookie parameter names of x.
+func (p *Profile) params(x *vigil.Exchange) {
+	if u := x.Request.URL; u != nil {
+		for q := u.RawQuery; q != ""; {
+			var kv string
+			kv, q, _ = strings.Cut(q, "&")
+			name, _, _ := strings.Cut(kv, "=")
+			if name != "" {
+				p.param("query", name)
+			}
+		}
+	}
+	for name := range x.Request.Header {
+		if !standardHeader(name) {
+			p.param("header", name)
+		}
+	}
+	for _, c := range x.Request.Header.Values("Cookie") {
+		for c != "" {
+			var kv string
+			kv, c, _ = strings.Cut(c, ";")
+			name, _, _ := strings.Cut(strings.TrimSpace(kv), "=")
+			if name != "" {
+				p.param("cookie", name)
+			}
+		}
+	}
+}
+
+func (p *Profile) param(in, name string) {
+	if len(name) > maxNameLen {
+		name = name[:maxNameLen]
+	}
+	idx := p.index()
+	if q := idx[paramKey{in, name}]; q != nil {
+		q.Count++
+		return
+	}
+	p.addParam(&Param{Name: name, In: in, Count: 1})
+}
+
+// addParam adds a new parameter, within the bound.
+func (p *Profile) addParam(q *Param) {
+	if len(p.Params) >= maxParams {
+		p.Dropped += q.Count
+		return
+	}
+	q.Name = strings.Clone(q.Name) // never pin a request's buffer
+	p.Params = append(p.Params, q)
+	p.index()[paramKey{q.In, q.Name}] = q
+}
+
+// merge adds q's observations to p.
+func (p *Profile) merge(q *Profile) {
+	if !q.FirstSeen.IsZero() && (p.FirstSeen.IsZero() || q.FirstSeen.Before(p.FirstSeen)) {
+		p.FirstSeen = q.FirstSeen
+	}
+	if q.LastSeen.After(p.LastSeen) {
+		p.LastSeen = q.LastSeen
+	}
+	p.Count += q.Count
+	p.Unauthenticated2xx += q.Unauthenticated2xx
+	p.Dropped += q.Dropped
+	for k, v := range q.Statuses {
+		p.Statuses = addKey(p.Statuses, k, v, maxStatuses, &p.Dropped)
+	}
+	for k, v := range q.RequestTypes {
+		p.RequestTypes = addKey(p.RequestTypes, k, v, maxContentTypes, &p.Dropped)
+	}
+	for k, v := range q.ResponseTypes {
+		p.ResponseTypes = addKey(p.ResponseTypes, k, v, maxContentTypes, &p.Dropped)
+	}
+	for k, v := range q.Auth {
+		p.Auth = addKey(p.Auth, k, v, maxAuthKinds, &p.Dropped)
+	}
+	for _, v := range q.Params {
+		if r := p.Param(v.In, v.Name); r != nil {
+			r.Count += v.Count
+		} else {
+			c := *v
+			p.addParam(&c)
+		}
+	}
+}
+
+// clone returns a deep copy of p.
+func (p *Profile) clone() *Profile {
+	c := *p
+	c.Statuses = cloneMap(p.Statuses)
+	c.RequestTypes = cloneMap(p.RequestTypes)
+	c.ResponseTypes = cloneMap(p.ResponseTypes)
+	c.Auth = cloneMap(p.Auth)
+	c.Params, c.pidx = nil, nil
+	for _, v := range p.Params {
+		q := *v
+		c.Params = append(c.Params, &q)
+	}
+	return &c
+}
+
+func cloneMap[K comparable](m map[K]int64) map[K]int64 {
+	if m == nil {
+		return nil
+	}
+	c := make(map[K]int64, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+// countKey adds one to m[k], creating m; a new key beyond max is counted in
+// dropped instead.
+func countKey[K comparable](m map[K]int64, k K, max int, dropped *int64) map[K]int64 {
+	return addKey(m, k, 1, max, dropped)
+}
+
+func addKey[K comparable](m map[K]int64, k K, n int64, max int, dropped *int64) map[K]int64 {
+	if _, ok := m[k]; !ok && len(m) >= max {
+		*dropped += n
+		return m
+	}
+	if m == nil {
+		m = map[K]int64{}
+	}
+	m[k] += n
+	return m
+}
+
+// mediaType is the lower-case media type of a Content-Type value, without
+// parameters; "" when absent or unparsable.
+func mediaType(ct string) string {
+	if ct == "" {
+		return ""
+	}
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	ct = strings.ToLower(strings.TrimSpace(ct))
+	if len(ct) > maxNameLen || !strings.Contains(ct, "/") {
+		if mt, _, err := mime.ParseMediaType(ct); err == nil && len(mt) <= maxNameLen {
+			return mt
+		}
+		return ""
+	}
+	return ct
+}
+
+// AuthKind names the authentication a request carries: "jwt" or "bearer"
+// (Authorization: Bearer, a JWT or not), "basic", "apikey" (an API-key
+// header or a principal of that kind), "cookie" (a session principal or a
+// Cookie header), or "none".
+func AuthKind(h http.Header, a vigil.Actor) string {
+	if auth := h.Get("Authorization"); auth != "" {
+		scheme, cred, _ := strings.Cut(auth, " ")
+		switch strings.ToLower(scheme) {
+		case "bearer":
+			if strings.Count(cred, ".") == 2 && strings.HasPrefix(strings.TrimSpace(cred), "eyJ") {
+				return "jwt"
+			}
+			if strings.HasPrefix(a.Principal, "jwt:") {
+				return "jwt"
+			}
+			return "bearer"
+		case "basic":
+			return "basic"
+		}
+		return "other"
+	}
+	kind, _, _ := strings.Cut(a.Principal, ":")
+	switch kind {
+	case "apikey":
+		return "apikey"
+	case "session":
+		return "cookie"
+	case "jwt":
+		return "jwt"
+	case "basic":
+		return "basic"
+	}
+	for name := range h {
+		if n := strings.ToLower(name); n == "x-api-key" || n == "api-key" || n == "x-auth-token" {
+			return "apikey"
+		}
+	}
+	return "none"
+}
+
+// standardHeader reports headers every client sends, which are not an API's
+// parameters.
+func standardHeader(name string) bool {
+	if standardHeaders[name] {
+		return true
+	}
+	c := http.CanonicalHeaderKey(name) // allocates only for a non-canonical name
+	return standardHeaders[c] || strings.HasPrefix(c, "Sec-") || strings.HasPrefix(c, "If-")
+}
+
+var standardHeaders = func() map[string]bool {
+	m := map[string]bool{}
+	for _, h := range strings.Fields(`Accept Accept-Encoding Accept-Language Accept-Charset User-Agent Host
+		Connection Content-Type Content-Length Content-Encoding Authorization Cookie Origin Referer Cache-Control
+		Pragma Dnt Te Priority Upgrade-Insecure-Requests Keep-Alive X-Forwarded-For X-Forwarded-Proto
+		X-Forwarded-Host X-Real-Ip Forwarded Via Transfer-Encoding Expect Range Upgrade X-Requested-With
+		Sec-Ch-Ua Sec-Ch-Ua-Mobile Sec-Ch-Ua-Platform Sec-Fetch-Dest Sec-Fetch-Mode Sec-Fetch-Site
+		Sec-Fetch-User If-None-Match If-Modified-Since`) {
+		m[h] = true
+	}
+	return m
+}()
+
+// normalizeHost lower-cases a host and drops a default port.
+func normalizeHost(h string) string {
+	h = strings.ToLower(strings.TrimSpace(h))
+	h = strings.TrimSuffix(h, ":80")
+	return strings.TrimSuffix(h, ":443")
+}
