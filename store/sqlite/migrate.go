@@ -76,6 +76,16 @@ CREATE TABLE actions (
 );
 CREATE INDEX actions_until ON actions(until);
 `,
+	// 2: the learned API inventory, one document per endpoint.
+	`
+CREATE TABLE inventory (
+	host     TEXT NOT NULL,
+	method   TEXT NOT NULL,
+	template TEXT NOT NULL,
+	data     BLOB NOT NULL,                -- the endpoint's profile, JSON (package inventory)
+	PRIMARY KEY (host, method, template)
+) WITHOUT ROWID;
+`,
 }
 
 // SchemaVersion is the schema version this build writes.
