@@ -27,12 +27,13 @@ const MaxFileSize = 1 << 20
 
 // Config is everything a Vigil process can be told in a file.
 type Config struct {
-	Proxy    Proxy    `yaml:"proxy"`
-	Identity Identity `yaml:"identity"`
-	Pipeline Pipeline `yaml:"pipeline"`
-	Store    Store    `yaml:"store"`
-	Web      Web      `yaml:"web"`
-	Log      Log      `yaml:"log"`
+	Proxy     Proxy     `yaml:"proxy"`
+	Identity  Identity  `yaml:"identity"`
+	Pipeline  Pipeline  `yaml:"pipeline"`
+	Inventory Inventory `yaml:"inventory"`
+	Store     Store     `yaml:"store"`
+	Web       Web       `yaml:"web"`
+	Log       Log       `yaml:"log"`
 }
 
 // Proxy configures `vigil proxy`.
@@ -61,6 +62,25 @@ type Pipeline struct {
 	Workers   int  `yaml:"workers"`    // 0: one per CPU
 	QueueSize int  `yaml:"queue_size"` // per worker
 	Detect    bool `yaml:"detect"`     // run the built-in detectors (default true)
+}
+
+// Inventory configures the API inventory learned from traffic.
+type Inventory struct {
+	// FirstParty lists the team's own hosts; other hosts are third party.
+	// The proxy's upstream and the specs' server hosts are added to it.
+	FirstParty []string `yaml:"first_party"`
+	// Specs are OpenAPI 3.x or Swagger 2.0 files the inventory is held
+	// against (shadow, zombie, orphan, drift).
+	Specs        []string `yaml:"specs"`
+	MaxEndpoints int      `yaml:"max_endpoints"`
+	Recon        Recon    `yaml:"recon"`
+}
+
+// Recon configures the reconnaissance detector.
+type Recon struct {
+	Window     time.Duration `yaml:"window"`
+	ProbeBurst int           `yaml:"probe_burst"`
+	MaxActors  int           `yaml:"max_actors"`
 }
 
 // Store configures the embedded store.
@@ -98,9 +118,13 @@ func Default() Config {
 			SessionCookies: []string{"session", "sessionid", "sid", "JSESSIONID", "PHPSESSID", "connect.sid"},
 		},
 		Pipeline: Pipeline{QueueSize: 1024, Detect: true},
-		Store:    Store{Path: "vigil.db", SamplesPerEndpoint: 20},
-		Web:      Web{Listen: "127.0.0.1:8081"},
-		Log:      Log{Level: "info", Format: "text"},
+		Inventory: Inventory{
+			MaxEndpoints: 50_000,
+			Recon:        Recon{Window: 10 * time.Minute, ProbeBurst: 15, MaxActors: 100_000},
+		},
+		Store: Store{Path: "vigil.db", SamplesPerEndpoint: 20},
+		Web:   Web{Listen: "127.0.0.1:8081"},
+		Log:   Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -222,6 +246,28 @@ func (c Config) Validate() error {
 	}
 	if c.Pipeline.QueueSize < 1 || c.Pipeline.QueueSize > 1<<20 {
 		bad("pipeline.queue_size", "must be between 1 and 1048576, got %d", c.Pipeline.QueueSize)
+	}
+	if n := c.Inventory.MaxEndpoints; n < 100 || n > 1_000_000 {
+		bad("inventory.max_endpoints", "must be between 100 and 1000000, got %d", n)
+	}
+	for i, h := range c.Inventory.FirstParty {
+		if h == "" || strings.ContainsAny(h, "/ ") {
+			bad(fmt.Sprintf("inventory.first_party[%d]", i), "must be a host or host:port, got %q", h)
+		}
+	}
+	for i, sp := range c.Inventory.Specs {
+		if sp == "" {
+			bad(fmt.Sprintf("inventory.specs[%d]", i), "must be a file path")
+		}
+	}
+	if r := c.Inventory.Recon; r.Window < time.Minute || r.Window > 24*time.Hour {
+		bad("inventory.recon.window", "must be between 1m and 24h, got %v", r.Window)
+	}
+	if n := c.Inventory.Recon.ProbeBurst; n < 3 || n > 10_000 {
+		bad("inventory.recon.probe_burst", "must be between 3 and 10000, got %d", n)
+	}
+	if n := c.Inventory.Recon.MaxActors; n < 100 || n > 10_000_000 {
+		bad("inventory.recon.max_actors", "must be between 100 and 10000000, got %d", n)
 	}
 	if c.Store.Path == "" {
 		bad("store.path", "must not be empty")
