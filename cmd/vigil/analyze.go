@@ -149,6 +149,11 @@ func (a *app) analyze(ctx context.Context, files []string, o analyzeOpts) error 
 	if err := <-done; err != nil && readErr == nil {
 		readErr = fmt.Errorf("analysis: %w", err)
 	}
+	if eng.store != nil {
+		if err := saveInventory(context.WithoutCancel(ctx), eng.store, eng.inv); err != nil && readErr == nil {
+			readErr = fmt.Errorf("save inventory: %w", err)
+		}
+	}
 
 	fmt.Fprintf(a.err, "read %d exchanges, skipped %d", st.read, st.skipped)
 	if st.skipped > 0 {

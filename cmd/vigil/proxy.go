@@ -15,6 +15,7 @@ import (
 	"github.com/vigilsec/vigil/config"
 	"github.com/vigilsec/vigil/detect"
 	"github.com/vigilsec/vigil/identity"
+	"github.com/vigilsec/vigil/inventory"
 	"github.com/vigilsec/vigil/pipeline"
 	"github.com/vigilsec/vigil/sensor/proxy"
 	"github.com/vigilsec/vigil/store/sqlite"
@@ -98,6 +99,7 @@ type proxyRun struct {
 // engine is the running analysis side shared by proxy, analyze and demo.
 type engine struct {
 	store    *sqlite.Store
+	inv      *inventory.Inventory
 	pipe     *pipeline.Pipeline
 	resolver *identity.Resolver
 	table    *proxy.Table
@@ -134,7 +136,7 @@ func (a *app) openEngine(ctx context.Context, o engineOpts) (*engine, error) {
 		}
 	}
 	analyzers = append(analyzers, o.extra...)
-	eng := &engine{resolver: res, table: proxy.NewTable()}
+	eng := &engine{resolver: res, table: proxy.NewTable(), inv: a.newInventory()}
 	var rec pipeline.Recorder
 	if withStore {
 		eng.store, err = sqlite.Open(ctx, a.cfg.Store.Path, sqlite.WithSamplesPerEndpoint(a.cfg.Store.SamplesPerEndpoint))
@@ -143,11 +145,16 @@ func (a *app) openEngine(ctx context.Context, o engineOpts) (*engine, error) {
 		}
 		sinks = append([]vigil.Sink{eng.store}, sinks...)
 		rec = eng.store
+		if err := loadInventory(ctx, eng.store, eng.inv, a.logger); err != nil {
+			eng.store.Close()
+			return nil, fmt.Errorf("load the inventory from %s: %w", a.cfg.Store.Path, err)
+		}
 	}
 	eng.pipe = pipeline.New(pipeline.Config{
 		Workers:   a.cfg.Pipeline.Workers,
 		QueueSize: a.cfg.Pipeline.QueueSize,
 		Mode:      o.mode,
+		Inventory: eng.inv,
 	}, analyzers, sinks, rec, a.logger.With("component", "pipeline"))
 	return eng, nil
 }
@@ -244,6 +251,7 @@ func (a *app) runProxy(ctx context.Context, pr proxyRun) error {
 		return srv.Shutdown(shCtx)
 	})
 	g.Go(func() error { return syncActions(gctx, eng, log) })
+	g.Go(func() error { return keepInventory(gctx, eng, log) })
 	if pr.metricsListen != "" {
 		g.Go(func() error { return serveMetrics(gctx, pr.metricsListen, eng, p, log) })
 	}
@@ -256,6 +264,9 @@ func (a *app) runProxy(ctx context.Context, pr proxyRun) error {
 	eng.pipe.Close()
 	if perr := <-pipeDone; perr != nil && !errors.Is(perr, context.Canceled) {
 		log.Error("analysis pipeline", "err", perr)
+	}
+	if serr := saveInventory(context.WithoutCancel(ctx), eng.store, eng.inv); serr != nil {
+		log.Error("save inventory", "err", serr)
 	}
 	st := eng.pipe.Stats()
 	ps := p.Stats()
