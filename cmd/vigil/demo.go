@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/vigilsec/vigil/sensor/proxy"
 	"github.com/vigilsec/vigil/simulate"
 	"github.com/vigilsec/vigil/simulate/shop"
 	"github.com/vigilsec/vigil/store/sqlite"
@@ -67,6 +70,42 @@ type demoOpts struct {
 	capture  bool
 }
 
+// partnerHost is the name the demo shop's payment partner goes by.
+const partnerHost = "payments.partner.test"
+
+// serveEgress runs a second proxy on ln in front of upstream, feeding the same
+// pipeline: the shop's outbound calls.
+func (a *app) serveEgress(ctx context.Context, g *errgroup.Group, eng *engine, ln net.Listener, upstream string) error {
+	log := a.logger.With("component", "egress")
+	p, err := proxy.New(proxy.Config{
+		Upstream:        upstream,
+		CaptureBytes:    a.cfg.Proxy.CaptureBytes,
+		UpstreamTimeout: a.cfg.Proxy.UpstreamTimeout,
+	}, eng.pipe, eng.resolver, eng.table, log)
+	if err != nil {
+		return err
+	}
+	srv := proxy.NewServer(p, proxy.ServerConfig{
+		ReadHeaderTimeout: a.cfg.Proxy.ReadHeaderTimeout,
+		IdleTimeout:       a.cfg.Proxy.IdleTimeout,
+		MaxHeaderBytes:    a.cfg.Proxy.MaxHeaderBytes,
+		Logger:            log,
+	})
+	g.Go(func() error {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("egress proxy: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		shCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(shCtx)
+	})
+	return nil
+}
+
 func (a *app) demo(ctx context.Context, o demoOpts) error {
 	if o.dir == "" {
 		d, err := os.MkdirTemp("", "vigil-demo-")
@@ -87,7 +126,15 @@ func (a *app) demo(ctx context.Context, o demoOpts) error {
 		os.Remove(p) // a rerun in the same folder starts clean
 	}
 
-	sh, err := shop.Start(ctx, shop.Options{Seed: o.seed, Logger: a.logger.With("component", "shop")})
+	// The shop's calls to its payment partner leave through a second vigil
+	// proxy listener (egress), so the inventory sees the third-party API.
+	egress, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer egress.Close()
+	sh, err := shop.Start(ctx, shop.Options{Seed: o.seed, Logger: a.logger.With("component", "shop"),
+		PartnerVia: "http://" + egress.Addr().String(), PartnerHost: partnerHost})
 	if err != nil {
 		return fmt.Errorf("start the demo shop: %w", err)
 	}
@@ -133,6 +180,10 @@ func (a *app) demo(ctx context.Context, o demoOpts) error {
 				return err
 			}
 			g.Go(func() error { return a.serveWeb(gctx, ln, eng.store, token) })
+			if err := a.serveEgress(gctx, g, eng, egress, sh.PartnerURL()); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.err, "  egress proxy    http://%s -> %s (as %s)\n", egress.Addr(), sh.PartnerURL(), partnerHost)
 			g.Go(func() error {
 				defer stop() // the run ends when the simulation does
 				fmt.Fprintf(a.err, "  simulator       %s of benign load and 4 campaigns through the proxy (seed %d)\n", o.duration, o.seed)

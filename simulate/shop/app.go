@@ -21,6 +21,9 @@ import (
 type config struct {
 	seed                            int64
 	partnerURL, llmURL, metadataURL string
+	// partnerVia and partnerHost route payment calls through an egress
+	// proxy (Options.PartnerVia).
+	partnerVia, partnerHost string
 	dbPath                          string
 }
 

@@ -140,9 +140,16 @@ func (a *app) importProducts(ctx context.Context, b []byte) int {
 // partner's charge id and status ("succeeded", "declined", "failed").
 func (a *app) charge(r *http.Request, amount float64, c card, ref string) (id, status string, err error) {
 	b, _ := json.Marshal(map[string]any{"amount": amount, "currency": "USD", "card": c, "reference": ref})
-	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, a.cfg.partnerURL+"/v1/charges", bytes.NewReader(b))
+	base := a.cfg.partnerURL
+	if a.cfg.partnerVia != "" {
+		base = a.cfg.partnerVia
+	}
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, base+"/v1/charges", bytes.NewReader(b))
 	if err != nil {
 		return "", "", err
+	}
+	if a.cfg.partnerVia != "" {
+		req.Host = a.cfg.partnerHost
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+a.partnerKey)

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -36,6 +37,14 @@ type Options struct {
 	// Addr is the shop's listen address (default "127.0.0.1:0"). It must be
 	// a loopback address; the other services always take a random port.
 	Addr string
+	// PartnerVia, when set, is a loopback URL the shop sends its payment
+	// calls to instead of the partner service itself: an egress proxy (vigil
+	// proxy in the demo) forwarding to PartnerURL. The calls then carry
+	// PartnerHost as their Host, so the proxy sees a third-party host.
+	PartnerVia string
+	// PartnerHost names the partner in the Host header of calls sent
+	// through PartnerVia; default "payments.partner.test".
+	PartnerHost string
 }
 
 // Server limits. The shop serves a simulator's peak load on a small machine,
@@ -98,9 +107,21 @@ func Start(ctx context.Context, o Options) (*Shop, error) {
 		return nil, fmt.Errorf("shop: %w", err)
 	}
 	s.dir = dir
+	if o.PartnerVia != "" {
+		u, err := url.Parse(o.PartnerVia)
+		if err != nil || u.Scheme != "http" || !isLoopbackHost(u.Hostname()) {
+			closeAll()
+			return nil, fmt.Errorf("shop: partner via %q: want an http:// loopback URL", o.PartnerVia)
+		}
+		if o.PartnerHost == "" {
+			o.PartnerHost = "payments.partner.test"
+		}
+	}
 	cfg := config{
 		seed:        o.Seed,
 		partnerURL:  s.urls[1],
+		partnerVia:  strings.TrimSuffix(o.PartnerVia, "/"),
+		partnerHost: o.PartnerHost,
 		llmURL:      s.urls[2],
 		metadataURL: s.urls[3],
 		dbPath:      dir + "/shop.db",
