@@ -3,6 +3,7 @@ package inventory
 import (
 	"hash/maphash"
 	"mime"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -27,8 +28,9 @@ type Config struct {
 	Learner LearnerConfig
 	// MaxHosts, MaxPerHost, MaxEndpoints bound the endpoints (see Cap).
 	MaxHosts, MaxPerHost, MaxEndpoints int
-	// FirstParty lists the hosts ("api.shop.test", "127.0.0.1:8080") that
-	// are the team's own; any other host seen is third party. Empty: every
+	// FirstParty lists the hosts ("api.shop.test", "127.0.0.1:8080"; ports
+	// are ignored, as in endpoint names) that are the team's own; any other
+	// host seen is third party. Empty: every
 	// host is first party unless Party says otherwise.
 	FirstParty []string
 	// Party, when set, tells a host's party instead of FirstParty: it returns
@@ -548,9 +550,12 @@ var standardHeaders = func() map[string]bool {
 	return m
 }()
 
-// normalizeHost lower-cases a host and drops a default port.
+// normalizeHost lower-cases a host and drops its port: endpoints are named
+// by host name (vigil.Request.Host).
 func normalizeHost(h string) string {
 	h = strings.ToLower(strings.TrimSpace(h))
-	h = strings.TrimSuffix(h, ":80")
-	return strings.TrimSuffix(h, ":443")
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		return strings.Trim(host, "[]")
+	}
+	return strings.Trim(h, "[]")
 }

@@ -1,0 +1,158 @@
+package inventory
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigilsec/vigil/inventory/spec"
+)
+
+func shopSpec(t *testing.T) *spec.Set {
+	t.Helper()
+	b, err := os.ReadFile("../simulate/shop/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := spec.Parse("openapi.yaml", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec.NewSet(s)
+}
+
+func entryMap(es []Entry) map[string]Entry {
+	m := map[string]Entry{}
+	for _, e := range es {
+		m[e.Method+" "+e.Template] = e
+	}
+	return m
+}
+
+// TestClassifyShopTraffic holds the simulator's traffic against the shop's
+// spec: the /api/v1 twins are zombies of their /api/v2 versions,
+// /internal/debug and the undocumented v1 endpoints are shadow, the payment
+// partner is third party, the scanner's guesses are unanswered, documented
+// endpoints are documented or drift, and documented endpoints the
+// simulator never called are orphans.
+func TestClassifyShopTraffic(t *testing.T) {
+	inv := New(Config{FirstParty: []string{"127.0.0.1"}, Party: func(host string) string {
+		if strings.HasPrefix(host, "127.0.0.1") {
+			return PartyFirst
+		}
+		return ""
+	}})
+	for _, x := range readTraffic(t, shopTraffic) {
+		inv.Observe(x)
+	}
+	es := Classify(inv.Profiles(), shopSpec(t))
+	m := entryMap(es)
+	for _, c := range []struct {
+		ep   string
+		want []Class
+	}{
+		{"GET /api/v1/users/{id}", []Class{Zombie}},
+		{"GET /api/v1/orders/{id}", []Class{Zombie}},
+		{"GET /api/v1/account", []Class{Shadow, Zombie}},
+		{"GET /api/v1/export/users", []Class{Shadow, Zombie}},
+		{"GET /internal/debug", []Class{Shadow}},
+		{"GET /.env", []Class{Unanswered}},
+		{"GET /api/v2/products/{id}", []Class{Documented, Drift}},
+		{"POST /api/v2/auth/login", []Class{Documented, Drift}},
+		{"GET /api/v2/giftcards/{id}/balance", []Class{Documented, Drift}},
+	} {
+		e, ok := m[c.ep]
+		if !ok {
+			t.Errorf("%s: not classified", c.ep)
+			continue
+		}
+		found := false
+		for _, w := range c.want {
+			found = found || e.Class == w
+		}
+		if !found {
+			t.Errorf("%s: %s (%v), want one of %v", c.ep, e.Class, e.Reasons, c.want)
+		}
+	}
+	if e := m["GET /api/v1/users/{id}"]; e.SpecOp != "GET /api/v2/users/{id}" {
+		t.Errorf("v1 users twin: %q, want GET /api/v2/users/{id}", e.SpecOp)
+	}
+	counts := map[Class]int{}
+	for _, e := range es {
+		counts[e.Class]++
+		if e.Class == Shadow && !strings.HasPrefix(e.Template, "/api/v1") && e.Template != "/internal/debug" && e.Template != "/" && e.Template != "/openapi.json" {
+			t.Errorf("unexpected shadow endpoint %s %s: %v", e.Method, e.Template, e.Reasons)
+		}
+	}
+	t.Logf("classes: %v", counts)
+	if counts[Orphan] == 0 {
+		t.Error("no orphan: the simulator does not call every documented operation")
+	}
+}
+
+func TestClassifyDrift(t *testing.T) {
+	set := shopSpec(t)
+	inv := New(Config{})
+	now := time.Now()
+	// /api/v2/users/me requires a token in the spec; answer it 200 without one.
+	x := exchangeTo("127.0.0.1:8080", "GET", "/api/v2/users/me", 200, now)
+	x.Request.URL.RawQuery = "debug=1"
+	x.Response.Header.Set("Content-Type", "text/html")
+	inv.Observe(x)
+	y := exchangeTo("127.0.0.1:8080", "GET", "/api/v2/users/me", 418, now)
+	inv.Observe(y)
+	es := Classify(inv.Profiles(), set)
+	e := entryMap(es)["GET /api/v2/users/me"]
+	if e.Class != Drift {
+		t.Fatalf("class %s, want drift", e.Class)
+	}
+	all := strings.Join(e.Reasons, "\n")
+	for _, want := range []string{"query debug", "418", "text/html", "requires authentication"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("drift reasons lack %q:\n%s", want, all)
+		}
+	}
+}
+
+func TestClassifyWithoutSpec(t *testing.T) {
+	inv := New(Config{FirstParty: []string{"shop.test"}})
+	now := time.Now()
+	inv.Observe(exchangeTo("shop.test", "GET", "/api/v2/orders", 200, now))
+	inv.Observe(exchangeTo("payments.partner.test", "POST", "/v1/charges", 201, now))
+	inv.Observe(exchangeTo("shop.test", "GET", "/.git/config", 404, now))
+	m := entryMap(Classify(inv.Profiles(), nil))
+	for ep, want := range map[string]Class{"GET /api/v2/orders": Shadow, "POST /v1/charges": ThirdParty, "GET /.git/config": Unanswered} {
+		if got := m[ep].Class; got != want {
+			t.Errorf("%s: %s, want %s", ep, got, want)
+		}
+	}
+}
+
+// TestClassifyHostAlias: a spec naming its production host still matches
+// first-party traffic that reaches the API by another name, never a third
+// party's.
+func TestClassifyHostAlias(t *testing.T) {
+	s, err := spec.Parse("api.yaml", []byte(`openapi: 3.1.0
+info: {title: t, version: "1"}
+servers: [{url: "https://api.shop.test/v2"}]
+paths:
+  /orders/{id}:
+    get:
+      responses: {"200": {description: ok}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := New(Config{FirstParty: []string{"10.0.0.5:8080"}})
+	now := time.Now()
+	inv.Observe(exchangeTo("10.0.0.5:8080", "GET", "/v2/orders/7", 200, now))
+	inv.Observe(exchangeTo("partner.test", "GET", "/v2/orders/7", 200, now))
+	got := map[string]Class{}
+	for _, e := range Classify(inv.Profiles(), spec.NewSet(s)) {
+		got[e.Host] = e.Class
+	}
+	if got["10.0.0.5"] != Documented || got["partner.test"] != ThirdParty {
+		t.Errorf("classes %v, want the alias documented and the partner third party", got)
+	}
+}
