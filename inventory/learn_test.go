@@ -306,6 +306,9 @@ func shopObservations(t *testing.T, trafficPath, truthPath string) []observation
 		if err != nil {
 			t.Fatal(err)
 		}
+		if x.Request.Host() == "payments.partner.test" {
+			continue // the shop's own calls to its partner, through the egress proxy: no truth line
+		}
 		k := key{x.Actor.Addr, x.Request.Method, x.Request.Path()}
 		if len(queue[k]) == 0 {
 			t.Fatalf("exchange %s %s from %s has no truth line", x.Request.Method, x.Request.Path(), x.Actor.Addr)

@@ -72,7 +72,7 @@ func checkCapture(t *testing.T, traffic, truth string) {
 	}
 	defer src.Close()
 	addrs := map[string]bool{}
-	n, withPrincipal := 0, 0
+	n, withPrincipal, egress := 0, 0, 0
 	for {
 		x, err := src.Next()
 		if errors.Is(err, io.EOF) {
@@ -80,6 +80,10 @@ func checkCapture(t *testing.T, traffic, truth string) {
 		}
 		if err != nil {
 			t.Fatalf("capture record: %v", err)
+		}
+		if x.Request.Host() == partnerHost {
+			egress++ // the shop's calls to its partner, through the egress proxy
+			continue
 		}
 		n++
 		addrs[x.Actor.Addr] = true
@@ -115,5 +119,8 @@ func checkCapture(t *testing.T, traffic, truth string) {
 	}
 	if withPrincipal == 0 {
 		t.Error("no captured exchange carries a principal")
+	}
+	if egress == 0 {
+		t.Error("no call to the payment partner went through the egress proxy")
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/vigilsec/vigil/inventory"
+	"github.com/vigilsec/vigil/inventory/recon"
+	"github.com/vigilsec/vigil/inventory/spec"
 	"github.com/vigilsec/vigil/store/sqlite"
 )
 
@@ -16,13 +18,42 @@ import (
 const inventorySaveInterval = 10 * time.Second
 
 // newInventory builds the engine's inventory: first-party hosts from the
-// configuration and the proxy's upstream.
-func (a *app) newInventory() *inventory.Inventory {
+// configuration, the proxy's upstream and the specs' servers.
+func (a *app) newInventory(specs *spec.Set) *inventory.Inventory {
 	first := append([]string(nil), a.cfg.Inventory.FirstParty...)
 	if u, err := url.Parse(a.cfg.Proxy.Upstream); err == nil && u.Host != "" {
 		first = append(first, u.Host)
 	}
+	first = append(first, specs.Hosts()...)
 	return inventory.New(inventory.Config{FirstParty: first, MaxEndpoints: a.cfg.Inventory.MaxEndpoints})
+}
+
+// loadSpecs reads inventory.specs; a spec that cannot be read is a usage
+// error naming the file.
+func (a *app) loadSpecs() (*spec.Set, error) {
+	var specs []*spec.Spec
+	for _, path := range a.cfg.Inventory.Specs {
+		s, err := spec.Load(path)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("spec %s: %w", path, err)}
+		}
+		specs = append(specs, s)
+	}
+	return spec.NewSet(specs...), nil
+}
+
+// newRecon builds the reconnaissance detector; with specs, a documented
+// endpoint is never counted as probing.
+func (a *app) newRecon(specs *spec.Set) *recon.Detector {
+	cfg := recon.Config{
+		Window:     a.cfg.Inventory.Recon.Window,
+		ProbeBurst: a.cfg.Inventory.Recon.ProbeBurst,
+		MaxActors:  a.cfg.Inventory.Recon.MaxActors,
+	}
+	if len(specs.Ops()) > 0 {
+		cfg.Known = func(host, method, path string) bool { return matchSpec(specs, host, method, path) }
+	}
+	return recon.New(cfg)
 }
 
 // loadInventory adds the stored inventory to inv. A profile that does not
@@ -74,4 +105,18 @@ func keepInventory(ctx context.Context, eng *engine, log *slog.Logger) error {
 			}
 		}
 	}
+}
+
+// matchSpec reports whether a request is documented: by its own host, or by
+// one of the specs' hosts (the traffic may reach the API by another name).
+func matchSpec(specs *spec.Set, host, method, path string) bool {
+	if specs.Match(host, method, path) != nil {
+		return true
+	}
+	for _, h := range specs.Hosts() {
+		if specs.Match(h, method, path) != nil {
+			return true
+		}
+	}
+	return false
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/vigilsec/vigil/detect"
 	"github.com/vigilsec/vigil/identity"
 	"github.com/vigilsec/vigil/inventory"
+	"github.com/vigilsec/vigil/inventory/spec"
 	"github.com/vigilsec/vigil/pipeline"
 	"github.com/vigilsec/vigil/sensor/proxy"
 	"github.com/vigilsec/vigil/store/sqlite"
@@ -100,6 +101,7 @@ type proxyRun struct {
 type engine struct {
 	store    *sqlite.Store
 	inv      *inventory.Inventory
+	specs    *spec.Set // the configured specs; empty when none
 	pipe     *pipeline.Pipeline
 	resolver *identity.Resolver
 	table    *proxy.Table
@@ -129,14 +131,19 @@ func (a *app) openEngine(ctx context.Context, o engineOpts) (*engine, error) {
 	if err != nil {
 		return nil, usageError{err}
 	}
+	specs, err := a.loadSpecs()
+	if err != nil {
+		return nil, err
+	}
 	var analyzers []vigil.Analyzer
 	if a.cfg.Pipeline.Detect {
 		if analyzers, err = detect.New(detect.Builtin()); err != nil {
 			return nil, err
 		}
+		analyzers = append(analyzers, a.newRecon(specs))
 	}
 	analyzers = append(analyzers, o.extra...)
-	eng := &engine{resolver: res, table: proxy.NewTable(), inv: a.newInventory()}
+	eng := &engine{resolver: res, table: proxy.NewTable(), inv: a.newInventory(specs), specs: specs}
 	var rec pipeline.Recorder
 	if withStore {
 		eng.store, err = sqlite.Open(ctx, a.cfg.Store.Path, sqlite.WithSamplesPerEndpoint(a.cfg.Store.SamplesPerEndpoint))
