@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/inventory/schema"
 	"github.com/vigilsec/vigil/inventory/spec"
 )
 
@@ -115,14 +116,17 @@ func sourceOf(op *spec.Operation) string {
 	return op.Spec.Source
 }
 
-// clientHeaders finds, per host, the headers sent to at least half of its
-// endpoints (four or more): what a client app adds to every call
-// (X-App-Version, X-Device-Id) is not an endpoint's parameter, so it is no
-// drift.
+// clientHeaders finds, per host, the headers sent to at least a third of
+// its answering endpoints (six or more): what a client app adds to every
+// call (X-App-Version, X-Device-Id) is not an endpoint's parameter, so it is
+// no drift.
 func clientHeaders(ps []*Profile) map[string]map[string]bool {
 	eps := map[string]int{}
 	seen := map[string]map[string]int{}
 	for _, p := range ps {
+		if !answered(p) {
+			continue
+		}
 		eps[p.Host]++
 		for _, q := range p.Params {
 			if q.In != "header" {
@@ -137,7 +141,7 @@ func clientHeaders(ps []*Profile) map[string]map[string]bool {
 	out := map[string]map[string]bool{}
 	for host, hs := range seen {
 		for h, n := range hs {
-			if eps[host] >= 4 && 2*n >= eps[host] {
+			if eps[host] >= 6 && 3*n >= eps[host] {
 				if out[host] == nil {
 					out[host] = map[string]bool{}
 				}
@@ -295,6 +299,7 @@ func drift(p *Profile, op *spec.Operation, common map[string]bool) []string {
 	if extra := undocumentedTypes(p.ResponseTypes, respTypes); len(extra) > 0 {
 		out = append(out, "undocumented response media types: "+strings.Join(extra, ", "))
 	}
+	out = append(out, fieldDrift(p, op)...)
 	if op.Auth && p.Unauthenticated2xx > 0 {
 		out = append(out, fmt.Sprintf("the spec requires authentication, but %d requests without credentials got 2xx", p.Unauthenticated2xx))
 	}
@@ -345,4 +350,99 @@ func undocumentedTypes(seen map[string]int64, declared []string) []string {
 	}
 	slices.Sort(extra)
 	return extra
+}
+
+// maxListed bounds the fields named in one drift reason.
+const maxListed = 8
+
+// fieldDrift compares the inferred body fields with the documented ones:
+// undocumented request fields (a mass-assignment hint), undocumented
+// response fields, and sensitive response fields the spec does not declare.
+// A body the spec gives no schema for has nothing to drift from.
+func fieldDrift(p *Profile, op *spec.Operation) []string {
+	var out []string
+	if p.RequestSchema != nil && len(op.RequestFields) > 0 {
+		if extra, _ := undocumentedFields(p.RequestSchema.Fields(), op.RequestFields); len(extra) > 0 {
+			out = append(out, "undocumented request fields: "+listed(extra))
+		}
+	}
+	var extra, sensitive []string
+	for status, n := range p.ResponseSchemas {
+		r, ok := documentedResponse(op, status)
+		if !ok || len(r.Fields) == 0 {
+			continue
+		}
+		e, sens := undocumentedFields(n.Fields(), r.Fields)
+		extra = append(extra, e...)
+		sensitive = append(sensitive, sens...)
+	}
+	extra, sensitive = uniqueSorted(extra), uniqueSorted(sensitive)
+	if len(sensitive) > 0 {
+		out = append(out, "sensitive response fields the spec does not declare: "+listed(sensitive))
+	}
+	if len(extra) > 0 {
+		out = append(out, "undocumented response fields: "+listed(extra))
+	}
+	return out
+}
+
+// undocumentedFields lists the seen fields not documented (array item
+// entries "x[]" aside), and those of them that carry sensitive data, with
+// their classes.
+func undocumentedFields(seen []schema.Field, documented []string) (extra, sensitive []string) {
+	doc := make(map[string]bool, len(documented))
+	for _, d := range documented {
+		doc[d] = true
+	}
+	for _, f := range seen {
+		if doc[f.Path] || strings.HasSuffix(f.Path, "[]") || underUndocumented(f.Path, doc) {
+			continue
+		}
+		extra = append(extra, f.Path)
+		if f.Classes != 0 {
+			sensitive = append(sensitive, f.Path+" ("+f.Classes.String()+")")
+		}
+	}
+	return extra, sensitive
+}
+
+// underUndocumented: a field below an undocumented parent is reported through
+// its parent only, unless it carries sensitive data.
+func underUndocumented(path string, doc map[string]bool) bool {
+	for i := len(path) - 1; i > 0; i-- {
+		if path[i] == '.' {
+			parent := strings.TrimSuffix(path[:i], "[]")
+			if parent != "" && !doc[parent] && !doc[path[:i]] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// documentedResponse finds the spec's response for a status: exact, class
+// ("2XX") or default.
+func documentedResponse(op *spec.Operation, status string) (spec.Response, bool) {
+	if r, ok := op.Responses[status]; ok {
+		return r, true
+	}
+	if len(status) == 3 {
+		if r, ok := op.Responses[status[:1]+"XX"]; ok {
+			return r, true
+		}
+	}
+	r, ok := op.Responses["default"]
+	return r, ok
+}
+
+func uniqueSorted(s []string) []string {
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+func listed(s []string) string {
+	if len(s) > maxListed {
+		return strings.Join(s[:maxListed], ", ") + fmt.Sprintf(" and %d more", len(s)-maxListed)
+	}
+	return strings.Join(s, ", ")
 }

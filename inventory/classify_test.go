@@ -102,7 +102,22 @@ func TestClassifyDrift(t *testing.T) {
 	inv.Observe(x)
 	y := exchangeTo("127.0.0.1:8080", "GET", "/api/v2/users/me", 418, now)
 	inv.Observe(y)
+	// A role in the profile update is not in the spec: mass assignment.
+	z := exchangeTo("127.0.0.1:8080", "PATCH", "/api/v2/users/me", 200, now)
+	z.Request.Header.Set("Content-Type", "application/json")
+	z.Request.Header.Set("Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln")
+	z.Request.Body = []byte(`{"name":"Ann","role":"admin"}`)
+	z.Response.Header.Set("Content-Type", "application/json")
+	z.Response.Body = []byte(`{"id":1,"name":"Ann","email":"ann@shop.test","role":"admin","password_hash":"$2b$10$abcdefghijklmnopqrstuuq0d5qYQ3Q0b5oM8Z0m1ZbQe7vJ2w8y"}`)
+	inv.Observe(z)
 	es := Classify(inv.Profiles(), set)
+	patch := entryMap(es)["PATCH /api/v2/users/me"]
+	if !strings.Contains(strings.Join(patch.Reasons, "\n"), "undocumented request fields: role") {
+		t.Errorf("PATCH users/me reasons %v, want the undocumented role field", patch.Reasons)
+	}
+	if !strings.Contains(strings.Join(patch.Reasons, "\n"), "password_hash (password)") {
+		t.Errorf("PATCH users/me reasons %v, want the undeclared password hash", patch.Reasons)
+	}
 	e := entryMap(es)["GET /api/v2/users/me"]
 	if e.Class != Drift {
 		t.Fatalf("class %s, want drift", e.Class)

@@ -1,21 +1,28 @@
 package inventory
 
 import (
+	"bytes"
 	"hash/maphash"
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/inventory/schema"
 )
 
 // Bounds of one endpoint's profile.
 const (
+	maxSchemas      = 8  // response statuses with an inferred body schema
+	sampleFirst     = 32 // bodies inferred per endpoint before sampling
+	sampleEvery     = 16 // then one body in this many
 	maxParams       = 64 // query, header and cookie parameters per endpoint
 	maxStatuses     = 32 // distinct response statuses per endpoint
 	maxContentTypes = 16 // distinct content types per direction
@@ -274,6 +281,14 @@ type Profile struct {
 	// Params are the query, header and cookie parameters seen, in the order
 	// first seen.
 	Params []*Param `json:"params,omitempty"`
+	// RequestSchema and ResponseSchemas (by status, "200") are inferred
+	// from JSON bodies: every one of the first 32, then one in 16.
+	RequestSchema   *schema.Node            `json:"request_schema,omitempty"`
+	ResponseSchemas map[string]*schema.Node `json:"response_schemas,omitempty"`
+	// RequestClasses and ResponseClasses are the sensitive data classes
+	// seen in sampled requests (body and query values) and responses.
+	RequestClasses  schema.Class `json:"request_classes,omitempty"`
+	ResponseClasses schema.Class `json:"response_classes,omitempty"`
 	// Dropped counts parameters, statuses and types beyond the bounds.
 	Dropped int64 `json:"dropped,omitempty"`
 
@@ -323,11 +338,11 @@ func (p *Profile) observe(x *vigil.Exchange) {
 	status := x.Status()
 	p.Statuses = countKey(p.Statuses, status, maxStatuses, &p.Dropped)
 	req := &x.Request
-	if ct := mediaType(req.Header.Get("Content-Type")); ct != "" {
+	if ct := mediaType(header(req.Header, "Content-Type")); ct != "" {
 		p.RequestTypes = countKey(p.RequestTypes, ct, maxContentTypes, &p.Dropped)
 	}
 	if x.Response != nil {
-		if ct := mediaType(x.Response.Header.Get("Content-Type")); ct != "" {
+		if ct := mediaType(header(x.Response.Header, "Content-Type")); ct != "" {
 			p.ResponseTypes = countKey(p.ResponseTypes, ct, maxContentTypes, &p.Dropped)
 		}
 	}
@@ -337,6 +352,75 @@ func (p *Profile) observe(x *vigil.Exchange) {
 		p.Unauthenticated2xx++
 	}
 	p.params(x)
+	if p.Count <= sampleFirst || p.Count%sampleEvery == 0 {
+		p.bodies(x)
+	}
+}
+
+// bodies infers the request and response schemas and data classes of a
+// sampled exchange.
+func (p *Profile) bodies(x *vigil.Exchange) {
+	req := &x.Request
+	if u := req.URL; u != nil {
+		for q := u.RawQuery; q != ""; {
+			var kv string
+			kv, q, _ = strings.Cut(q, "&")
+			name, value, _ := strings.Cut(kv, "=")
+			if value != "" {
+				if v, err := url.QueryUnescape(value); err == nil {
+					value = v
+				}
+				p.RequestClasses |= schema.ClassifyValue(name, value)
+			}
+		}
+	}
+	if len(req.Body) > 0 {
+		if isJSON(header(req.Header, "Content-Type"), req.Body) {
+			if p.RequestSchema == nil {
+				p.RequestSchema = schema.New()
+			}
+			if p.RequestSchema.ObserveJSON(req.Body) == nil {
+				p.RequestClasses |= p.RequestSchema.Classes()
+			}
+		} else {
+			p.RequestClasses |= schema.ClassifyText(req.Body)
+		}
+	}
+	r := x.Response
+	if r == nil || len(r.Body) == 0 {
+		return
+	}
+	if !isJSON(header(r.Header, "Content-Type"), r.Body) {
+		p.ResponseClasses |= schema.ClassifyText(r.Body)
+		return
+	}
+	key := strconv.Itoa(r.Status)
+	n := p.ResponseSchemas[key]
+	if n == nil {
+		if len(p.ResponseSchemas) >= maxSchemas {
+			p.Dropped++
+			return
+		}
+		if p.ResponseSchemas == nil {
+			p.ResponseSchemas = map[string]*schema.Node{}
+		}
+		n = schema.New()
+		p.ResponseSchemas[key] = n
+	}
+	if n.ObserveJSON(r.Body) == nil {
+		p.ResponseClasses |= n.Classes()
+	}
+}
+
+// isJSON says whether a body is JSON: by media type, or by its first byte
+// when the type is missing.
+func isJSON(contentType string, body []byte) bool {
+	mt := mediaType(contentType)
+	if mt == "" {
+		b := bytes.TrimSpace(body)
+		return len(b) > 0 && (b[0] == '{' || b[0] == '[')
+	}
+	return mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "text/json"
 }
 
 // params records the query, header and cookie parameter names of x.
@@ -356,7 +440,7 @@ func (p *Profile) params(x *vigil.Exchange) {
 			p.param("header", name)
 		}
 	}
-	for _, c := range x.Request.Header.Values("Cookie") {
+	for _, c := range x.Request.Header["Cookie"] {
 		for c != "" {
 			var kv string
 			kv, c, _ = strings.Cut(c, ";")
@@ -414,6 +498,29 @@ func (p *Profile) merge(q *Profile) {
 	for k, v := range q.Auth {
 		p.Auth = addKey(p.Auth, k, v, maxAuthKinds, &p.Dropped)
 	}
+	p.RequestClasses |= q.RequestClasses
+	p.ResponseClasses |= q.ResponseClasses
+	if q.RequestSchema != nil {
+		if p.RequestSchema == nil {
+			p.RequestSchema = schema.New()
+		}
+		p.RequestSchema.Merge(q.RequestSchema)
+	}
+	for k, n := range q.ResponseSchemas {
+		m := p.ResponseSchemas[k]
+		if m == nil {
+			if len(p.ResponseSchemas) >= maxSchemas {
+				p.Dropped++
+				continue
+			}
+			if p.ResponseSchemas == nil {
+				p.ResponseSchemas = map[string]*schema.Node{}
+			}
+			m = schema.New()
+			p.ResponseSchemas[k] = m
+		}
+		m.Merge(n)
+	}
 	for _, v := range q.Params {
 		if r := p.Param(v.In, v.Name); r != nil {
 			r.Count += v.Count
@@ -431,6 +538,18 @@ func (p *Profile) clone() *Profile {
 	c.RequestTypes = cloneMap(p.RequestTypes)
 	c.ResponseTypes = cloneMap(p.ResponseTypes)
 	c.Auth = cloneMap(p.Auth)
+	if p.RequestSchema != nil {
+		c.RequestSchema = schema.New()
+		c.RequestSchema.Merge(p.RequestSchema)
+	}
+	if p.ResponseSchemas != nil {
+		c.ResponseSchemas = make(map[string]*schema.Node, len(p.ResponseSchemas))
+		for k, n := range p.ResponseSchemas {
+			m := schema.New()
+			m.Merge(n)
+			c.ResponseSchemas[k] = m
+		}
+	}
 	c.Params, c.pidx = nil, nil
 	for _, v := range p.Params {
 		q := *v
@@ -492,7 +611,7 @@ func mediaType(ct string) string {
 // header or a principal of that kind), "cookie" (a session principal or a
 // Cookie header), or "none".
 func AuthKind(h http.Header, a vigil.Actor) string {
-	if auth := h.Get("Authorization"); auth != "" {
+	if auth := header(h, "Authorization"); auth != "" {
 		scheme, cred, _ := strings.Cut(auth, " ")
 		switch strings.ToLower(scheme) {
 		case "bearer":
@@ -525,6 +644,18 @@ func AuthKind(h http.Header, a vigil.Actor) string {
 		}
 	}
 	return "none"
+}
+
+// header is h.Get(key) for a canonical key, without canonicalizing it again:
+// a direct lookup first (the sensors store canonical names), Get after.
+func header(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	if len(h) == 0 {
+		return ""
+	}
+	return h.Get(key)
 }
 
 // standardHeader reports headers every client sends, which are not an API's
