@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -169,5 +170,55 @@ paths:
 	}
 	if got["10.0.0.5"] != Documented || got["partner.test"] != ThirdParty {
 		t.Errorf("classes %v, want the alias documented and the partner third party", got)
+	}
+}
+
+// TestExportShopTraffic: the spec reconstructed from the simulator's traffic
+// validates as OpenAPI 3.1, holds the endpoints that answer (the shadow and
+// zombie ones too) and not the scanner's 404s, and round-trips through the
+// spec loader: the shop's own documented operations match it.
+func TestExportShopTraffic(t *testing.T) {
+	inv := New(Config{FirstParty: []string{"127.0.0.1"}})
+	for _, x := range readTraffic(t, shopTraffic) {
+		inv.Observe(x)
+	}
+	doc, err := Export(inv.Profiles(), ExportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := doc.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"openapi":"3.1.0"`) {
+		t.Errorf("not a 3.1 document: %.200s", b)
+	}
+	got, err := spec.Parse("exported.json", b)
+	if err != nil {
+		t.Fatalf("the exported spec does not load back: %v", err)
+	}
+	set := spec.NewSet(got)
+	for _, want := range []struct{ method, path string }{
+		{"GET", "/api/v2/orders/17"}, {"GET", "/api/v1/users/3"}, {"GET", "/internal/debug"},
+		{"POST", "/api/v2/auth/login"}, {"GET", "/api/v2/users/me"},
+	} {
+		if set.Match("127.0.0.1", want.method, want.path) == nil {
+			t.Errorf("exported spec lacks %s %s", want.method, want.path)
+		}
+	}
+	if set.Match("127.0.0.1", "GET", "/.env") != nil {
+		t.Error("exported spec holds the scanner's /.env (404 only)")
+	}
+	if set.Match("payments.partner.test", "POST", "/v1/charges") != nil {
+		t.Error("a third-party endpoint was exported without ThirdParty")
+	}
+	var login *spec.Operation
+	for _, op := range got.Ops {
+		if op.Method == "POST" && op.Path == "/api/v2/auth/login" {
+			login = op
+		}
+	}
+	if login == nil || !slices.Contains(login.RequestFields, "email") || len(login.Responses["200"].Fields) == 0 {
+		t.Errorf("login operation lacks its inferred bodies: %+v", login)
 	}
 }

@@ -213,9 +213,9 @@ type observation struct {
 	exists                    bool // the endpoint answered other than 404/405
 }
 
-var paramName = regexp.MustCompile(`\{[^}/]*\}`)
+var paramPattern = regexp.MustCompile(`\{[^}/]*\}`)
 
-func normTemplate(t string) string { return paramName.ReplaceAllString(t, "{}") }
+func normTemplate(t string) string { return paramPattern.ReplaceAllString(t, "{}") }
 
 func checkPrecisionRecall(t *testing.T, obs []observation) {
 	t.Helper()
