@@ -58,6 +58,7 @@ func Classify(ps []*Profile, set *spec.Set) []Entry {
 	}
 	seen := map[*spec.Operation]bool{}
 	var out []Entry
+	ps = inferParties(ps, set)
 	common := clientHeaders(ps)
 	for _, p := range ps {
 		e := classifyOne(p, set, common[p.Host])
@@ -114,6 +115,34 @@ func sourceOf(op *spec.Operation) string {
 		return ""
 	}
 	return op.Spec.Source
+}
+
+// inferParties settles the profiles whose party is unknown (no first-party
+// host was configured): a host that serves documented operations is first
+// party, and so is every host when no spec says otherwise; a host serving
+// none while others do is third party. The profiles are copied, not changed.
+func inferParties(ps []*Profile, set *spec.Set) []*Profile {
+	documented := map[string]bool{}
+	any := false
+	for _, p := range ps {
+		if p.Party == "" && set.Match(p.Host, p.Method, p.Template) != nil {
+			documented[p.Host], any = true, true
+		}
+	}
+	out := make([]*Profile, len(ps))
+	for i, p := range ps {
+		out[i] = p
+		if p.Party != "" {
+			continue
+		}
+		c := *p
+		c.Party = PartyFirst
+		if any && !documented[p.Host] {
+			c.Party = PartyThird
+		}
+		out[i] = &c
+	}
+	return out
 }
 
 // clientHeaders finds, per host, the headers sent to at least a third of

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -38,17 +39,27 @@ func entryMap(es []Entry) map[string]Entry {
 // endpoints are documented or drift, and documented endpoints the
 // simulator never called are orphans.
 func TestClassifyShopTraffic(t *testing.T) {
-	inv := New(Config{FirstParty: []string{"127.0.0.1"}, Party: func(host string) string {
-		if strings.HasPrefix(host, "127.0.0.1") {
-			return PartyFirst
-		}
-		return ""
-	}})
+	for _, c := range []struct {
+		name  string
+		first []string
+	}{
+		{"first party configured", []string{"127.0.0.1"}},
+		{"first party inferred from the spec", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) { testClassifyShopTraffic(t, c.first) })
+	}
+}
+
+func testClassifyShopTraffic(t *testing.T, first []string) {
+	inv := New(Config{FirstParty: first})
 	for _, x := range readTraffic(t, shopTraffic) {
 		inv.Observe(x)
 	}
 	es := Classify(inv.Profiles(), shopSpec(t))
 	m := entryMap(es)
+	if e := m["POST /v1/charges"]; e.Class != ThirdParty || e.Host != "payments.partner.test" {
+		t.Errorf("the payment partner: %+v, want third-party", e)
+	}
 	for _, c := range []struct {
 		ep   string
 		want []Class
@@ -221,4 +232,58 @@ func TestExportShopTraffic(t *testing.T) {
 	if login == nil || !slices.Contains(login.RequestFields, "email") || len(login.Responses["200"].Fields) == 0 {
 		t.Errorf("login operation lacks its inferred bodies: %+v", login)
 	}
+}
+
+// BenchmarkTemplateAndMatch: templating a request path and matching it
+// against the spec, the per-exchange work of holding traffic against it.
+func BenchmarkTemplateAndMatch(b *testing.B) {
+	xs := readTraffic(b, shopTraffic)
+	raw, err := os.ReadFile("../simulate/shop/openapi.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := spec.Parse("openapi.yaml", raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	set := spec.NewSet(s)
+	l := NewLearner(LearnerConfig{})
+	for _, x := range xs {
+		l.Observe(x.Request.Host(), x.Request.Path())
+	}
+	b.ReportAllocs()
+	i, matched := 0, 0
+	for b.Loop() {
+		x := xs[i%len(xs)]
+		host := x.Request.Host()
+		if set.Match(host, x.Request.Method, l.Observe(host, x.Request.Path())) != nil {
+			matched++
+		}
+		i++
+	}
+	if matched == 0 {
+		b.Fatal("nothing matched")
+	}
+}
+
+// TestProfileMemory states the memory of a profile on the shop's traffic.
+func TestProfileMemory(t *testing.T) {
+	xs := readTraffic(t, shopTraffic)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	inv := New(Config{})
+	for _, x := range xs {
+		inv.Observe(x)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	n := len(inv.Profiles())
+	per := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / int64(n)
+	t.Logf("%d endpoints from %d exchanges: %d bytes per endpoint (profiles, schemas, learned tree)", n, len(xs), per)
+	if per > 64<<10 {
+		t.Errorf("%d bytes per endpoint, want well under 64 KB", per)
+	}
+	runtime.KeepAlive(inv)
+	runtime.KeepAlive(xs)
 }

@@ -37,8 +37,9 @@ type Config struct {
 	MaxHosts, MaxPerHost, MaxEndpoints int
 	// FirstParty lists the hosts ("api.shop.test", "127.0.0.1:8080"; ports
 	// are ignored, as in endpoint names) that are the team's own; any other
-	// host seen is third party. Empty: every
-	// host is first party unless Party says otherwise.
+	// host seen is third party. Empty (and no Party): a profile's party is
+	// "" and Classify infers it: hosts serving documented operations are
+	// first party, the others third party.
 	FirstParty []string
 	// Party, when set, tells a host's party instead of FirstParty: it returns
 	// PartyFirst or PartyThird ("" to fall back on FirstParty).
@@ -164,7 +165,10 @@ func (inv *Inventory) party(host string) string {
 			return p
 		}
 	}
-	if len(inv.first) == 0 || inv.first[normalizeHost(host)] {
+	if len(inv.first) == 0 {
+		return "" // unknown: Classify infers it from the specs
+	}
+	if inv.first[normalizeHost(host)] {
 		return PartyFirst
 	}
 	return PartyThird
@@ -263,7 +267,7 @@ func (inv *Inventory) Load(ps []*Profile) {
 // Profile is what traffic shows of one endpoint.
 type Profile struct {
 	vigil.Endpoint
-	Party     string    `json:"party"` // PartyFirst or PartyThird
+	Party     string    `json:"party,omitempty"` // PartyFirst, PartyThird, or "" when no first-party host is known
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
 	Count     int64     `json:"count"`

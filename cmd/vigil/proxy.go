@@ -115,9 +115,8 @@ type engineOpts struct {
 	sinks []vigil.Sink     // beyond the store
 }
 
-// openEngine opens the store and builds the resolver and pipeline.
-func (a *app) openEngine(ctx context.Context, o engineOpts) (*engine, error) {
-	withStore, sinks := o.store, o.sinks
+// resolver builds the actor resolver from the identity configuration.
+func (a *app) resolver() (*identity.Resolver, error) {
 	prefixes, err := a.cfg.Identity.Prefixes()
 	if err != nil {
 		return nil, usageError{err}
@@ -130,6 +129,16 @@ func (a *app) openEngine(ctx context.Context, o engineOpts) (*engine, error) {
 	})
 	if err != nil {
 		return nil, usageError{err}
+	}
+	return res, nil
+}
+
+// openEngine opens the store and builds the resolver and pipeline.
+func (a *app) openEngine(ctx context.Context, o engineOpts) (*engine, error) {
+	withStore, sinks := o.store, o.sinks
+	res, err := a.resolver()
+	if err != nil {
+		return nil, err
 	}
 	specs, err := a.loadSpecs()
 	if err != nil {

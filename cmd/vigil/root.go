@@ -54,6 +54,7 @@ Exit codes: 0 ok, 1 findings at or above --fail-on, 2 usage or input error,
 	root.AddCommand(
 		newProxyCmd(a),
 		newAnalyzeCmd(a),
+		newInventoryCmd(a),
 		newServeCmd(a),
 		newSimulateCmd(a),
 		newDemoCmd(a),
