@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/vigilsec/vigil/inventory"
 	"github.com/vigilsec/vigil/sensor/proxy"
 	"github.com/vigilsec/vigil/simulate"
 	"github.com/vigilsec/vigil/simulate/shop"
@@ -147,6 +148,13 @@ func (a *app) demo(ctx context.Context, o demoOpts) error {
 	a.cfg.Identity.ClientIPHeader = "X-Forwarded-For"
 	a.cfg.Identity.TrustedProxies = []string{"127.0.0.1", "::1"}
 	a.cfg.Store.Path = storePath
+	// The shop's spec, so that the inventory is held against it and the
+	// recon detector knows the documented endpoints.
+	specPath := filepath.Join(o.dir, "openapi.yaml")
+	if err := os.WriteFile(specPath, shop.Spec(), 0o644); err != nil {
+		return err
+	}
+	a.cfg.Inventory.Specs = []string{specPath}
 	if err := a.validate(); err != nil {
 		return err
 	}
@@ -218,7 +226,47 @@ func (a *app) demo(ctx context.Context, o demoOpts) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	return a.scorecard(context.WithoutCancel(ctx), truthPath, storePath, filepath.Join(o.dir, "scorecard.json"), o.json)
+	if err := a.scorecard(context.WithoutCancel(ctx), truthPath, storePath, filepath.Join(o.dir, "scorecard.json"), o.json); err != nil {
+		return err
+	}
+	if !o.json {
+		a.inventorySummary(context.WithoutCancel(ctx), storePath, specPath)
+	}
+	return nil
+}
+
+// inventorySummary prints what the inventory found against the shop's spec,
+// and the command that shows it all.
+func (a *app) inventorySummary(ctx context.Context, storePath, specPath string) {
+	st, err := sqlite.Open(ctx, storePath)
+	if err != nil {
+		a.logger.Warn("inventory summary", "err", err)
+		return
+	}
+	defer st.Close()
+	specs, err := a.loadSpecs()
+	if err != nil {
+		a.logger.Warn("inventory summary", "err", err)
+		return
+	}
+	inv := a.newInventory(specs)
+	if err := loadInventory(ctx, st, inv, a.logger); err != nil {
+		a.logger.Warn("inventory summary", "err", err)
+		return
+	}
+	counts := map[inventory.Class][]string{}
+	for _, e := range inventory.Classify(inv.Profiles(), specs) {
+		counts[e.Class] = append(counts[e.Class], e.Method+" "+e.Host+e.Template)
+	}
+	fmt.Fprintf(a.out, "\nAPI inventory against the shop's spec: %d documented, %d drift, %d shadow, %d zombie, %d third-party, %d orphan\n",
+		len(counts[inventory.Documented]), len(counts[inventory.Drift]), len(counts[inventory.Shadow]),
+		len(counts[inventory.Zombie]), len(counts[inventory.ThirdParty]), len(counts[inventory.Orphan]))
+	for _, c := range []inventory.Class{inventory.Shadow, inventory.Zombie, inventory.ThirdParty} {
+		for _, ep := range counts[c] {
+			fmt.Fprintf(a.out, "  %-12s %s\n", c, ep)
+		}
+	}
+	fmt.Fprintf(a.out, "All of it: vigil inventory --store %s --spec %s\n", storePath, specPath)
 }
 
 // scorecard evaluates a finished run and prints the result; the JSON form is
