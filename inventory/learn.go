@@ -230,7 +230,7 @@ func (t *tmpl) render(path string) string {
 			size += 1 + len(t.segs[i])
 		}
 	}
-	if same && size == len(path) {
+	if same && size == len(path) && canonical(path) {
 		return path
 	}
 	var b strings.Builder
@@ -543,4 +543,9 @@ func shape(s string) (string, bool) {
 		prev = k
 	}
 	return string(b[:n]), digit
+}
+
+// canonical: path starts with "/", has no empty segment and no trailing "/".
+func canonical(path string) bool {
+	return len(path) > 0 && path[0] == '/' && path[len(path)-1] != '/' && !strings.Contains(path, "//")
 }

@@ -392,3 +392,37 @@ func BenchmarkLearnerObserve(b *testing.B) {
 		i++
 	}
 }
+
+// FuzzLearner feeds a learner a stream of paths cut from the input and
+// checks its invariants: no panic, templates start with "/" and have no
+// empty segment, Retemplate of a template is stable, the tree stays within
+// its cap, and no template is longer than its path plus the parameter
+// markers.
+func FuzzLearner(f *testing.F) {
+	f.Add("/api/v2/orders/8812\n/api/v2/orders/8813\n/users/me\n/users/alice\n/users/bob")
+	f.Add("//a//b/\n/{id}/x\n/" + strings.Repeat("z/", 40))
+	f.Add("/giftcards/GC-0001/balance\n/giftcards/GC-0002/balance\n/giftcards/GC-0003/balance\n/giftcards/GC-0004/balance")
+	f.Fuzz(func(t *testing.T, input string) {
+		l := NewLearner(LearnerConfig{MaxLiterals: 3, ShapeRun: 2, MaxNodes: 64})
+		var made []string
+		for _, p := range strings.Split(input, "\n") {
+			got := l.Observe("h", p)
+			if !strings.HasPrefix(got, "/") || (got != "/" && strings.Contains(got, "//")) {
+				t.Fatalf("Observe(%q) = %q", p, got)
+			}
+			if len(got) > len(p)+(maxDepth+1)*(len(Other)+1)+1 {
+				t.Fatalf("Observe(%q) = %q: longer than its path allows", p, got)
+			}
+			made = append(made, got)
+		}
+		for _, m := range made {
+			r := l.Retemplate("h", m)
+			if again := l.Retemplate("h", r); again != r {
+				t.Fatalf("Retemplate not stable: %q → %q → %q", m, r, again)
+			}
+		}
+		if st := l.Stats(); st.Nodes > 64+maxDepth*2+8 {
+			t.Fatalf("tree holds %d nodes, cap 64", st.Nodes)
+		}
+	})
+}
