@@ -24,7 +24,7 @@ type config struct {
 	// partnerVia and partnerHost route payment calls through an egress
 	// proxy (Options.PartnerVia).
 	partnerVia, partnerHost string
-	dbPath                          string
+	dbPath                  string
 }
 
 // app is the shop's state and handlers. One mutex guards the in-memory
