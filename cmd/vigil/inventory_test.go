@@ -131,3 +131,37 @@ func TestInventoryErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestActionsCommands(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "v.db")
+	// A store must exist: create one through analyze.
+	if code, _, errOut := vigilRun(t, "", "analyze", "--store", db, "--log-level", "warn", filepath.Join(examplesDir, "shop-traffic.jsonl")); code != exitOK && code != exitFindings {
+		t.Fatalf("analyze: exit %d: %s", code, errOut)
+	}
+	code, out, errOut := vigilRun(t, "", "actions", "add", "--store", db, "--key", "addr:203.0.113.9", "--kind", "block", "--ttl", "1h", "--reason", "test")
+	if code != exitOK {
+		t.Fatalf("add: exit %d: %s", code, errOut)
+	}
+	id := strings.TrimSpace(out)
+	code, out, _ = vigilRun(t, "", "actions", "list", "--store", db)
+	if code != exitOK || !strings.Contains(out, id) || !strings.Contains(out, "addr:203.0.113.9") {
+		t.Errorf("list: exit %d\n%s", code, out)
+	}
+	for _, bad := range [][]string{
+		{"actions", "add", "--store", db, "--key", "203.0.113.9", "--kind", "block"},
+		{"actions", "add", "--store", db, "--key", "addr:1.2.3.4", "--kind", "explode"},
+		{"actions", "remove", "--store", db, "nope"},
+		{"actions", "list", "--store", filepath.Join(dir, "missing.db")},
+	} {
+		if code, _, _ := vigilRun(t, "", bad...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d", bad, code, exitUsage)
+		}
+	}
+	if code, out, _ := vigilRun(t, "", "actions", "remove", "--store", db, id); code != exitOK || !strings.Contains(out, "removed") {
+		t.Errorf("remove: exit %d %s", code, out)
+	}
+	if code, out, _ := vigilRun(t, "", "actions", "list", "--store", db); code != exitOK || strings.Contains(out, id) {
+		t.Errorf("after remove: exit %d\n%s", code, out)
+	}
+}
