@@ -31,6 +31,8 @@ type Config struct {
 	Identity  Identity  `yaml:"identity"`
 	Pipeline  Pipeline  `yaml:"pipeline"`
 	Inventory Inventory `yaml:"inventory"`
+	Behavior  Behavior  `yaml:"behavior"`
+	Respond   Respond   `yaml:"respond"`
 	Store     Store     `yaml:"store"`
 	Web       Web       `yaml:"web"`
 	Log       Log       `yaml:"log"`
@@ -83,6 +85,19 @@ type Recon struct {
 	MaxActors  int           `yaml:"max_actors"`
 }
 
+// Behavior configures the behavioural detectors (package behavior).
+type Behavior struct {
+	Window    time.Duration `yaml:"window"`     // per-actor window
+	Threshold int           `yaml:"threshold"`  // distinct values that make cracking
+	MaxActors int           `yaml:"max_actors"` // actor states kept; least recently seen go first
+}
+
+// Respond configures the response policy (package respond).
+type Respond struct {
+	Policy string `yaml:"policy"` // policy file; empty: the built-in default
+	Mode   string `yaml:"mode"`   // monitor or enforce; empty: the policy file's
+}
+
 // Store configures the embedded store.
 type Store struct {
 	Path               string `yaml:"path"`
@@ -122,9 +137,10 @@ func Default() Config {
 			MaxEndpoints: 50_000,
 			Recon:        Recon{Window: 10 * time.Minute, ProbeBurst: 15, MaxActors: 100_000},
 		},
-		Store: Store{Path: "vigil.db", SamplesPerEndpoint: 20},
-		Web:   Web{Listen: "127.0.0.1:8081"},
-		Log:   Log{Level: "info", Format: "text"},
+		Behavior: Behavior{Window: 10 * time.Minute, Threshold: 20, MaxActors: 100_000},
+		Store:    Store{Path: "vigil.db", SamplesPerEndpoint: 20},
+		Web:      Web{Listen: "127.0.0.1:8081"},
+		Log:      Log{Level: "info", Format: "text"},
 	}
 }
 
@@ -268,6 +284,20 @@ func (c Config) Validate() error {
 	}
 	if n := c.Inventory.Recon.MaxActors; n < 100 || n > 10_000_000 {
 		bad("inventory.recon.max_actors", "must be between 100 and 10000000, got %d", n)
+	}
+	if b := c.Behavior; b.Window < time.Minute || b.Window > 24*time.Hour {
+		bad("behavior.window", "must be between 1m and 24h, got %v", b.Window)
+	}
+	if n := c.Behavior.Threshold; n < 3 || n > 100_000 {
+		bad("behavior.threshold", "must be between 3 and 100000, got %d", n)
+	}
+	if n := c.Behavior.MaxActors; n < 100 || n > 10_000_000 {
+		bad("behavior.max_actors", "must be between 100 and 10000000, got %d", n)
+	}
+	switch c.Respond.Mode {
+	case "", "monitor", "enforce":
+	default:
+		bad("respond.mode", "want monitor or enforce, got %q", c.Respond.Mode)
 	}
 	if c.Store.Path == "" {
 		bad("store.path", "must not be empty")
