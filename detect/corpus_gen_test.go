@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/internal/pii"
+	"github.com/vigilsec/vigil/redact"
 )
 
 var update = flag.Bool("update", false, "regenerate testdata/corpus")
@@ -432,7 +434,7 @@ func luhnCard(r *rand.Rand, prefix string, n int) string {
 		d = append(d, byte('0'+r.IntN(10)))
 	}
 	for check := byte('0'); check <= '9'; check++ {
-		if luhn(string(append(d, check))) {
+		if redact.Luhn(string(append(d, check))) {
 			return string(append(d, check))
 		}
 	}
@@ -476,7 +478,7 @@ func genLimits(c *corpus) {
 		v := []int{1001, 5000, 10000, 50000, 100000, 999999, 2147483647}[i%7]
 		n := names[i%len(names)]
 		if i%4 == 3 {
-			if normKey(n) == "size" || normKey(n) == "count" {
+			if pii.NormKey(n) == "size" || pii.NormKey(n) == "count" {
 				n = "limit"
 			}
 			c.add(id, req{method: "POST", url: host + "/api/v2/reports/query", header: jh(), body: jsonBody(map[string]any{n: v, "offset": 0})})

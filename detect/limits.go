@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/internal/pii"
 )
 
 // LimitsConfig sets what the resource limits detector calls abuse.
@@ -63,11 +64,11 @@ func (s *limitsScan) leaf(l *Leaf) bool {
 	}
 	switch {
 	case l.Source == SourceQuery || l.Source == SourceForm:
-		if !pageNames[normKey(l.Key)] {
+		if !pageNames[pii.NormKey(l.Key)] {
 			return true
 		}
 	case l.Source == SourceJSON && l.prefix == "":
-		if !bodyPageNames[normKey(l.Key)] {
+		if !bodyPageNames[pii.NormKey(l.Key)] {
 			return true
 		}
 	default:

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/internal/pii"
 )
 
 // Other finds the injections libinjection does not cover, each named in the
@@ -291,7 +292,7 @@ func traversal(key, v string, src Source) string {
 }
 
 func fileKey(key string) bool {
-	n := normKey(key)
+	n := pii.NormKey(key)
 	for _, f := range fileNames {
 		if strings.Contains(n, f) {
 			return true
@@ -473,7 +474,7 @@ func nosqlKey(l *Leaf) string {
 	if codeOps[op] {
 		return op + " runs code on the database"
 	}
-	n := normKey(field)
+	n := pii.NormKey(field)
 	for _, f := range authFields {
 		if strings.Contains(n, f) {
 			return op + " on the " + field + " field"

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/internal/pii"
 	"github.com/vigilsec/vigil/inventory"
 )
 
@@ -109,32 +110,13 @@ func isB64URL(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
 }
 
-// normKey lower-cases a name and drops separators: "Password_Hash",
-// "passwordHash" and "password-hash" are all "passwordhash".
-func normKey(k string) string {
-	var b [64]byte
-	n := 0
-	for i := 0; i < len(k) && n < len(b); i++ {
-		c := k[i]
-		switch {
-		case c >= 'A' && c <= 'Z':
-			b[n] = c + 'a' - 'A'
-			n++
-		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
-			b[n] = c
-			n++
-		}
-	}
-	return string(b[:n])
-}
-
 func passwordName(k string) bool {
-	n := normKey(k)
+	n := pii.NormKey(k)
 	return strings.Contains(n, "password") || strings.Contains(n, "passwd") || n == "pwd" || n == "pass" || strings.HasSuffix(n, "pwd")
 }
 
 func secretName(k string) bool {
-	n := normKey(k)
+	n := pii.NormKey(k)
 	for _, s := range [...]string{"secret", "apikey", "privatekey", "signingkey", "partnerkey", "accesskey", "token"} {
 		if strings.Contains(n, s) {
 			return true

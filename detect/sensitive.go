@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/internal/pii"
 )
 
 // Sensitive finds sensitive data classes in response bodies, by JSON key and
@@ -63,7 +64,7 @@ func sensitiveLeaf(key, parent, v string, kind Kind) (why, value string, sev vig
 		return "", "", 0
 	}
 	if kind == KindNumber || digitsLike(v) {
-		if n, ok := cardNumber(v); ok && (cardName(key) || cardName(parent) && !idName(key) || grouped(v)) && !idName(key) {
+		if n, ok := pii.CardNumber(v); ok && (cardName(key) || cardName(parent) && !idName(key) || grouped(v)) && !idName(key) {
 			return "card number", "****" + n[len(n)-4:], vigil.SeverityHigh
 		}
 		if kind == KindNumber {
@@ -76,12 +77,12 @@ func sensitiveLeaf(key, parent, v string, kind Kind) (why, value string, sev vig
 	switch {
 	case strings.Contains(v, "-----BEGIN") && strings.Contains(v, "PRIVATE KEY"):
 		return "private key", "-----BEGIN … PRIVATE KEY-----", vigil.SeverityCritical
-	case cryptHash(v):
+	case pii.CryptHash(v):
 		return "password hash", v[:min(len(v), 4)] + "…" + mask(v), vigil.SeverityHigh
 	case awsKeyID(v):
 		return "cloud access key id", v[:4] + "…" + mask(v), vigil.SeverityHigh
 	}
-	n := normKey(key)
+	n := pii.NormKey(key)
 	switch {
 	case strings.Contains(n, "secretaccesskey") || n == "awssecretkey":
 		return "cloud secret access key", mask(v), vigil.SeverityCritical
@@ -132,12 +133,12 @@ func metaName(n string) bool {
 }
 
 func cardName(k string) bool {
-	n := normKey(k)
+	n := pii.NormKey(k)
 	return strings.Contains(n, "card") && !strings.Contains(n, "gift") || n == "pan" || n == "cc" || n == "ccnumber" || strings.Contains(n, "creditcard")
 }
 
 func idName(k string) bool {
-	n := normKey(k)
+	n := pii.NormKey(k)
 	for _, s := range [...]string{"id", "ref", "order", "tracking", "phone", "isbn", "ean", "upc", "gtin", "imei", "serial", "barcode", "sku", "timestamp", "ts"} {
 		if strings.HasSuffix(n, s) {
 			return true
@@ -152,83 +153,12 @@ func digitsLike(v string) bool {
 
 func grouped(v string) bool { return strings.Count(v, " ") == 3 || strings.Count(v, "-") == 3 }
 
-// cardNumber returns the digits of v when they form a card number: 13 to 19
-// digits, a known issuer prefix and a valid Luhn check digit.
-func cardNumber(v string) (string, bool) {
-	var b [19]byte
-	n := 0
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		switch {
-		case c >= '0' && c <= '9':
-			if n == len(b) {
-				return "", false
-			}
-			b[n] = c
-			n++
-		case c == ' ' || c == '-':
-		default:
-			return "", false
-		}
-	}
-	if n < 13 {
-		return "", false
-	}
-	d := string(b[:n])
-	return d, issuer(d) && luhn(d)
-}
-
-func issuer(d string) bool {
-	switch {
-	case d[0] == '4': // Visa
-		return true
-	case d[:2] >= "51" && d[:2] <= "55", d[:4] >= "2221" && d[:4] <= "2720": // Mastercard
-		return true
-	case d[:2] == "34" || d[:2] == "37": // Amex
-		return true
-	case d[:4] == "6011" || d[:2] == "65" || d[:2] == "35" || d[:2] == "36" || d[:3] == "300": // Discover, JCB, Diners
-		return true
-	}
-	return false
-}
-
-func luhn(d string) bool {
-	sum := 0
-	for i := len(d) - 1; i >= 0; i-- {
-		n := int(d[i] - '0')
-		if (len(d)-i)%2 == 0 {
-			n *= 2
-			if n > 9 {
-				n -= 9
-			}
-		}
-		sum += n
-	}
-	return sum%10 == 0
-}
-
 func masked(v string) bool {
 	if strings.ContainsAny(v, "*•x") && strings.Trim(v, "*•xX -0123456789") == "" {
 		return true
 	}
 	l := strings.ToLower(v)
 	return strings.Contains(l, "redacted") || strings.Contains(l, "hidden") || strings.Contains(l, "masked") || l == "null" || l == "none"
-}
-
-// cryptHash recognises modular crypt formats: bcrypt, argon2, scrypt,
-// sha-crypt, Django's pbkdf2.
-func cryptHash(v string) bool {
-	switch {
-	case len(v) == 60 && (strings.HasPrefix(v, "$2a$") || strings.HasPrefix(v, "$2b$") || strings.HasPrefix(v, "$2y$") || strings.HasPrefix(v, "$2x$")):
-		return true
-	case strings.HasPrefix(v, "$argon2") || strings.HasPrefix(v, "$scrypt$") || strings.HasPrefix(v, "$7$"):
-		return true
-	case (strings.HasPrefix(v, "$5$") || strings.HasPrefix(v, "$6$") || strings.HasPrefix(v, "$1$")) && len(v) > 20:
-		return true
-	case strings.HasPrefix(v, "pbkdf2_sha") && strings.Count(v, "$") == 3:
-		return true
-	}
-	return false
 }
 
 func awsKeyID(v string) bool {

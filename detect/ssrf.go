@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/internal/pii"
 )
 
 // SSRF finds request values that would make the server fetch an internal
@@ -80,7 +81,7 @@ var urlNames = map[string]bool{
 // strong when the name leaves no doubt ("image_url", "host"), so that even a
 // bare number there may be an address.
 func urlName(key string) (named, strong bool) {
-	n := normKey(key)
+	n := pii.NormKey(key)
 	for _, s := range [...]string{"url", "uri", "host", "hostname", "endpoint", "webhook", "callback"} {
 		if strings.HasSuffix(n, s) {
 			return true, true

@@ -17,6 +17,7 @@ import (
 
 	"github.com/vigilsec/vigil"
 	"github.com/vigilsec/vigil/config"
+	"github.com/vigilsec/vigil/identity"
 	"github.com/vigilsec/vigil/pipeline"
 	"github.com/vigilsec/vigil/redact"
 	"github.com/vigilsec/vigil/sensor/ingest"
@@ -185,6 +186,16 @@ func (a *app) analyze(ctx context.Context, files []string, o analyzeOpts) error 
 const maxReported = 20
 
 func (a *app) readFile(ctx context.Context, file string, eng *engine, batch *pipeline.Batcher, st *readStats) error {
+	return a.eachExchange(file, eng.resolver, st, func(x *vigil.Exchange) error {
+		return batch.Add(ctx, x)
+	})
+}
+
+// eachExchange streams one traffic file ("-": the command's input) to fn,
+// with each exchange's actor resolved (unless the record carries one). A
+// malformed record is logged (the first maxReported of them), counted in st
+// and skipped.
+func (a *app) eachExchange(file string, res *identity.Resolver, st *readStats, fn func(*vigil.Exchange) error) error {
 	var (
 		src *ingest.Source
 		err error
@@ -220,9 +231,9 @@ func (a *app) readFile(ctx context.Context, file string, eng *engine, batch *pip
 			return fmt.Errorf("%s: %w", file, err)
 		}
 		if x.Actor == (vigil.Actor{}) { // a Vigil capture carries the actor its sensor resolved
-			x.Actor = eng.resolver.Resolve(x.Client.Addr, x.Request.Header)
+			x.Actor = res.Resolve(x.Client.Addr, x.Request.Header)
 		}
-		if err := batch.Add(ctx, x); err != nil {
+		if err := fn(x); err != nil {
 			return err
 		}
 		st.read++

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -20,7 +19,6 @@ import (
 	"github.com/vigilsec/vigil/identity"
 	"github.com/vigilsec/vigil/inventory"
 	"github.com/vigilsec/vigil/inventory/spec"
-	"github.com/vigilsec/vigil/sensor/ingest"
 	"github.com/vigilsec/vigil/store/sqlite"
 )
 
@@ -266,44 +264,17 @@ func (a *app) inventoryProfiles(ctx context.Context, cmd *cobra.Command, f *inve
 }
 
 // readInventory feeds one traffic file to inv; malformed records are counted
-// and skipped, like vigil analyze does.
+// and skipped, as vigil analyze does.
 func (a *app) readInventory(file string, inv *inventory.Inventory, res *identity.Resolver) error {
-	var (
-		src *ingest.Source
-		err error
-	)
-	if file == "-" {
-		src, err = ingest.NewSource(a.in, ingest.Options{Name: "stdin", CaptureBytes: a.cfg.Proxy.CaptureBytes})
-	} else {
-		src, err = ingest.Open(file, ingest.Options{CaptureBytes: a.cfg.Proxy.CaptureBytes})
-	}
-	if err != nil {
-		return usageError{err}
-	}
-	defer src.Close()
-	read, skipped := 0, 0
-	for {
-		x, err := src.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if rerr, ok := errors.AsType[*ingest.RecordError](err); ok {
-			skipped++
-			if skipped <= maxReported {
-				a.logger.Warn("skipped a malformed record", "file", rerr.File, "record", rerr.Record, "err", rerr.Err)
-			}
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", file, err)
-		}
-		if x.Actor == (vigil.Actor{}) {
-			x.Actor = res.Resolve(x.Client.Addr, x.Request.Header)
-		}
+	st := readStats{reasons: map[string]int{}}
+	err := a.eachExchange(file, res, &st, func(x *vigil.Exchange) error {
 		inv.Observe(x)
-		read++
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(a.err, "%s: read %d exchanges, skipped %d\n", file, read, skipped)
+	fmt.Fprintf(a.err, "%s: read %d exchanges, skipped %d\n", file, st.read, st.skipped)
 	return nil
 }
 

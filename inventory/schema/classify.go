@@ -7,7 +7,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/vigilsec/vigil/redact"
+	"github.com/vigilsec/vigil/internal/pii"
 )
 
 // MaxTextScan bounds how much of a value or text body the classifier reads:
@@ -73,12 +73,12 @@ func keyHints(key, parent string) hint {
 	if key == "" && parent == "" {
 		return 0
 	}
-	n := normKey(key)
+	n := pii.NormKey(key)
 	var h hint
 	meta := metaName(n)
 	if idName(n) {
 		h |= hNoCard
-	} else if cardName(n) || cardName(normKey(parent)) {
+	} else if cardName(n) || cardName(pii.NormKey(parent)) {
 		h |= hCard
 	}
 	if !meta && (containsAny(n, "phone", "mobile", "msisdn", "telephone", "whatsapp") || hasWord(key, "tel") || hasWord(key, "fax") || hasWord(key, "cell")) {
@@ -100,25 +100,6 @@ func keyHints(key, parent string) hint {
 		h |= hNoIP
 	}
 	return h
-}
-
-// normKey lower-cases k and drops everything but letters and digits, reading
-// at most 64 bytes of the result.
-func normKey(k string) string {
-	var b [64]byte
-	n := 0
-	for i := 0; i < len(k) && n < len(b); i++ {
-		c := k[i]
-		switch {
-		case c >= 'A' && c <= 'Z':
-			b[n] = c + 'a' - 'A'
-			n++
-		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
-			b[n] = c
-			n++
-		}
-	}
-	return string(b[:n])
 }
 
 func containsAny(s string, subs ...string) bool {
@@ -248,7 +229,7 @@ func keyed(h hint, v string) Class {
 		c |= Phone
 	}
 	if h&hCard != 0 && h&hNoCard == 0 {
-		if _, ok := cardNumber(v); ok {
+		if _, ok := pii.CardNumber(v); ok {
 			c |= Card
 		}
 	}
@@ -261,13 +242,13 @@ func shapes(h hint, v string) Class {
 	switch {
 	case strings.Contains(v, "-----BEGIN") && strings.Contains(v, "PRIVATE KEY"):
 		return Secret
-	case cryptHash(v):
+	case pii.CryptHash(v):
 		return Password
 	}
 	if strings.IndexByte(v, ' ') >= 0 {
 		// Only grouped card numbers and IBANs contain spaces.
 		if h&hNoCard == 0 && grouped(v) {
-			if _, ok := cardNumber(v); ok {
+			if _, ok := pii.CardNumber(v); ok {
 				c |= Card
 			}
 		}
@@ -291,7 +272,7 @@ func shapes(h hint, v string) Class {
 		}
 	case isDigit(v[0]):
 		if h&hNoCard == 0 && grouped(v) {
-			if _, ok := cardNumber(v); ok {
+			if _, ok := pii.CardNumber(v); ok {
 				c |= Card
 			}
 		}
@@ -455,65 +436,6 @@ func isE164(v string) bool {
 func grouped(v string) bool {
 	s, d := strings.Count(v, " "), strings.Count(v, "-")
 	return (s == 3 || s == 2 || s == 4) && d == 0 || (d == 3 || d == 2 || d == 4) && s == 0
-}
-
-// cardNumber returns the digits of v when they form a card number: 13 to 19
-// digits (spaces and dashes allowed between), a known issuer prefix and a
-// valid Luhn check digit.
-func cardNumber(v string) (string, bool) {
-	var b [19]byte
-	n := 0
-	for i := 0; i < len(v); i++ {
-		switch c := v[i]; {
-		case isDigit(c):
-			if n == len(b) {
-				return "", false
-			}
-			b[n] = c
-			n++
-		case c == ' ' || c == '-':
-		default:
-			return "", false
-		}
-	}
-	if n < 13 {
-		return "", false
-	}
-	d := string(b[:n])
-	return d, issuer(d) && redact.Luhn(d)
-}
-
-func issuer(d string) bool {
-	switch {
-	case d[0] == '4': // Visa
-		return true
-	case d[:2] >= "51" && d[:2] <= "55", d[:4] >= "2221" && d[:4] <= "2720": // Mastercard
-		return true
-	case d[:2] == "34" || d[:2] == "37": // Amex
-		return true
-	case d[:4] == "6011" || d[:2] == "65" || d[:2] == "35" || d[:2] == "36" || d[:3] == "300": // Discover, JCB, Diners
-		return true
-	}
-	return false
-}
-
-// cryptHash recognises modular crypt formats: bcrypt, argon2, scrypt,
-// sha-crypt, Django's pbkdf2.
-func cryptHash(v string) bool {
-	if len(v) < 20 || (v[0] != '$' && v[0] != 'p') {
-		return false
-	}
-	switch {
-	case len(v) == 60 && (strings.HasPrefix(v, "$2a$") || strings.HasPrefix(v, "$2b$") || strings.HasPrefix(v, "$2y$") || strings.HasPrefix(v, "$2x$")):
-		return true
-	case strings.HasPrefix(v, "$argon2") || strings.HasPrefix(v, "$scrypt$") || strings.HasPrefix(v, "$7$"):
-		return true
-	case strings.HasPrefix(v, "$5$") || strings.HasPrefix(v, "$6$") || strings.HasPrefix(v, "$1$"):
-		return true
-	case strings.HasPrefix(v, "$pbkdf2") || strings.HasPrefix(v, "pbkdf2_sha") && strings.Count(v, "$") == 3:
-		return true
-	}
-	return false
 }
 
 // keyPrefix recognises vendor API keys by their prefix and shape.
@@ -836,7 +758,7 @@ func groupedCards(s string) Class {
 			continue
 		}
 		if run := s[i:j]; grouped(run) {
-			if _, ok := cardNumber(run); ok {
+			if _, ok := pii.CardNumber(run); ok {
 				return Card
 			}
 		}

@@ -1,0 +1,94 @@
+// Package pii holds the shape tests for sensitive values that the exposure
+// detector (package detect) and the inventory's data classes (package
+// inventory/schema) share: card numbers, password hashes, key names.
+package pii
+
+import (
+	"strings"
+
+	"github.com/vigilsec/vigil/redact"
+)
+
+// NormKey lower-cases a name and drops everything but letters and digits,
+// reading at most 64 bytes of the result: "Password_Hash", "passwordHash"
+// and "password-hash" are all "passwordhash".
+func NormKey(k string) string {
+	var b [64]byte
+	n := 0
+	for i := 0; i < len(k) && n < len(b); i++ {
+		c := k[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			b[n] = c + 'a' - 'A'
+			n++
+		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+			b[n] = c
+			n++
+		}
+	}
+	return string(b[:n])
+}
+
+// CardNumber returns the digits of v when they form a card number: 13 to 19
+// digits (spaces and dashes allowed between), a known issuer prefix and a
+// valid Luhn check digit.
+func CardNumber(v string) (string, bool) {
+	var b [19]byte
+	n := 0
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c >= '0' && c <= '9':
+			if n == len(b) {
+				return "", false
+			}
+			b[n] = c
+			n++
+		case c == ' ' || c == '-':
+		default:
+			return "", false
+		}
+	}
+	if n < 13 {
+		return "", false
+	}
+	d := string(b[:n])
+	return d, Issuer(d) && redact.Luhn(d)
+}
+
+// Issuer reports a known card issuer prefix: Visa, Mastercard, Amex,
+// Discover, JCB, Diners. d holds at least 4 digits.
+func Issuer(d string) bool {
+	if len(d) < 4 {
+		return false
+	}
+	switch {
+	case d[0] == '4': // Visa
+		return true
+	case d[:2] >= "51" && d[:2] <= "55", d[:4] >= "2221" && d[:4] <= "2720": // Mastercard
+		return true
+	case d[:2] == "34" || d[:2] == "37": // Amex
+		return true
+	case d[:4] == "6011" || d[:2] == "65" || d[:2] == "35" || d[:2] == "36" || d[:3] == "300": // Discover, JCB, Diners
+		return true
+	}
+	return false
+}
+
+// CryptHash recognises modular crypt formats: bcrypt, argon2, scrypt,
+// sha-crypt, and pbkdf2 (Django's and the $pbkdf2 form).
+func CryptHash(v string) bool {
+	if len(v) < 20 || (v[0] != '$' && v[0] != 'p') {
+		return false
+	}
+	switch {
+	case len(v) == 60 && (strings.HasPrefix(v, "$2a$") || strings.HasPrefix(v, "$2b$") || strings.HasPrefix(v, "$2y$") || strings.HasPrefix(v, "$2x$")):
+		return true
+	case strings.HasPrefix(v, "$argon2") || strings.HasPrefix(v, "$scrypt$") || strings.HasPrefix(v, "$7$"):
+		return true
+	case strings.HasPrefix(v, "$5$") || strings.HasPrefix(v, "$6$") || strings.HasPrefix(v, "$1$"):
+		return true
+	case strings.HasPrefix(v, "$pbkdf2") || strings.HasPrefix(v, "pbkdf2_sha") && strings.Count(v, "$") == 3:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,51 @@
+package pii
+
+import "testing"
+
+func TestCardNumber(t *testing.T) {
+	for _, c := range []struct {
+		v    string
+		want bool
+	}{
+		{"4111111111111111", true},
+		{"4111 1111 1111 1111", true},
+		{"5500-0000-0000-0004", true},
+		{"378282246310005", true},
+		{"4111111111111112", false},     // Luhn fails
+		{"9111111111111119", false},     // no issuer
+		{"411111111111", false},         // too short
+		{"41111111111111111111", false}, // too long
+		{"4111x111111111111", false},
+	} {
+		if _, got := CardNumber(c.v); got != c.want {
+			t.Errorf("CardNumber(%q) = %v, want %v", c.v, got, c.want)
+		}
+	}
+}
+
+func TestCryptHash(t *testing.T) {
+	for _, c := range []struct {
+		v    string
+		want bool
+	}{
+		{"$2b$10$abcdefghijklmnopqrstuuq0d5qYQ3Q0b5oM8Z0m1ZbQe7vJ2w8yz", true},
+		{"$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG", true},
+		{"pbkdf2_sha256$260000$salt$hash", true},
+		{"$6$rounds=5000$saltsalt$hashhashhash", true},
+		{"$2b$10$short", false},
+		{"password123", false},
+		{"$ 100.00 plus tax and shipping", false},
+	} {
+		if got := CryptHash(c.v); got != c.want {
+			t.Errorf("CryptHash(%q) = %v, want %v", c.v, got, c.want)
+		}
+	}
+}
+
+func TestNormKey(t *testing.T) {
+	for in, want := range map[string]string{"Password_Hash": "passwordhash", "passwordHash": "passwordhash", "x-api-key": "xapikey", "": ""} {
+		if got := NormKey(in); got != want {
+			t.Errorf("NormKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
