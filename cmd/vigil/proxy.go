@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/behavior"
 	"github.com/vigilsec/vigil/config"
 	"github.com/vigilsec/vigil/detect"
 	"github.com/vigilsec/vigil/identity"
@@ -150,6 +151,11 @@ func (a *app) openEngine(ctx context.Context, o engineOpts) (*engine, error) {
 			return nil, err
 		}
 		analyzers = append(analyzers, a.newRecon(specs))
+		bc := behavior.Config{Window: a.cfg.Behavior.Window, Threshold: a.cfg.Behavior.Threshold, MaxActors: a.cfg.Behavior.MaxActors}
+		if err := bc.Validate(); err != nil {
+			return nil, usageError{err}
+		}
+		analyzers = append(analyzers, behavior.NewCracking(bc), behavior.NewFlows(bc), behavior.NewTampering(bc))
 	}
 	analyzers = append(analyzers, o.extra...)
 	eng := &engine{resolver: res, table: proxy.NewTable(), inv: a.newInventory(specs), specs: specs}

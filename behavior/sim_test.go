@@ -1,0 +1,130 @@
+package behavior
+
+import (
+	"compress/gzip"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"testing"
+
+	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/sensor/ingest"
+	"github.com/vigilsec/vigil/simulate"
+)
+
+const (
+	simTraffic = "../testdata/sim/seed7-30s.traffic.jsonl.gz"
+	simTruth   = "../testdata/sim/seed7-30s.truth.jsonl.gz"
+)
+
+// simTruthActors maps each simulated actor's address to its campaign and
+// actor id.
+func simTruthActors(t testing.TB) (campaign, actor map[string]string) {
+	t.Helper()
+	f, err := os.Open(simTruth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	campaign, actor = map[string]string{}, map[string]string{}
+	tr := simulate.NewTruthReader(zr)
+	for {
+		l, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return campaign, actor
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		campaign[l.Addr], actor[l.Addr] = l.Campaign, l.Actor
+	}
+}
+
+func TestSimulatorTraffic(t *testing.T) {
+	campaign, actor := simTruthActors(t)
+	src, err := ingest.Open(simTraffic, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	cfg := Config{}
+	detectors := []vigil.Analyzer{NewCracking(cfg), NewFlows(cfg), NewTampering(cfg)}
+	got := map[string]map[string]int{} // simulated actor id → detector → findings
+	benign, attack := map[string]int{}, map[string]int{}
+	n, unlabelled := 0, 0
+	for {
+		x, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if _, ok := campaign[x.Actor.Addr]; !ok {
+			unlabelled++ // the shop's own calls to its payment partner
+		}
+		for _, d := range detectors {
+			fs, err := d.Analyze(context.Background(), x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range fs {
+				id, c := actor[f.Actor.Addr], campaign[f.Actor.Addr]
+				if got[id] == nil {
+					got[id] = map[string]int{}
+				}
+				got[id][f.Detector]++
+				if c == simulate.CampaignBenign || c == "" {
+					benign[f.Detector]++
+					t.Errorf("benign or unlabelled actor %q (%s): %s %v", id, f.Actor.Addr, f, f.Evidence)
+				} else {
+					attack[f.Detector]++
+					t.Logf("%s/%s: %s", c, id, f)
+				}
+			}
+		}
+	}
+	if n < 1000 {
+		t.Fatalf("only %d exchanges", n)
+	}
+	t.Logf("%d exchanges, %d without a truth line", n, unlabelled)
+	t.Logf("attack actors: %v", sortedCounts(attack))
+	t.Logf("benign actors: %v", sortedCounts(benign))
+	for _, want := range []struct{ actor, detector string }{
+		{"bl-giftcard-cracker", DetectorCracking},
+		{"bl-giftcard-cracker", DetectorCrackingSucceeded},
+		{"bl-coupon-cracker", DetectorCracking},
+		{"bl-skip-payment", DetectorFlowSkip},
+		{"bl-tamper", DetectorTampering},
+	} {
+		if got[want.actor][want.detector] == 0 {
+			t.Errorf("%s got no %s (got %v)", want.actor, want.detector, got[want.actor])
+		}
+	}
+	// The checkout of the gift-card cracker and of the tamperer was paid.
+	for _, id := range []string{"bl-giftcard-cracker", "bl-tamper"} {
+		if got[id][DetectorFlowSkip] != 0 {
+			t.Errorf("%s paid but got a flow skip", id)
+		}
+	}
+	for _, d := range detectors {
+		t.Logf("%T stats: %+v", d, d.(interface{ Stats() Stats }).Stats())
+	}
+}
+
+func sortedCounts(m map[string]int) []string {
+	var out []string
+	for k, v := range m {
+		out = append(out, k+"="+strconv.Itoa(v))
+	}
+	sort.Strings(out)
+	return out
+}
