@@ -28,6 +28,7 @@ func newDemoCmd(a *app) *cobra.Command {
 		dir      string
 		jsonOut  bool
 		capture  bool
+		enforce  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -49,7 +50,7 @@ Everything is written to --dir (a new temporary folder by default): the store
 			if duration < 5*time.Second || duration > 2*time.Hour {
 				return usagef("--duration must be between 5s and 2h, got %v", duration)
 			}
-			return a.demo(cmd.Context(), demoOpts{duration: duration, seed: seed, rate: rate, dir: dir, json: jsonOut, capture: capture})
+			return a.demo(cmd.Context(), demoOpts{duration: duration, seed: seed, rate: rate, dir: dir, json: jsonOut, capture: capture, enforce: enforce})
 		},
 	}
 	f := cmd.Flags()
@@ -58,6 +59,7 @@ Everything is written to --dir (a new temporary folder by default): the store
 	f.Float64Var(&rate, "rate", 20, "benign requests per second before the peak surge")
 	f.StringVar(&dir, "dir", "", "folder for the store, truth and scorecard (default: a new temporary folder)")
 	f.BoolVar(&jsonOut, "json", false, "print the scorecard as JSON")
+	f.BoolVar(&enforce, "enforce", false, "enforce the response policy: attackers get blocked, rate-limited or tarpitted as the default policy says (the scorecard then shows requests until blocked)")
 	f.BoolVar(&capture, "capture", false, "also record the traffic, redacted, in traffic.jsonl in --dir (replay it with vigil analyze)")
 	return cmd
 }
@@ -69,6 +71,7 @@ type demoOpts struct {
 	dir      string
 	json     bool
 	capture  bool
+	enforce  bool
 }
 
 // partnerHost is the name the demo shop's payment partner goes by.
@@ -155,6 +158,9 @@ func (a *app) demo(ctx context.Context, o demoOpts) error {
 		return err
 	}
 	a.cfg.Inventory.Specs = []string{specPath}
+	if o.enforce {
+		a.cfg.Respond.Mode = "enforce"
+	}
 	if err := a.validate(); err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/vigilsec/vigil/inventory"
 	"github.com/vigilsec/vigil/inventory/spec"
 	"github.com/vigilsec/vigil/pipeline"
+	"github.com/vigilsec/vigil/respond"
 	"github.com/vigilsec/vigil/sensor/proxy"
 	"github.com/vigilsec/vigil/store/sqlite"
 )
@@ -27,6 +28,7 @@ func newProxyCmd(a *app) *cobra.Command {
 	var (
 		listen, upstream, store, clientIPHeader, tlsCert, tlsKey, metricsListen, capture string
 		trusted                                                                          []string
+		enforce                                                                          bool
 		captureBytes                                                                     int64
 		upstreamTimeout                                                                  time.Duration
 		detectors                                                                        bool
@@ -62,6 +64,9 @@ Findings, endpoints and redacted samples go to the SQLite store.`,
 			set(fs, "tls-cert", &a.cfg.Proxy.TLSCert, tlsCert)
 			set(fs, "tls-key", &a.cfg.Proxy.TLSKey, tlsKey)
 			set(fs, "detectors", &a.cfg.Pipeline.Detect, detectors)
+			if enforce {
+				a.cfg.Respond.Mode = "enforce"
+			}
 			if a.cfg.Proxy.Upstream == "" {
 				return usagef("--upstream is required (or proxy.upstream in --config)")
 			}
@@ -82,6 +87,7 @@ Findings, endpoints and redacted samples go to the SQLite store.`,
 	f.StringVar(&tlsCert, "tls-cert", "", "PEM certificate: serve HTTPS (with --tls-key)")
 	f.StringVar(&tlsKey, "tls-key", "", "PEM private key for --tls-cert")
 	f.BoolVar(&detectors, "detectors", d.Pipeline.Detect, "run the built-in detectors; --detectors=false records inventory and samples only")
+	f.BoolVar(&enforce, "enforce", false, "enforce the response policy (block, rate-limit, tarpit); without it actions are only recorded, unless respond.mode says enforce")
 	f.StringVar(&capture, "capture", "", "record every analyzed exchange, redacted, as JSON lines in this file (replay with vigil analyze)")
 	f.StringVar(&metricsListen, "metrics-listen", "", "serve Prometheus metrics and /healthz on this address (e.g. 127.0.0.1:9090); off when empty")
 	return cmd
@@ -100,12 +106,13 @@ type proxyRun struct {
 
 // engine is the running analysis side shared by proxy, analyze and demo.
 type engine struct {
-	store    *sqlite.Store
-	inv      *inventory.Inventory
-	specs    *spec.Set // the configured specs; empty when none
-	pipe     *pipeline.Pipeline
-	resolver *identity.Resolver
-	table    *proxy.Table
+	store     *sqlite.Store
+	responder *respond.Responder // turns findings into actions; nil without a store
+	inv       *inventory.Inventory
+	specs     *spec.Set // the configured specs; empty when none
+	pipe      *pipeline.Pipeline
+	resolver  *identity.Resolver
+	table     *proxy.Table
 }
 
 // engineOpts say how to build an engine.
@@ -165,7 +172,13 @@ func (a *app) openEngine(ctx context.Context, o engineOpts) (*engine, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open store %s: %w", a.cfg.Store.Path, err)
 		}
-		sinks = append([]vigil.Sink{eng.store}, sinks...)
+		resp, err := a.newResponder(ctx, eng.store)
+		if err != nil {
+			eng.store.Close()
+			return nil, err
+		}
+		eng.responder = resp
+		sinks = append([]vigil.Sink{eng.store, resp}, sinks...)
 		rec = eng.store
 		if err := loadInventory(ctx, eng.store, eng.inv, a.logger); err != nil {
 			eng.store.Close()
@@ -181,12 +194,47 @@ func (a *app) openEngine(ctx context.Context, o engineOpts) (*engine, error) {
 	return eng, nil
 }
 
-// Close closes the store, if any.
+// Close hands the responder's pending actions to the store and closes it.
 func (e *engine) Close() error {
 	if e.store == nil {
 		return nil
 	}
+	if e.responder != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := e.responder.Flush(ctx); err != nil {
+			e.store.Close()
+			return fmt.Errorf("respond: %w", err)
+		}
+	}
 	return e.store.Close()
+}
+
+// newResponder loads the response policy (respond.policy, else the built-in
+// default), applies respond.mode, and remembers the actions in force.
+func (a *app) newResponder(ctx context.Context, st *sqlite.Store) (*respond.Responder, error) {
+	pol := respond.DefaultPolicy()
+	if path := a.cfg.Respond.Policy; path != "" {
+		p, err := respond.LoadPolicy(path)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("respond.policy: %w", err)}
+		}
+		pol = p
+	}
+	if a.cfg.Respond.Mode != "" {
+		pol.Mode = a.cfg.Respond.Mode
+	}
+	if err := pol.Validate(); err != nil {
+		return nil, usageError{err}
+	}
+	r := respond.NewResponder(pol, st)
+	now := time.Now()
+	acts, err := st.Actions(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	r.Remember(acts, now)
+	return r, nil
 }
 
 // runProxy serves the proxy until ctx ends, then shuts down gracefully: the
