@@ -22,7 +22,7 @@ func TestDemo(t *testing.T) {
 	}
 	dir := t.TempDir()
 	t.Chdir(dir)
-	code, out, errOut := vigilRun(t, "", "demo", "--duration", "12s", "--dir", "run", "--capture", "--log-level", "warn")
+	code, out, errOut := vigilRun(t, "", "demo", "--duration", "12s", "--dir", "run", "--capture", "--enforce", "--log-level", "warn")
 	if code != exitOK {
 		t.Fatalf("exit %d\nstderr:\n%s", code, errOut)
 	}
@@ -49,6 +49,22 @@ func TestDemo(t *testing.T) {
 		if !c.Simulated || c.Requests == 0 {
 			t.Errorf("campaign %s sent no requests", c.Campaign)
 		}
+	}
+	// With --enforce, attackers are stopped and nobody else is.
+	if card.Benign.RequestsBlocked != 0 {
+		t.Errorf("%d benign requests blocked, want 0", card.Benign.RequestsBlocked)
+	}
+	blocked := 0
+	for _, c := range card.Campaigns {
+		if c.BlockedRequests > 0 {
+			blocked++
+		}
+	}
+	if blocked < 2 {
+		t.Errorf("%d campaigns blocked in enforce mode, want at least 2 in 12 s", blocked)
+	}
+	if !strings.Contains(out, "API inventory against the shop's spec") || !strings.Contains(out, "third-party  POST payments.partner.test") {
+		t.Errorf("no inventory summary with the third-party partner:\n%s", out)
 	}
 	if card.Benign.Requests == 0 || card.Findings.Read == 0 {
 		t.Errorf("benign requests %d, findings read %d: the proxy recorded nothing", card.Benign.Requests, card.Findings.Read)
