@@ -1,7 +1,17 @@
-// Package behavior finds business-logic abuse: requests that each look
-// legitimate but show abuse in what one identity does over time. It has three
-// vigil.Analyzers, all raising findings in vigil.AreaBusinessLogic and
-// vigil.API6BusinessFlows (Unrestricted Access to Sensitive Business Flows):
+// Package behavior finds abuse that shows only in what one identity does
+// over time, in requests that each look legitimate. Three of its
+// vigil.Analyzers raise business-logic findings (vigil.AreaBusinessLogic,
+// vigil.API6BusinessFlows: Unrestricted Access to Sensitive Business Flows);
+// two more raise findings of the chained OWASP techniques (vigil.AreaChained):
+//
+//   - BOLA (behavior.bola, high, API1; behavior.enumeration, medium): a
+//     principal reading objects that traffic showed belong to someone else,
+//     and one actor walking through ids mostly answered 403/404.
+//   - Credentials (behavior.credential-stuffing and behavior.brute-force,
+//     high, API2): many usernames tried from one actor with most logins
+//     failing, and many failures on one account.
+//
+// And the business-logic ones:
 //
 //   - Cracking (behavior.cracking, high; behavior.cracking-succeeded,
 //     critical): one actor tries many distinct values of one secret-like

@@ -25,15 +25,16 @@ func TestDefaultPolicyParses(t *testing.T) {
 		byName[r.Name] = r
 	}
 	want := map[string]vigil.ActionKind{
-		"exposure-no-action":        ActionNone,
-		"block-injection":           vigil.ActionBlock,
-		"block-ssrf":                vigil.ActionBlock,
-		"block-jwt-forgery":         vigil.ActionBlock,
-		"tarpit-recon-probe":        vigil.ActionTarpit,
-		"block-recon":               vigil.ActionBlock,
-		"block-cracking":            vigil.ActionBlock,
-		"block-flow-skip":           vigil.ActionBlock,
-		"rate-limit-resource-abuse": vigil.ActionRateLimit,
+		"exposure-no-action":                ActionNone,
+		"block-injection":                   vigil.ActionBlock,
+		"block-ssrf":                        vigil.ActionBlock,
+		"block-jwt-forgery":                 vigil.ActionBlock,
+		"tarpit-recon-probe":                vigil.ActionTarpit,
+		"block-recon":                       vigil.ActionBlock,
+		"block-cracking":                    vigil.ActionBlock,
+		"block-flow-skip":                   vigil.ActionBlock,
+		"block-bola-and-credential-attacks": vigil.ActionBlock,
+		"rate-limit-resource-abuse":         vigil.ActionRateLimit,
 	}
 	for name, kind := range want {
 		r, ok := byName[name]
@@ -97,6 +98,9 @@ func TestDefaultPolicyDecisions(t *testing.T) {
 		{"detect.exposure.sensitive", vigil.SeverityInfo, "", 0},
 		{"detect.misconfig.verbose", vigil.SeverityHigh, "", 0},
 		{"detect.authz.bola", vigil.SeverityCritical, "", 0},
+		{"behavior.bola", vigil.SeverityHigh, vigil.ActionBlock, 15 * time.Minute},
+		{"behavior.enumeration", vigil.SeverityMedium, "", 0},
+		{"behavior.credential-stuffing", vigil.SeverityHigh, vigil.ActionBlock, 15 * time.Minute},
 	} {
 		f := vigil.Finding{ID: "f1", Detector: tc.detector, Severity: tc.sev, Confidence: 0.9, Actor: actor, Title: "t"}
 		a, ok := p.Decide(f, now)

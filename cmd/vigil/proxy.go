@@ -162,7 +162,8 @@ func (a *app) openEngine(ctx context.Context, o engineOpts) (*engine, error) {
 		if err := bc.Validate(); err != nil {
 			return nil, usageError{err}
 		}
-		analyzers = append(analyzers, behavior.NewCracking(bc), behavior.NewFlows(bc), behavior.NewTampering(bc))
+		analyzers = append(analyzers, behavior.NewCracking(bc), behavior.NewFlows(bc), behavior.NewTampering(bc),
+			behavior.NewBOLA(bc), behavior.NewCredentials(bc))
 	}
 	analyzers = append(analyzers, o.extra...)
 	eng := &engine{resolver: res, table: proxy.NewTable(), inv: a.newInventory(specs), specs: specs}

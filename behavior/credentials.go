@@ -1,0 +1,344 @@
+package behavior
+
+import (
+	"context"
+	"hash/maphash"
+	"strconv"
+	"strings"
+
+	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/inventory"
+)
+
+// Detector ids of Credentials.
+const (
+	DetectorCredentialStuffing = "behavior.credential-stuffing"
+	DetectorBruteForce         = "behavior.brute-force"
+)
+
+// Thresholds of Credentials.
+const (
+	// StuffingUsernames is how many distinct usernames one actor must try
+	// within the window, at least 80% (FailureRatio) of them failing, for
+	// behavior.credential-stuffing.
+	StuffingUsernames = 10
+	// BruteForceFailures is how many failed logins one username must get
+	// within the window, from any actors, for behavior.brute-force.
+	BruteForceFailures = 10
+
+	maxUsernames     = 2 * StuffingUsernames // remembered per actor
+	maxLoginExamples = 3
+	maxUsernameBytes = 256
+)
+
+// Credentials finds failed-login attacks on login endpoints: one actor
+// trying many usernames (behavior.credential-stuffing, high) and one
+// username failing many times from anywhere (behavior.brute-force, high).
+// Both are vigil.API2BrokenAuth in vigil.AreaChained. Create it with
+// NewCredentials.
+//
+// # What is a login
+//
+// A POST to a path ending (at a segment boundary, any case, trailing slash
+// ignored) in /login, /signin, /sign-in, /auth, /token, /oauth/token or
+// /sessions. The username is the first value of a key email, username,
+// user, login (any case, '_', '-' and '.' ignored: user_name, e-mail) in a
+// JSON body (any depth) or a form body, compared case-insensitively with
+// surrounding spaces trimmed; a value redacted to "[REDACTED]" or a login
+// without one is ignored. The answer is a failure when 400, 401, 403 or
+// 422, a success when 2xx; anything else (429, 5xx, no answer) counts for
+// nothing.
+//
+// # Rules
+//
+//   - credential stuffing: per actor (vigil.Actor.Key: the address for
+//     anonymous logins), the distinct usernames tried within the window,
+//     each failed or succeeded (a username that ever succeeded counts as a
+//     success). It fires when at least StuffingUsernames (10) are remembered
+//     and at least 80% only failed.
+//   - brute force: per username, across actors, the failures within the
+//     window. It fires when at least BruteForceFailures (10) are remembered;
+//     the finding's actor is the one whose failure made it.
+//
+// Each fires at most once per actor (stuffing) or username (brute force)
+// per window.
+//
+// # Memory
+//
+// A failure creates state; a success never does. An actor costs about 510
+// bytes with 20 usernames remembered (16 bytes each, 3 masked examples); a
+// username about 190 bytes (10 failure times, 8 bytes each). Both tables are
+// bounded by Config.MaxActors, least recently seen evicted
+// (TestCredentialsMemory and TestCredentialsMemoryUsernames measure them).
+// Stats counts the actor table; TargetStats the username table.
+type Credentials struct {
+	cfg     Config
+	window  int64
+	actors  *table[stuffActor]
+	targets *table[bruteTarget]
+	counts  counters
+	tcounts counters
+}
+
+var _ vigil.Analyzer = (*Credentials)(nil)
+
+type stuffActor struct {
+	names    []valEntry // low bit: succeeded
+	ex       [maxLoginExamples]string
+	nex      int
+	fired    int64
+	hasFired bool
+}
+
+type bruteTarget struct {
+	fails    []int64 // failure times, oldest first
+	fired    int64
+	hasFired bool
+}
+
+// NewCredentials returns a failed-login detector; zero fields of cfg take
+// the defaults.
+func NewCredentials(cfg Config) *Credentials {
+	cfg = cfg.withDefaults()
+	c := &Credentials{cfg: cfg, window: int64(cfg.Window)}
+	c.actors = newTable[stuffActor](cfg.MaxActors, &c.counts)
+	c.targets = newTable[bruteTarget](cfg.MaxActors, &c.tcounts)
+	return c
+}
+
+// Config returns the configuration in force, defaults filled in.
+func (c *Credentials) Config() Config { return c.cfg }
+
+// Stats returns the detector's counters; Actors and evictions are those of
+// the actor table (see TargetStats).
+func (c *Credentials) Stats() Stats {
+	s := c.counts.stats(DetectorCredentialStuffing, DetectorBruteForce)
+	s.Findings[DetectorBruteForce] = c.tcounts.findings[0].Load()
+	s.Suppressed += c.tcounts.suppressed.Load()
+	return s
+}
+
+// TargetStats returns the counters of the username table (Findings empty).
+func (c *Credentials) TargetStats() Stats { return c.tcounts.stats() }
+
+var loginSuffixes = [...][]string{{"login"}, {"signin"}, {"sign-in"}, {"auth"}, {"token"}, {"oauth", "token"}, {"sessions"}}
+
+// IsLogin reports whether method and path are a login as Credentials sees
+// one: a POST to a path ending in /login, /signin, /sign-in, /auth, /token,
+// /oauth/token or /sessions.
+func IsLogin(method, path string) bool {
+	if method != "POST" && !strings.EqualFold(method, "POST") {
+		return false
+	}
+	for _, s := range loginSuffixes {
+		if matchSuffix(path, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func isUserKey(k []byte) bool {
+	var buf [32]byte
+	switch string(normKey(&buf, k)) {
+	case "email", "username", "user", "login", "emailaddress", "userid", "loginid":
+		return true
+	}
+	return false
+}
+
+// username returns the login's username as given, "" when none.
+func username(r *vigil.Request) []byte {
+	body := r.Body
+	if len(body) > maxScanBody {
+		body = body[:maxScanBody]
+	}
+	var name []byte
+	take := func(k, v []byte) {
+		if name == nil && len(v) > 0 && string(v) != redacted && isUserKey(k) {
+			name = v
+		}
+	}
+	switch bodyKind(r) {
+	case 'j':
+		scanJSON(body, func(k, v []byte, _ bool) { take(k, v) })
+	case 'f':
+		scanPairs(body, take)
+	}
+	if len(name) > maxUsernameBytes {
+		name = name[:maxUsernameBytes]
+	}
+	return name
+}
+
+// Analyze implements vigil.Analyzer. It never returns an error.
+func (c *Credentials) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, error) {
+	if x == nil || !IsLogin(x.Request.Method, x.Request.Path()) {
+		return nil, nil
+	}
+	st := x.Status()
+	fail := st == 400 || st == 401 || st == 403 || st == 422
+	if !fail && !is2xx(st) {
+		return nil, nil
+	}
+	name := username(&x.Request)
+	if name == nil {
+		return nil, nil
+	}
+	// The username, case-folded and trimmed, hashed.
+	var h maphash.Hash
+	h.SetSeed(c.actors.seed)
+	trimmed := strings.TrimSpace(string(name))
+	for i := 0; i < len(trimmed); i++ {
+		b := trimmed[i]
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		h.WriteByte(b)
+	}
+	uh := h.Sum64()
+	at := exchangeTime(x)
+	var out []vigil.Finding
+	if f, ok := c.stuffing(x, uh, trimmed, fail, at); ok {
+		out = append(out, f)
+	}
+	if fail {
+		if f, ok := c.brute(x, uh, trimmed, at); ok {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+func (c *Credentials) stuffing(x *vigil.Exchange, uh uint64, name string, fail bool, at int64) (vigil.Finding, bool) {
+	sh, a := c.actors.acquire(actorHash(c.actors.seed, &x.Actor), at, c.window, fail)
+	defer sh.mu.Unlock()
+	if a == nil {
+		return vigil.Finding{}, false
+	}
+	now := a.last
+	cut := satSub(now, c.window)
+	i := 0
+	for i < len(a.s.names) && a.s.names[i].at < cut {
+		i++
+	}
+	if i > 0 {
+		a.s.names = append(a.s.names[:0], a.s.names[i:]...)
+	}
+	if !fail && len(a.s.names) == 0 {
+		return vigil.Finding{}, false
+	}
+	key := uh &^ hitBit
+	if !fail {
+		key |= hitBit
+	}
+	isNew := true
+	for j := range a.s.names {
+		if a.s.names[j].key&^hitBit == key&^hitBit {
+			key |= a.s.names[j].key & hitBit
+			copy(a.s.names[j:], a.s.names[j+1:])
+			a.s.names = a.s.names[:len(a.s.names)-1]
+			isNew = false
+			break
+		}
+	}
+	if len(a.s.names) >= maxUsernames {
+		a.s.names = append(a.s.names[:0], a.s.names[1:]...)
+	}
+	if a.s.names == nil {
+		a.s.names = make([]valEntry, 0, maxUsernames)
+	}
+	a.s.names = append(a.s.names, valEntry{key: key, at: now})
+	if isNew && fail {
+		if a.s.nex == maxLoginExamples {
+			copy(a.s.ex[:], a.s.ex[1:])
+			a.s.nex--
+		}
+		a.s.ex[a.s.nex] = mask(name)
+		a.s.nex++
+	}
+	n, fails := len(a.s.names), 0
+	for _, v := range a.s.names {
+		if v.key&hitBit == 0 {
+			fails++
+		}
+	}
+	if n < StuffingUsernames || float64(fails) < FailureRatio*float64(n) {
+		return vigil.Finding{}, false
+	}
+	if quiet(a.s.hasFired, a.s.fired, now, c.window) {
+		c.counts.suppressed.Add(1)
+		return vigil.Finding{}, false
+	}
+	a.s.fired, a.s.hasFired = now, true
+	c.counts.findings[0].Add(1)
+	ratio := strconv.Itoa(fails*100/n) + "%"
+	ev := []vigil.Evidence{
+		{Where: "endpoint", Value: x.Request.Method + " " + c.template(x), Why: "login endpoint"},
+		{Where: "behavior.distinct_usernames", Value: strconv.Itoa(n), Why: "distinct usernames tried within " + fmtDuration(c.cfg.Window)},
+		{Where: "behavior.failure_ratio", Value: ratio, Why: strconv.Itoa(fails) + " of " + strconv.Itoa(n) + " usernames only failed"},
+	}
+	for _, e := range a.s.ex[:a.s.nex] {
+		ev = append(ev, vigil.Evidence{Where: "body.username", Value: e, Why: "username tried (masked), failed"})
+	}
+	return c.finding(x, DetectorCredentialStuffing, 0.85,
+		"Credential stuffing: "+strconv.Itoa(n)+" distinct usernames tried, "+ratio+" failed", ev), true
+}
+
+func (c *Credentials) brute(x *vigil.Exchange, uh uint64, name string, at int64) (vigil.Finding, bool) {
+	sh, t := c.targets.acquire(uh, at, c.window, true)
+	defer sh.mu.Unlock()
+	now := t.last
+	cut := satSub(now, c.window)
+	i := 0
+	for i < len(t.s.fails) && t.s.fails[i] < cut {
+		i++
+	}
+	if i > 0 {
+		t.s.fails = append(t.s.fails[:0], t.s.fails[i:]...)
+	}
+	if len(t.s.fails) >= BruteForceFailures {
+		t.s.fails = append(t.s.fails[:0], t.s.fails[1:]...)
+	}
+	if t.s.fails == nil {
+		t.s.fails = make([]int64, 0, BruteForceFailures)
+	}
+	t.s.fails = append(t.s.fails, now)
+	n := len(t.s.fails)
+	if n < BruteForceFailures {
+		return vigil.Finding{}, false
+	}
+	if quiet(t.s.hasFired, t.s.fired, now, c.window) {
+		c.tcounts.suppressed.Add(1)
+		return vigil.Finding{}, false
+	}
+	t.s.fired, t.s.hasFired = now, true
+	c.tcounts.findings[0].Add(1)
+	ev := []vigil.Evidence{
+		{Where: "endpoint", Value: x.Request.Method + " " + c.template(x), Why: "login endpoint"},
+		{Where: "body.username", Value: mask(name), Why: "targeted account (masked)"},
+		{Where: "behavior.failed_logins", Value: strconv.Itoa(n), Why: "failed logins for this username within " + fmtDuration(c.cfg.Window) + ", from any actor"},
+	}
+	return c.finding(x, DetectorBruteForce, 0.85,
+		"Brute force: "+strconv.Itoa(n)+" failed logins for one account", ev), true
+}
+
+func (c *Credentials) template(x *vigil.Exchange) string {
+	return inventory.Template(cutPath(x.Request.Path()))
+}
+
+func (c *Credentials) finding(x *vigil.Exchange, id string, conf float64, title string, ev []vigil.Evidence) vigil.Finding {
+	return vigil.Finding{
+		Detector:   id,
+		Category:   vigil.API2BrokenAuth,
+		Area:       vigil.AreaChained,
+		Severity:   vigil.SeverityHigh,
+		Confidence: conf,
+		Time:       x.Time,
+		ExchangeID: x.ID,
+		Actor:      x.Actor,
+		Endpoint:   vigil.Endpoint{Host: x.Request.Host(), Method: x.Request.Method, Template: c.template(x)},
+		Title:      title,
+		Evidence:   ev,
+	}
+}
