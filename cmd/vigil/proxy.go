@@ -157,7 +157,7 @@ func (a *app) openEngine(ctx context.Context, o engineOpts) (*engine, error) {
 		if analyzers, err = detect.New(detect.Builtin()); err != nil {
 			return nil, err
 		}
-		analyzers = append(analyzers, a.newRecon(specs))
+		analyzers = append(analyzers, a.newRecon(specs), inventory.NewMassAssignment(specs))
 		bc := behavior.Config{Window: a.cfg.Behavior.Window, Threshold: a.cfg.Behavior.Threshold, MaxActors: a.cfg.Behavior.MaxActors}
 		if err := bc.Validate(); err != nil {
 			return nil, usageError{err}
