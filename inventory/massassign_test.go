@@ -106,4 +106,3 @@ func truthCampaigns(t *testing.T, path string) map[string]string {
 		m[l.Addr] = l.Campaign
 	}
 }
-
