@@ -9,6 +9,8 @@ import (
 
 	"github.com/vigilsec/vigil/inventory"
 	"github.com/vigilsec/vigil/inventory/spec"
+	"github.com/vigilsec/vigil/scan/discover"
+	"github.com/vigilsec/vigil/simulate/shop"
 )
 
 var (
@@ -163,5 +165,33 @@ func TestActionsCommands(t *testing.T) {
 	}
 	if code, out, _ := vigilRun(t, "", "actions", "list", "--store", db); code != exitOK || strings.Contains(out, id) {
 		t.Errorf("after remove: exit %d\n%s", code, out)
+	}
+}
+
+// TestDiscoverShop runs vigil discover against the real demo shop: the
+// /api/v1 twins come out as zombies, /internal/debug as shadow.
+func TestDiscoverShop(t *testing.T) {
+	sh, err := shop.Start(t.Context(), shop.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sh.Close()
+	code, out, errOut := vigilRun(t, "", "discover", "--target", sh.URL(), "--spec", shopSpec, "--rate", "2000", "--concurrency", "8", "--json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rep discover.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range rep.Found {
+		got[r.Path] = r.Class
+	}
+	if got["/internal/debug"] != discover.ClassShadow || got["/api/v1/users/1"] != discover.ClassZombie {
+		t.Errorf("found %v, want /internal/debug shadow and /api/v1/users/1 zombie", got)
+	}
+	if code, _, _ := vigilRun(t, "", "discover", "--target", "ftp://127.0.0.1/"); code != exitUsage {
+		t.Errorf("ftp target: exit %d, want %d", code, exitUsage)
 	}
 }
