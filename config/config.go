@@ -49,6 +49,10 @@ type Proxy struct {
 	MaxHeaderBytes    int           `yaml:"max_header_bytes"`
 	TLSCert           string        `yaml:"tls_cert"`
 	TLSKey            string        `yaml:"tls_key"`
+	// NeutralErrors replaces verbose error bodies (stack traces, SQL errors,
+	// internal validation messages) with a neutral one carrying the request
+	// id; the original stays in the capture as evidence.
+	NeutralErrors bool `yaml:"neutral_errors"`
 }
 
 // Identity configures how actors are recognised.

@@ -28,7 +28,7 @@ func newProxyCmd(a *app) *cobra.Command {
 	var (
 		listen, upstream, store, clientIPHeader, tlsCert, tlsKey, metricsListen, capture string
 		trusted                                                                          []string
-		enforce                                                                          bool
+		enforce, neutralErrors                                                           bool
 		captureBytes                                                                     int64
 		upstreamTimeout                                                                  time.Duration
 		detectors                                                                        bool
@@ -67,6 +67,7 @@ Findings, endpoints and redacted samples go to the SQLite store.`,
 			if enforce {
 				a.cfg.Respond.Mode = "enforce"
 			}
+			set(fs, "neutral-errors", &a.cfg.Proxy.NeutralErrors, neutralErrors)
 			if a.cfg.Proxy.Upstream == "" {
 				return usagef("--upstream is required (or proxy.upstream in --config)")
 			}
@@ -88,6 +89,7 @@ Findings, endpoints and redacted samples go to the SQLite store.`,
 	f.StringVar(&tlsKey, "tls-key", "", "PEM private key for --tls-cert")
 	f.BoolVar(&detectors, "detectors", d.Pipeline.Detect, "run the built-in detectors; --detectors=false records inventory and samples only")
 	f.BoolVar(&enforce, "enforce", false, "enforce the response policy (block, rate-limit, tarpit); without it actions are only recorded, unless respond.mode says enforce")
+	f.BoolVar(&neutralErrors, "neutral-errors", false, "replace verbose error bodies (stack traces, SQL errors, internal validation messages) with a neutral JSON error and request id; the original stays in the capture")
 	f.StringVar(&capture, "capture", "", "record every analyzed exchange, redacted, as JSON lines in this file (replay with vigil analyze)")
 	f.StringVar(&metricsListen, "metrics-listen", "", "serve Prometheus metrics and /healthz on this address (e.g. 127.0.0.1:9090); off when empty")
 	return cmd
@@ -274,6 +276,7 @@ func (a *app) runProxy(ctx context.Context, pr proxyRun) error {
 		Upstream:        a.cfg.Proxy.Upstream,
 		CaptureBytes:    a.cfg.Proxy.CaptureBytes,
 		UpstreamTimeout: a.cfg.Proxy.UpstreamTimeout,
+		NeutralErrors:   a.cfg.Proxy.NeutralErrors,
 	}, eng.pipe, eng.resolver, eng.table, log)
 	if err != nil {
 		return usageError{err}

@@ -84,6 +84,9 @@ type captureWriter struct {
 	n         int64
 	hijacked  bool
 	generated bool // Vigil wrote the response itself
+
+	id      string       // the request id (set by the proxy only)
+	neutral *neutralized // the upstream's response when a neutral one went out instead
 }
 
 var (

@@ -62,11 +62,13 @@ type Stats struct {
 	Tarpitted        uint64 // requests delayed by a tarpit action
 	ClientCancels    uint64 // the client went away before the response ended
 	BucketEvictions  uint64 // rate-limit buckets evicted because the map was full
+	Neutralized      uint64 // verbose error bodies replaced by a neutral one (Config.NeutralErrors)
 }
 
 type counters struct {
 	requests, submitted, shed, upstreamErrors, upstreamTimeouts atomic.Uint64
 	blocked, rateLimited, tarpitted, clientCancels              atomic.Uint64
+	neutralized                                                 atomic.Uint64
 }
 
 // idGen makes request ids: a random per-instance prefix and a counter.
@@ -146,6 +148,7 @@ func (c *core) snapshot() Stats {
 		Tarpitted:        s.tarpitted.Load(),
 		ClientCancels:    s.clientCancels.Load(),
 		BucketEvictions:  c.limiter.evictions(),
+		Neutralized:      s.neutralized.Load(),
 	}
 }
 
@@ -279,6 +282,15 @@ func (c *core) finish(r *http.Request, cw *captureWriter, tee *bodyTee, reqHeade
 			Body:      cw.buf,
 			BodySize:  cw.n,
 			Truncated: cw.n > int64(len(cw.buf)),
+		}
+		if nb := cw.neutral; nb != nil {
+			// The client got a neutral error; the evidence is what the
+			// upstream said.
+			kept := nb.body[:min(len(nb.body), c.capture)]
+			x.Response.Header = nb.header
+			x.Response.Body = kept
+			x.Response.BodySize = int64(len(nb.body))
+			x.Response.Truncated = len(kept) < len(nb.body)
 		}
 	}
 	if c.sub.Submit(x) {

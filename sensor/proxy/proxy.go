@@ -43,6 +43,14 @@ type Config struct {
 	MaxTarpit time.Duration
 	// MaxBuckets caps the rate limiter's buckets (default DefaultMaxBuckets).
 	MaxBuckets int
+	// NeutralErrors replaces verbose upstream error bodies (status >= 400:
+	// stack traces, database errors, debug pages, file paths with line
+	// numbers, validation messages naming internal types or refused fields)
+	// with {"error":"<status text>","request_id":"<id>"}, so that an
+	// attacker does not learn from them; the Exchange keeps the original.
+	// Only error bodies of at most 64 KiB are held back to be looked at
+	// (see neutral.go); everything else streams as before.
+	NeutralErrors bool
 }
 
 // Proxy is the inline reverse proxy; it is an http.Handler. Build it with New.
@@ -134,6 +142,9 @@ func New(cfg Config, sub Submitter, res Resolver, table *Table, logger *slog.Log
 		FlushInterval: 0,
 		ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 	}
+	if cfg.NeutralErrors {
+		p.rp.ModifyResponse = p.neutralize
+	}
 	return p, nil
 }
 
@@ -157,7 +168,11 @@ func (p *Proxy) CloseIdleConnections() {
 type requestIDKey struct{}
 
 func (p *Proxy) forward(w *captureWriter, r *http.Request, id string) {
-	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+	// The context carries the captureWriter (with the id) to rewrite,
+	// handleError and neutralize; a pointer in an interface costs no
+	// allocation, as a string would.
+	w.id = id
+	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, w))
 	if r.Body != nil && r.Body != http.NoBody {
 		// The upstream may answer before the Transport has read the
 		// request body to its end (it may not even have seen EOF of a body
@@ -184,8 +199,8 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	}
 	pr.SetXForwarded()
 	if _, ok := pr.In.Header["X-Request-Id"]; !ok {
-		if id, ok := pr.In.Context().Value(requestIDKey{}).(string); ok {
-			pr.Out.Header["X-Request-Id"] = []string{id}
+		if cw, ok := pr.In.Context().Value(requestIDKey{}).(*captureWriter); ok {
+			pr.Out.Header["X-Request-Id"] = []string{cw.id}
 		}
 	}
 }
@@ -193,7 +208,10 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 // handleError answers when the upstream could not: 502, or 504 for a
 // timeout. A client that went away gets nothing and is only counted.
 func (p *Proxy) handleError(w http.ResponseWriter, r *http.Request, err error) {
-	id, _ := r.Context().Value(requestIDKey{}).(string)
+	var id string
+	if cw, ok := r.Context().Value(requestIDKey{}).(*captureWriter); ok {
+		id = cw.id
+	}
 	cw, ok := w.(*captureWriter)
 	if !ok { // cannot happen: ServeHTTP always wraps
 		w.WriteHeader(http.StatusBadGateway)
