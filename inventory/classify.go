@@ -61,8 +61,8 @@ func Classify(ps []*Profile, set *spec.Set) []Entry {
 	ps = inferParties(ps, set)
 	common := clientHeaders(ps)
 	for _, p := range ps {
-		e := classifyOne(p, set, common[p.Host])
-		if op := match(set, p, p.Method); op != nil {
+		e, op := classifyOne(p, set, common[p.Host])
+		if op != nil {
 			seen[op] = true
 		}
 		out = append(out, e)
@@ -88,26 +88,13 @@ func Classify(ps []*Profile, set *spec.Set) []Entry {
 	return out
 }
 
-// match finds p's operation. A first-party host that no spec names is taken
-// for an alias of the specs' hosts (traffic reaches "10.0.0.5:8080" what the
-// spec calls "api.shop.test").
+// match finds p's operation: by its host, or, for a host that is not a
+// third party's, as an alias of the specs' hosts (spec.Set.MatchAlias).
 func match(set *spec.Set, p *Profile, method string) *spec.Operation {
-	if op := set.Match(p.Host, method, p.Template); op != nil {
-		return op
-	}
 	if p.Party == PartyThird {
-		return nil
+		return set.Match(p.Host, method, p.Template)
 	}
-	hosts := set.Hosts()
-	if slices.Contains(hosts, p.Host) {
-		return nil
-	}
-	for _, h := range hosts {
-		if op := set.Match(h, method, p.Template); op != nil {
-			return op
-		}
-	}
-	return nil
+	return set.MatchAlias(p.Host, method, p.Template)
 }
 
 func sourceOf(op *spec.Operation) string {
@@ -181,9 +168,11 @@ func clientHeaders(ps []*Profile) map[string]map[string]bool {
 	return out
 }
 
-func classifyOne(p *Profile, set *spec.Set, common map[string]bool) Entry {
-	e := Entry{Endpoint: p.Endpoint, Party: p.Party, Count: p.Count}
-	op := match(set, p, p.Method)
+// classifyOne classifies one profile; op is the spec operation it matches
+// (a HEAD matches its GET), nil when none.
+func classifyOne(p *Profile, set *spec.Set, common map[string]bool) (e Entry, op *spec.Operation) {
+	e = Entry{Endpoint: p.Endpoint, Party: p.Party, Count: p.Count}
+	op = match(set, p, p.Method)
 	if op == nil && p.Method == "HEAD" {
 		op = match(set, p, "GET")
 	}
@@ -192,36 +181,36 @@ func classifyOne(p *Profile, set *spec.Set, common map[string]bool) Entry {
 		if op.Deprecated && answered(p) {
 			e.Class = Zombie
 			e.Reasons = []string{"deprecated in the spec, still answering"}
-			return e
+			return e, op
 		}
 		e.Reasons = drift(p, op, common)
 		e.Class = Documented
 		if len(e.Reasons) > 0 {
 			e.Class = Drift
 		}
-		return e
+		return e, op
 	}
 	if !answered(p) {
 		e.Class = Unanswered
 		e.Reasons = []string{"answered only " + statusList(p)}
-		return e
+		return e, op
 	}
 	if twin := versionTwin(p, set); twin != nil {
 		e.Class, e.SpecOp, e.Source = Zombie, twin.Method+" "+twin.Path, sourceOf(twin)
 		e.Reasons = []string{fmt.Sprintf("undocumented older version of %s %s, still answering", twin.Method, twin.Path)}
-		return e
+		return e, op
 	}
 	if p.Party == PartyThird {
 		e.Class = ThirdParty
 		e.Reasons = []string{"a third-party host"}
-		return e
+		return e, op
 	}
 	e.Class = Shadow
 	e.Reasons = []string{"answering (" + statusList(p) + "), not in the spec"}
 	if p.Unauthenticated2xx > 0 {
 		e.Reasons = append(e.Reasons, fmt.Sprintf("%d successful answers without credentials", p.Unauthenticated2xx))
 	}
-	return e
+	return e, op
 }
 
 // answered reports whether the endpoint ever answered other than "not

@@ -52,7 +52,7 @@ func (d *MassAssignment) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.
 	if len(req.Body) == 0 || len(req.Body) > maxAssignBody || !isJSON(header(req.Header, "Content-Type"), req.Body) {
 		return nil, nil
 	}
-	op := d.match(req.Host(), req.Method, req.Path())
+	op := d.specs.MatchAlias(req.Host(), req.Method, req.Path())
 	if op == nil || len(op.RequestFields) == 0 {
 		return nil, nil
 	}
@@ -95,20 +95,6 @@ func (d *MassAssignment) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.
 		Title:      title,
 		Evidence:   ev,
 	}}, nil
-}
-
-// match finds the operation, by the request's host or, as Classify does, an
-// alias of the specs' hosts.
-func (d *MassAssignment) match(host, method, path string) *spec.Operation {
-	if op := d.specs.Match(host, method, path); op != nil {
-		return op
-	}
-	for _, h := range d.specs.Hosts() {
-		if op := d.specs.Match(h, method, path); op != nil {
-			return op
-		}
-	}
-	return nil
 }
 
 // privilegeField: property names a client must not set on its own.

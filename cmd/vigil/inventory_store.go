@@ -51,7 +51,7 @@ func (a *app) newRecon(specs *spec.Set) *recon.Detector {
 		MaxActors:  a.cfg.Inventory.Recon.MaxActors,
 	}
 	if len(specs.Ops()) > 0 {
-		cfg.Known = func(host, method, path string) bool { return matchSpec(specs, host, method, path) }
+		cfg.Known = func(host, method, path string) bool { return specs.MatchAlias(host, method, path) != nil }
 	}
 	return recon.New(cfg)
 }
@@ -105,18 +105,4 @@ func keepInventory(ctx context.Context, eng *engine, log *slog.Logger) error {
 			}
 		}
 	}
-}
-
-// matchSpec reports whether a request is documented: by its own host, or by
-// one of the specs' hosts (the traffic may reach the API by another name).
-func matchSpec(specs *spec.Set, host, method, path string) bool {
-	if specs.Match(host, method, path) != nil {
-		return true
-	}
-	for _, h := range specs.Hosts() {
-		if specs.Match(h, method, path) != nil {
-			return true
-		}
-	}
-	return false
 }

@@ -219,6 +219,36 @@ func (s *Set) Match(host, method, path string) *Operation {
 	return s.root.match(path, path == "", host, method)
 }
 
+// MatchAlias is Match, except that a host no spec names is taken for an alias
+// of the specs' hosts: traffic often reaches the API by another name
+// ("10.0.0.5:8080" for what the spec calls "api.shop.test"). A host a spec
+// names gets no second chance. Host names are compared without their port.
+func (s *Set) MatchAlias(host, method, path string) *Operation {
+	if op := s.Match(host, method, path); op != nil || s == nil {
+		return op
+	}
+	name := hostName(host)
+	for _, h := range s.hosts {
+		if strings.EqualFold(hostName(h), name) {
+			return nil
+		}
+	}
+	for _, h := range s.hosts {
+		if op := s.Match(h, method, path); op != nil {
+			return op
+		}
+	}
+	return nil
+}
+
+// hostName drops a host's port.
+func hostName(h string) string {
+	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.Contains(h[i:], "]") {
+		return h[:i]
+	}
+	return h
+}
+
 // match walks the trie for the segments in rest (none left when done).
 func (n *node) match(rest string, done bool, host, method string) *Operation {
 	if done {

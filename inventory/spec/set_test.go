@@ -283,3 +283,53 @@ func BenchmarkMatch(b *testing.B) {
 		})
 	}
 }
+
+// TestMatchAlias: a host no spec names matches as an alias of the specs'
+// hosts; a host a spec names (whatever its port) gets no second chance.
+func TestMatchAlias(t *testing.T) {
+	s, err := Parse("api.yaml", []byte(`openapi: 3.1.0
+info: {title: t, version: "1"}
+servers: [{url: "https://api.shop.test/v2"}, {url: "https://admin.shop.test:8443/v2"}]
+paths:
+  /orders/{id}:
+    get:
+      responses: {"200": {description: ok}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := NewSet(s)
+	for _, c := range []struct {
+		host, path string
+		want       bool
+	}{
+		{"api.shop.test", "/v2/orders/7", true},
+		{"10.0.0.5", "/v2/orders/7", true},      // an alias
+		{"10.0.0.5:8080", "/v2/orders/7", true}, // with a port
+		{"10.0.0.5", "/v1/orders/7", false},     // not documented anywhere
+		{"admin.shop.test", "/v2/orders/x/y", false},
+	} {
+		if got := set.MatchAlias(c.host, "GET", c.path) != nil; got != c.want {
+			t.Errorf("MatchAlias(%q, %q) = %v, want %v", c.host, c.path, got, c.want)
+		}
+	}
+	// A named host that fails to match is not retried under another name.
+	named, err := Parse("named.yaml", []byte(`openapi: 3.1.0
+info: {title: t, version: "1"}
+servers: [{url: "https://a.test"}, {url: "https://b.test/x"}]
+paths:
+  /orders:
+    get:
+      responses: {"200": {description: ok}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if NewSet(named).MatchAlias("a.test", "GET", "/x/orders") != nil {
+		t.Error("a.test matched b.test's base path through the alias rule")
+	}
+	var nilSet *Set
+	if nilSet.MatchAlias("h", "GET", "/") != nil {
+		t.Error("nil set matched")
+	}
+}
