@@ -191,16 +191,14 @@ func TestInventoryFloodMemory(t *testing.T) {
 	}
 }
 
+// BenchmarkInventoryObserve: the whole profile update per exchange (sampled
+// schema inference included), against the fixed-template baseline timed in
+// the same run (benchAgainstTemplate).
 func BenchmarkInventoryObserve(b *testing.B) {
 	xs := readTraffic(b, shopTraffic)
 	inv := New(Config{})
 	for _, x := range xs {
 		inv.Observe(x)
 	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		inv.Observe(xs[i%len(xs)])
-		i++
-	}
+	benchAgainstTemplate(b, xs, func(x *vigil.Exchange) { inv.Observe(x) })
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"regexp"
 	"sort"
@@ -15,6 +16,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/vigilsec/vigil"
 	"github.com/vigilsec/vigil/sensor/ingest"
 )
 
@@ -378,19 +380,19 @@ func collabObservations(n int, seed uint64) []observation {
 	return obs
 }
 
+// BenchmarkLearnerObserve: learned templating of the second test API's
+// paths, against the fixed-template baseline timed in the same run.
 func BenchmarkLearnerObserve(b *testing.B) {
 	obs := collabObservations(10_000, 5)
+	xs := make([]*vigil.Exchange, len(obs))
+	for i, o := range obs {
+		xs[i] = &vigil.Exchange{Request: vigil.Request{Method: o.method, URL: &url.URL{Host: o.host, Path: o.path}}}
+	}
 	l := NewLearner(LearnerConfig{})
-	for _, o := range obs {
-		l.Observe(o.host, o.path)
+	for _, x := range xs {
+		l.Observe(x.Request.Host(), x.Request.Path())
 	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		o := &obs[i%len(obs)]
-		l.Observe(o.host, o.path)
-		i++
-	}
+	benchAgainstTemplate(b, xs, func(x *vigil.Exchange) { l.Observe(x.Request.Host(), x.Request.Path()) })
 }
 
 // FuzzLearner feeds a learner a stream of paths cut from the input and
