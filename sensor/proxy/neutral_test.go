@@ -8,10 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -327,45 +325,22 @@ func TestNeutralErrorsLargeStreams(t *testing.T) {
 	e := newEnv(t, up, Config{NeutralErrors: true, CaptureBytes: 1000}, nil, nil)
 	for _, path := range []string{"/known", "/chunked"} {
 		t.Run(path, func(t *testing.T) {
-			runtime.GC()
-			var base runtime.MemStats
-			runtime.ReadMemStats(&base)
-			var (
-				peak uint64
-				stop = make(chan struct{})
-				wg   sync.WaitGroup
-			)
-			wg.Go(func() {
-				tick := time.NewTicker(10 * time.Millisecond)
-				defer tick.Stop()
-				for {
-					var ms runtime.MemStats
-					runtime.ReadMemStats(&ms)
-					peak = max(peak, ms.HeapInuse)
-					select {
-					case <-stop:
-						return
-					case <-tick.C:
-					}
-				}
-			})
+			growth := sampleHeapGrowth()
 			resp, err := e.client.Get(e.front.URL + path)
 			if err != nil {
-				close(stop)
-				wg.Wait()
+				growth()
 				t.Fatal(err)
 			}
 			var got bytes.Buffer
 			_, _ = io.CopyN(&got, resp.Body, 1000)
 			n, err := io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
-			close(stop)
-			wg.Wait()
+			grew := growth()
 			if err != nil || int64(got.Len())+n != size || !strings.HasPrefix(got.String(), head+"abcdefghij") {
 				t.Fatalf("client got %d bytes starting %.80q (err %v), want the upstream's %d", int64(got.Len())+n, got.String(), err, size)
 			}
-			if growth := int64(peak) - int64(base.HeapInuse); growth > 8<<20 {
-				t.Errorf("heap grew by %d MiB while streaming 5 MiB: the body is buffered", growth>>20)
+			if grew > 8<<20 {
+				t.Errorf("heap grew by %d MiB while streaming 5 MiB: the body is buffered", grew>>20)
 			}
 			x := e.rec.next(t)
 			if x.Response.BodySize != size || string(x.Response.Body) != got.String()[:1000] {

@@ -213,28 +213,7 @@ func TestProxyStreams100MBWithFlatMemory(t *testing.T) {
 	})
 	e := newEnv(t, up, Config{}, nil, nil)
 
-	runtime.GC()
-	var base runtime.MemStats
-	runtime.ReadMemStats(&base)
-	var (
-		peak uint64
-		stop = make(chan struct{})
-		wg   sync.WaitGroup
-	)
-	wg.Go(func() {
-		tick := time.NewTicker(20 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			peak = max(peak, ms.HeapInuse)
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-		}
-	})
+	growth := sampleHeapGrowth()
 	req, _ := http.NewRequest("POST", e.front.URL, io.LimitReader(&pattern{}, size))
 	req.ContentLength = size
 	resp, err := e.client.Do(req)
@@ -243,18 +222,16 @@ func TestProxyStreams100MBWithFlatMemory(t *testing.T) {
 		got, err = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 	}
-	close(stop)
-	wg.Wait()
+	grew := growth()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got != size || resp.Header.Get("X-Received") != fmt.Sprint(size) {
 		t.Fatalf("sent %d, upstream got %s, client got %d", size, resp.Header.Get("X-Received"), got)
 	}
-	growth := int64(peak) - int64(base.HeapInuse)
-	t.Logf("heap in use grew by %d KiB at most while moving 2 x 100 MiB", growth>>10)
-	if growth > 16<<20 {
-		t.Errorf("heap grew by %d MiB, want < 16 MiB: a body is buffered", growth>>20)
+	t.Logf("heap in use grew by %d KiB at most while moving 2 x 100 MiB", grew>>10)
+	if grew > 16<<20 {
+		t.Errorf("heap grew by %d MiB, want < 16 MiB: a body is buffered", grew>>20)
 	}
 	x := e.rec.next(t)
 	if x.Request.BodySize != size || x.Response.BodySize != size || len(x.Request.Body) != DefaultCaptureBytes || !x.Response.Truncated {
@@ -585,5 +562,37 @@ func TestProxyClientGoneWhileUpstreamThinks(t *testing.T) {
 	s := e.proxy.Stats()
 	if diff := cmp.Diff(Stats{Requests: 1, Submitted: 1, ClientCancels: 1}, s); diff != "" {
 		t.Errorf("(-want +got)\n%s", diff)
+	}
+}
+
+// sampleHeapGrowth starts sampling the heap in use every 10 ms; the function
+// it returns stops the sampling and reports the peak growth since the start.
+func sampleHeapGrowth() func() int64 {
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
+	var (
+		peak uint64
+		stop = make(chan struct{})
+		wg   sync.WaitGroup
+	)
+	wg.Go(func() {
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapInuse)
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	})
+	return func() int64 {
+		close(stop)
+		wg.Wait()
+		return int64(peak) - int64(base.HeapInuse)
 	}
 }
