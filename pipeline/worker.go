@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -200,7 +199,7 @@ func (w *worker) record(ep vigil.Endpoint, x *vigil.Exchange) {
 	s.Count++
 	widen(s, x.Time, x.Time)
 	s.Statuses[x.Status()]++
-	s.Auth[authKind(x.Actor)]++
+	s.Auth[inventory.AuthKind(x.Request.Header, x.Actor)]++
 	// Samples pin whole exchanges until the next hand-over: only take them
 	// when a recorder will keep them.
 	if w.p.rec != nil && ep != otherEndpoint && len(agg.samples) < samplesPerFlush {
@@ -217,21 +216,6 @@ func widen(s *vigil.EndpointStats, first, last time.Time) {
 	if !last.IsZero() && last.After(s.LastSeen) {
 		s.LastSeen = last
 	}
-}
-
-// authKind is the kind of the actor's principal ("jwt", "bearer", "basic",
-// "apikey", "session"), "none" without one and "other" for an unknown kind,
-// so the set of keys stays small.
-func authKind(a vigil.Actor) string {
-	if a.Principal == "" {
-		return "none"
-	}
-	kind, _, _ := strings.Cut(a.Principal, ":")
-	switch kind {
-	case "jwt", "bearer", "basic", "apikey", "session":
-		return kind
-	}
-	return "other"
 }
 
 // handOver sends the worker's statistics to the writer and starts afresh.
