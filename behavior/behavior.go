@@ -89,9 +89,7 @@ const (
 	// a cracking finding.
 	FailureRatio = 0.8
 
-	maxShownBytes        = 32 // a masked example is cut to this many bytes
-	reapPerCall          = 2  // idle actors dropped per call at most
-	idleWindowsBeforeGap = 2  // an actor idle this many windows is dropped
+	maxShownBytes = 32 // a masked example is cut to this many bytes
 )
 
 // Config configures the detectors. Zero values take the defaults. The lead

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/internal/actortable"
 	"github.com/vigilsec/vigil/inventory"
 )
 
@@ -111,7 +112,7 @@ type BOLA struct {
 	cfg    Config
 	window int64
 	seed   maphash.Seed
-	table  *table[bolaActor]
+	table  *actortable.Table[bolaActor]
 	counts counters
 	owners [ownerShards]ownerShard
 
@@ -177,7 +178,7 @@ type ownEntry struct {
 func NewBOLA(cfg Config) *BOLA {
 	cfg = cfg.withDefaults()
 	b := &BOLA{cfg: cfg, window: int64(cfg.Window), seed: maphash.MakeSeed(), tmpls: make(map[uint64]*tmplCount)}
-	b.table = newTable[bolaActor](cfg.MaxActors, &b.counts)
+	b.table = actortable.New[bolaActor](cfg.MaxActors, &b.counts.Counts)
 	for i := range b.owners {
 		b.owners[i].m = make(map[uint64]int32)
 		b.owners[i].limit = MaxObjects / ownerShards
@@ -284,9 +285,9 @@ func (b *BOLA) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, e
 	path := cutPath(r.Path())
 	at := exchangeTime(x)
 	if ok && p != "" && isAdminPath(path) {
-		sh, a := b.table.acquire(actorHash(b.table.seed, &x.Actor), at, b.window, true)
-		a.s.privileged = true
-		sh.mu.Unlock()
+		sh, a := b.table.Acquire(actortable.ActorHash(b.table.Seed(), &x.Actor), at, b.window, true)
+		a.State.privileged = true
+		sh.Unlock()
 		return nil, nil
 	}
 	m := r.Method
@@ -321,7 +322,7 @@ func (b *BOLA) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, e
 		out = append(out, f)
 	}
 	if ok && p != "" {
-		ph := maphash.String(b.table.seed, p)
+		ph := maphash.String(b.table.Seed(), p)
 		if b.touch(obj, tk, ph, m == "GET" || m == "HEAD") {
 			if f, fired := b.foreignRead(x, host, tmpl, obj, id, at); fired {
 				out = append(out, f)
@@ -334,15 +335,15 @@ func (b *BOLA) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, e
 // enumerate records an id for enumeration; state is created by a denial.
 func (b *BOLA) enumerate(x *vigil.Exchange, method, host, tmpl string, tk, obj uint64, denied bool, at int64) (vigil.Finding, bool) {
 	ep := tk ^ maphash.String(b.seed, method)
-	sh, a := b.table.acquire(actorHash(b.table.seed, &x.Actor), at, b.window, denied)
-	defer sh.mu.Unlock()
-	if a == nil || a.s.privileged {
+	sh, a := b.table.Acquire(actortable.ActorHash(b.table.Seed(), &x.Actor), at, b.window, denied)
+	defer sh.Unlock()
+	if a == nil || a.State.privileged {
 		return vigil.Finding{}, false
 	}
-	now := a.last
-	cut := satSub(now, b.window)
+	now := a.Last
+	cut := actortable.SatSub(now, b.window)
 	var e *enumState
-	for _, s := range a.s.enum {
+	for _, s := range a.State.enum {
 		if s != nil && s.ep == ep {
 			e = s
 		}
@@ -352,19 +353,19 @@ func (b *BOLA) enumerate(x *vigil.Exchange, method, host, tmpl string, tk, obj u
 			return vigil.Finding{}, false
 		}
 		pick := 0
-		for i, s := range a.s.enum {
+		for i, s := range a.State.enum {
 			if s == nil {
 				pick = i
 				break
 			}
-			if s.last < a.s.enum[pick].last {
+			if s.last < a.State.enum[pick].last {
 				pick = i
 			}
 		}
-		if a.s.enum[pick] == nil {
-			a.s.enum[pick] = &enumState{}
+		if a.State.enum[pick] == nil {
+			a.State.enum[pick] = &enumState{}
 		}
-		e = a.s.enum[pick]
+		e = a.State.enum[pick]
 		*e = enumState{ep: ep, ids: e.ids[:0]}
 	}
 	e.last = now
@@ -439,15 +440,15 @@ func (e *enumState) add(key uint64, at int64, limit int) {
 
 // foreignRead records a read of an object owned by another principal.
 func (b *BOLA) foreignRead(x *vigil.Exchange, host, tmpl string, obj uint64, id string, at int64) (vigil.Finding, bool) {
-	sh, a := b.table.acquire(actorHash(b.table.seed, &x.Actor), at, b.window, true)
-	defer sh.mu.Unlock()
-	if a.s.privileged {
+	sh, a := b.table.Acquire(actortable.ActorHash(b.table.Seed(), &x.Actor), at, b.window, true)
+	defer sh.Unlock()
+	if a.State.privileged {
 		return vigil.Finding{}, false
 	}
-	now := a.last
-	cut := satSub(now, b.window)
-	fr := a.s.foreign[:0]
-	for _, f := range a.s.foreign {
+	now := a.Last
+	cut := actortable.SatSub(now, b.window)
+	fr := a.State.foreign[:0]
+	for _, f := range a.State.foreign {
 		if f.at >= cut && f.obj != obj {
 			fr = append(fr, f)
 		}
@@ -458,16 +459,16 @@ func (b *BOLA) foreignRead(x *vigil.Exchange, host, tmpl string, obj uint64, id 
 	if fr == nil {
 		fr = make([]foreignRead, 0, maxForeign)
 	}
-	a.s.foreign = append(fr, foreignRead{obj: obj, at: now, id: mask(id)})
-	n := len(a.s.foreign)
+	a.State.foreign = append(fr, foreignRead{obj: obj, at: now, id: mask(id)})
+	n := len(a.State.foreign)
 	if n < ForeignObjects {
 		return vigil.Finding{}, false
 	}
-	if quiet(a.s.hasFired, a.s.fired, now, b.window) {
+	if quiet(a.State.hasFired, a.State.fired, now, b.window) {
 		b.counts.suppressed.Add(1)
 		return vigil.Finding{}, false
 	}
-	a.s.fired, a.s.hasFired = now, true
+	a.State.fired, a.State.hasFired = now, true
 	b.counts.findings[0].Add(1)
 	m := x.Request.Method
 	ev := []vigil.Evidence{
@@ -475,7 +476,7 @@ func (b *BOLA) foreignRead(x *vigil.Exchange, host, tmpl string, obj uint64, id 
 		{Where: "behavior.foreign_objects", Value: strconv.Itoa(n), Why: "distinct objects owned by other principals accessed within " + fmtDuration(b.cfg.Window)},
 	}
 	for i := n - 1; i >= 0 && i >= n-maxBOLAExamples; i-- {
-		ev = append(ev, vigil.Evidence{Where: "object.id", Value: a.s.foreign[i].id, Why: "owned by another principal (masked)"})
+		ev = append(ev, vigil.Evidence{Where: "object.id", Value: a.State.foreign[i].id, Why: "owned by another principal (masked)"})
 	}
 	return vigil.Finding{
 		Detector:   DetectorBOLA,
@@ -596,7 +597,7 @@ func (b *BOLA) learnList(x *vigil.Exchange, tmpl string) {
 	writeTemplate(&h, strings.TrimRight(tmpl, "/"))
 	h.WriteString(inventory.IDSegment + "/") // as writeTemplate(tmpl + "/{id}")
 	tk := h.Sum64()
-	ph := maphash.String(b.table.seed, x.Actor.Principal)
+	ph := maphash.String(b.table.Seed(), x.Actor.Principal)
 	var d tmplCount
 	s := lister{b: body, steps: maxListSteps}
 	s.list()

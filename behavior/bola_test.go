@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/internal/actortable"
 	"github.com/vigilsec/vigil/sensor/ingest"
 	"github.com/vigilsec/vigil/simulate"
 )
@@ -272,11 +273,11 @@ func TestListIDs(t *testing.T) {
 // checkBOLABounds checks the tables against the limits.
 func checkBOLABounds(t testing.TB, b *BOLA, maxActors int) {
 	t.Helper()
-	n := b.table.each(func(a *node[bolaActor]) {
-		if len(a.s.foreign) > maxForeign || cap(a.s.foreign) > maxForeign {
-			t.Errorf("%d foreign reads (cap %d)", len(a.s.foreign), cap(a.s.foreign))
+	n := b.table.Each(func(a *actortable.Node[bolaActor]) {
+		if len(a.State.foreign) > maxForeign || cap(a.State.foreign) > maxForeign {
+			t.Errorf("%d foreign reads (cap %d)", len(a.State.foreign), cap(a.State.foreign))
 		}
-		for _, e := range a.s.enum {
+		for _, e := range a.State.enum {
 			if e != nil && (len(e.ids) > 2*b.cfg.Threshold || cap(e.ids) > 2*b.cfg.Threshold) {
 				t.Errorf("%d enumeration ids (cap %d)", len(e.ids), cap(e.ids))
 			}

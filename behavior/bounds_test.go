@@ -10,14 +10,15 @@ import (
 	"time"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/internal/actortable"
 )
 
 // checkCrackingBounds checks the table and every tracked actor against
 // the limits.
 func checkCrackingBounds(t testing.TB, c *Cracking, maxActors int) {
 	t.Helper()
-	n := c.table.each(func(a *node[crackActor]) {
-		for _, e := range a.s.eps {
+	n := c.table.Each(func(a *actortable.Node[crackActor]) {
+		for _, e := range a.State.eps {
 			if e == nil {
 				continue
 			}

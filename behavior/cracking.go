@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/internal/actortable"
 	"github.com/vigilsec/vigil/inventory"
 )
 
@@ -62,7 +63,7 @@ type Cracking struct {
 	cfg       Config
 	window    int64
 	maxValues int
-	table     *table[crackActor]
+	table     *actortable.Table[crackActor]
 	counts    counters
 }
 
@@ -107,7 +108,7 @@ type example struct {
 func NewCracking(cfg Config) *Cracking {
 	cfg = cfg.withDefaults()
 	c := &Cracking{cfg: cfg, window: int64(cfg.Window), maxValues: 2 * cfg.Threshold}
-	c.table = newTable[crackActor](cfg.MaxActors, &c.counts)
+	c.table = actortable.New[crackActor](cfg.MaxActors, &c.counts.Counts)
 	return c
 }
 
@@ -153,7 +154,7 @@ func (c *Cracking) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Findin
 		return nil, nil
 	}
 	at := exchangeTime(x)
-	h := actorHash(c.table.seed, &x.Actor)
+	h := actortable.ActorHash(c.table.Seed(), &x.Actor)
 	var in *input
 	if out != outHit {
 		// A miss: look at the request before taking the lock.
@@ -162,9 +163,9 @@ func (c *Cracking) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Findin
 		}
 		out = outMiss
 	}
-	sh, a := c.table.acquire(h, at, c.window, out == outMiss)
-	defer sh.mu.Unlock()
-	if a == nil || (out == outHit && a.s.empty()) {
+	sh, a := c.table.Acquire(h, at, c.window, out == outMiss)
+	defer sh.Unlock()
+	if a == nil || (out == outHit && a.State.empty()) {
 		return nil, nil // a success from an actor with no cracking state
 	}
 	if out == outHit {
@@ -172,20 +173,20 @@ func (c *Cracking) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Findin
 			return nil, nil
 		}
 	}
-	now := a.last
-	ep := a.s.find(in.ep)
+	now := a.Last
+	ep := a.State.find(in.ep)
 	if ep == nil {
 		if out == outHit {
 			return nil, nil
 		}
-		ep = a.s.slot(in.ep, satSub(now, c.window))
+		ep = a.State.slot(in.ep, actortable.SatSub(now, c.window))
 	}
 	return c.judge(x, in, ep, out == outHit, now), nil
 }
 
 // judge records one exchange on an endpoint and returns what fired.
 func (c *Cracking) judge(x *vigil.Exchange, in *input, ep *endpointState, hit bool, now int64) []vigil.Finding {
-	ep.prune(satSub(now, c.window))
+	ep.prune(actortable.SatSub(now, c.window))
 	ep.last = now
 	isNew, wasHit := ep.add(in.key, hit, now, c.maxValues)
 	if isNew && !hit {
@@ -239,7 +240,7 @@ func (c *Cracking) inspect(x *vigil.Exchange) *input {
 	in.host, in.template = r.Host(), tmpl
 
 	var eh maphash.Hash
-	eh.SetSeed(c.table.seed)
+	eh.SetSeed(c.table.Seed())
 	eh.WriteString(in.host)
 	eh.WriteByte(' ')
 	eh.WriteString(r.Method)
@@ -254,7 +255,7 @@ func (c *Cracking) inspect(x *vigil.Exchange) *input {
 	in.ep = eh.Sum64()
 
 	var vh maphash.Hash
-	vh.SetSeed(c.table.seed)
+	vh.SetSeed(c.table.Seed())
 	parts := 0
 	var ids []string
 	// Path segments that templated to {id}; Template keeps the segment count.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/internal/actortable"
 	"github.com/vigilsec/vigil/inventory"
 )
 
@@ -74,8 +75,8 @@ const (
 type Credentials struct {
 	cfg     Config
 	window  int64
-	actors  *table[stuffActor]
-	targets *table[bruteTarget]
+	actors  *actortable.Table[stuffActor]
+	targets *actortable.Table[bruteTarget]
 	counts  counters
 	tcounts counters
 }
@@ -101,8 +102,8 @@ type bruteTarget struct {
 func NewCredentials(cfg Config) *Credentials {
 	cfg = cfg.withDefaults()
 	c := &Credentials{cfg: cfg, window: int64(cfg.Window)}
-	c.actors = newTable[stuffActor](cfg.MaxActors, &c.counts)
-	c.targets = newTable[bruteTarget](cfg.MaxActors, &c.tcounts)
+	c.actors = actortable.New[stuffActor](cfg.MaxActors, &c.counts.Counts)
+	c.targets = actortable.New[bruteTarget](cfg.MaxActors, &c.tcounts.Counts)
 	return c
 }
 
@@ -187,7 +188,7 @@ func (c *Credentials) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Fin
 	}
 	// The username, case-folded and trimmed, hashed.
 	var h maphash.Hash
-	h.SetSeed(c.actors.seed)
+	h.SetSeed(c.actors.Seed())
 	trimmed := strings.TrimSpace(string(name))
 	for i := 0; i < len(trimmed); i++ {
 		b := trimmed[i]
@@ -211,21 +212,21 @@ func (c *Credentials) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Fin
 }
 
 func (c *Credentials) stuffing(x *vigil.Exchange, uh uint64, name string, fail bool, at int64) (vigil.Finding, bool) {
-	sh, a := c.actors.acquire(actorHash(c.actors.seed, &x.Actor), at, c.window, fail)
-	defer sh.mu.Unlock()
+	sh, a := c.actors.Acquire(actortable.ActorHash(c.actors.Seed(), &x.Actor), at, c.window, fail)
+	defer sh.Unlock()
 	if a == nil {
 		return vigil.Finding{}, false
 	}
-	now := a.last
-	cut := satSub(now, c.window)
+	now := a.Last
+	cut := actortable.SatSub(now, c.window)
 	i := 0
-	for i < len(a.s.names) && a.s.names[i].at < cut {
+	for i < len(a.State.names) && a.State.names[i].at < cut {
 		i++
 	}
 	if i > 0 {
-		a.s.names = append(a.s.names[:0], a.s.names[i:]...)
+		a.State.names = append(a.State.names[:0], a.State.names[i:]...)
 	}
-	if !fail && len(a.s.names) == 0 {
+	if !fail && len(a.State.names) == 0 {
 		return vigil.Finding{}, false
 	}
 	key := uh &^ hitBit
@@ -233,32 +234,32 @@ func (c *Credentials) stuffing(x *vigil.Exchange, uh uint64, name string, fail b
 		key |= hitBit
 	}
 	isNew := true
-	for j := range a.s.names {
-		if a.s.names[j].key&^hitBit == key&^hitBit {
-			key |= a.s.names[j].key & hitBit
-			copy(a.s.names[j:], a.s.names[j+1:])
-			a.s.names = a.s.names[:len(a.s.names)-1]
+	for j := range a.State.names {
+		if a.State.names[j].key&^hitBit == key&^hitBit {
+			key |= a.State.names[j].key & hitBit
+			copy(a.State.names[j:], a.State.names[j+1:])
+			a.State.names = a.State.names[:len(a.State.names)-1]
 			isNew = false
 			break
 		}
 	}
-	if len(a.s.names) >= maxUsernames {
-		a.s.names = append(a.s.names[:0], a.s.names[1:]...)
+	if len(a.State.names) >= maxUsernames {
+		a.State.names = append(a.State.names[:0], a.State.names[1:]...)
 	}
-	if a.s.names == nil {
-		a.s.names = make([]valEntry, 0, maxUsernames)
+	if a.State.names == nil {
+		a.State.names = make([]valEntry, 0, maxUsernames)
 	}
-	a.s.names = append(a.s.names, valEntry{key: key, at: now})
+	a.State.names = append(a.State.names, valEntry{key: key, at: now})
 	if isNew && fail {
-		if a.s.nex == maxLoginExamples {
-			copy(a.s.ex[:], a.s.ex[1:])
-			a.s.nex--
+		if a.State.nex == maxLoginExamples {
+			copy(a.State.ex[:], a.State.ex[1:])
+			a.State.nex--
 		}
-		a.s.ex[a.s.nex] = mask(name)
-		a.s.nex++
+		a.State.ex[a.State.nex] = mask(name)
+		a.State.nex++
 	}
-	n, fails := len(a.s.names), 0
-	for _, v := range a.s.names {
+	n, fails := len(a.State.names), 0
+	for _, v := range a.State.names {
 		if v.key&hitBit == 0 {
 			fails++
 		}
@@ -266,11 +267,11 @@ func (c *Credentials) stuffing(x *vigil.Exchange, uh uint64, name string, fail b
 	if n < StuffingUsernames || float64(fails) < FailureRatio*float64(n) {
 		return vigil.Finding{}, false
 	}
-	if quiet(a.s.hasFired, a.s.fired, now, c.window) {
+	if quiet(a.State.hasFired, a.State.fired, now, c.window) {
 		c.counts.suppressed.Add(1)
 		return vigil.Finding{}, false
 	}
-	a.s.fired, a.s.hasFired = now, true
+	a.State.fired, a.State.hasFired = now, true
 	c.counts.findings[0].Add(1)
 	ratio := strconv.Itoa(fails*100/n) + "%"
 	ev := []vigil.Evidence{
@@ -278,7 +279,7 @@ func (c *Credentials) stuffing(x *vigil.Exchange, uh uint64, name string, fail b
 		{Where: "behavior.distinct_usernames", Value: strconv.Itoa(n), Why: "distinct usernames tried within " + fmtDuration(c.cfg.Window)},
 		{Where: "behavior.failure_ratio", Value: ratio, Why: strconv.Itoa(fails) + " of " + strconv.Itoa(n) + " usernames only failed"},
 	}
-	for _, e := range a.s.ex[:a.s.nex] {
+	for _, e := range a.State.ex[:a.State.nex] {
 		ev = append(ev, vigil.Evidence{Where: "body.username", Value: e, Why: "username tried (masked), failed"})
 	}
 	return c.finding(x, DetectorCredentialStuffing, 0.85,
@@ -286,33 +287,33 @@ func (c *Credentials) stuffing(x *vigil.Exchange, uh uint64, name string, fail b
 }
 
 func (c *Credentials) brute(x *vigil.Exchange, uh uint64, name string, at int64) (vigil.Finding, bool) {
-	sh, t := c.targets.acquire(uh, at, c.window, true)
-	defer sh.mu.Unlock()
-	now := t.last
-	cut := satSub(now, c.window)
+	sh, t := c.targets.Acquire(uh, at, c.window, true)
+	defer sh.Unlock()
+	now := t.Last
+	cut := actortable.SatSub(now, c.window)
 	i := 0
-	for i < len(t.s.fails) && t.s.fails[i] < cut {
+	for i < len(t.State.fails) && t.State.fails[i] < cut {
 		i++
 	}
 	if i > 0 {
-		t.s.fails = append(t.s.fails[:0], t.s.fails[i:]...)
+		t.State.fails = append(t.State.fails[:0], t.State.fails[i:]...)
 	}
-	if len(t.s.fails) >= BruteForceFailures {
-		t.s.fails = append(t.s.fails[:0], t.s.fails[1:]...)
+	if len(t.State.fails) >= BruteForceFailures {
+		t.State.fails = append(t.State.fails[:0], t.State.fails[1:]...)
 	}
-	if t.s.fails == nil {
-		t.s.fails = make([]int64, 0, BruteForceFailures)
+	if t.State.fails == nil {
+		t.State.fails = make([]int64, 0, BruteForceFailures)
 	}
-	t.s.fails = append(t.s.fails, now)
-	n := len(t.s.fails)
+	t.State.fails = append(t.State.fails, now)
+	n := len(t.State.fails)
 	if n < BruteForceFailures {
 		return vigil.Finding{}, false
 	}
-	if quiet(t.s.hasFired, t.s.fired, now, c.window) {
+	if quiet(t.State.hasFired, t.State.fired, now, c.window) {
 		c.tcounts.suppressed.Add(1)
 		return vigil.Finding{}, false
 	}
-	t.s.fired, t.s.hasFired = now, true
+	t.State.fired, t.State.hasFired = now, true
 	c.tcounts.findings[0].Add(1)
 	ev := []vigil.Evidence{
 		{Where: "endpoint", Value: x.Request.Method + " " + c.template(x), Why: "login endpoint"},

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/internal/actortable"
 	"github.com/vigilsec/vigil/inventory"
 )
 
@@ -195,14 +196,14 @@ func TestIsLogin(t *testing.T) {
 
 func checkCredentialsBounds(t testing.TB, c *Credentials, maxActors int) {
 	t.Helper()
-	n := c.actors.each(func(a *node[stuffActor]) {
-		if len(a.s.names) > maxUsernames || cap(a.s.names) > maxUsernames || a.s.nex > maxLoginExamples {
-			t.Errorf("%d usernames (cap %d)", len(a.s.names), cap(a.s.names))
+	n := c.actors.Each(func(a *actortable.Node[stuffActor]) {
+		if len(a.State.names) > maxUsernames || cap(a.State.names) > maxUsernames || a.State.nex > maxLoginExamples {
+			t.Errorf("%d usernames (cap %d)", len(a.State.names), cap(a.State.names))
 		}
 	})
-	m := c.targets.each(func(a *node[bruteTarget]) {
-		if len(a.s.fails) > BruteForceFailures || cap(a.s.fails) > BruteForceFailures {
-			t.Errorf("%d failures (cap %d)", len(a.s.fails), cap(a.s.fails))
+	m := c.targets.Each(func(a *actortable.Node[bruteTarget]) {
+		if len(a.State.fails) > BruteForceFailures || cap(a.State.fails) > BruteForceFailures {
+			t.Errorf("%d failures (cap %d)", len(a.State.fails), cap(a.State.fails))
 		}
 	})
 	if n > maxActors || m > maxActors || int64(n) != c.Stats().Actors || int64(m) != c.TargetStats().Actors {

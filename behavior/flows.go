@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/internal/actortable"
 	"github.com/vigilsec/vigil/inventory"
 )
 
@@ -30,7 +31,7 @@ type FlowDetector struct {
 	window int64
 	flows  []cflow
 	nsteps int
-	table  *table[flowActor]
+	table  *actortable.Table[flowActor]
 	counts counters
 }
 
@@ -98,7 +99,7 @@ func NewFlows(cfg Config) *FlowDetector {
 		d.nsteps += len(cf.steps)
 		d.flows = append(d.flows, cf)
 	}
-	d.table = newTable[flowActor](cfg.MaxActors, &d.counts)
+	d.table = actortable.New[flowActor](cfg.MaxActors, &d.counts.Counts)
 	return d
 }
 
@@ -193,20 +194,20 @@ func (d *FlowDetector) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Fi
 	if n == 0 {
 		return nil, nil
 	}
-	sh, a := d.table.acquire(actorHash(d.table.seed, &x.Actor), exchangeTime(x), d.window, true)
-	defer sh.mu.Unlock()
-	if a.s.steps == nil {
-		a.s.steps = make([]stepState, d.nsteps)
-		a.s.flows = make([]flowMark, len(d.flows))
+	sh, a := d.table.Acquire(actortable.ActorHash(d.table.Seed(), &x.Actor), exchangeTime(x), d.window, true)
+	defer sh.Unlock()
+	if a.State.steps == nil {
+		a.State.steps = make([]stepState, d.nsteps)
+		a.State.flows = make([]flowMark, len(d.flows))
 	}
-	now := a.last
-	cut := satSub(now, d.window)
+	now := a.Last
+	cut := actortable.SatSub(now, d.window)
 	status := x.Status()
 	ok := status >= 200 && status < 300
 	var out []vigil.Finding
 	for _, m := range ms[:n] {
 		f := &d.flows[m.flow]
-		steps := a.s.steps[f.base : f.base+len(f.steps)]
+		steps := a.State.steps[f.base : f.base+len(f.steps)]
 		if ok && m.step > 0 {
 			var missing []int
 			for j := range m.step {
@@ -215,7 +216,7 @@ func (d *FlowDetector) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Fi
 				}
 			}
 			if len(missing) > 0 {
-				mark := &a.s.flows[m.flow]
+				mark := &a.State.flows[m.flow]
 				if quiet(mark.hasFired, mark.fired, now, d.window) {
 					d.counts.suppressed.Add(1)
 				} else {

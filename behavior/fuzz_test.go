@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/internal/actortable"
 )
 
 var (
@@ -76,9 +77,9 @@ func FuzzAnalyzeFlows(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d := NewFlows(Config{MaxActors: 3, Window: time.Minute, Flows: flows})
 		fuzzPlay(t, d, data, func() {
-			n := d.table.each(func(a *node[flowActor]) {
-				if len(a.s.steps) != d.nsteps || len(a.s.flows) != len(d.flows) {
-					t.Errorf("flow state %d steps %d flows", len(a.s.steps), len(a.s.flows))
+			n := d.table.Each(func(a *actortable.Node[flowActor]) {
+				if len(a.State.steps) != d.nsteps || len(a.State.flows) != len(d.flows) {
+					t.Errorf("flow state %d steps %d flows", len(a.State.steps), len(a.State.flows))
 				}
 			})
 			if n > 3 || int64(n) != d.Stats().Actors {
@@ -93,7 +94,7 @@ func FuzzAnalyzeTampering(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tp := NewTampering(Config{MaxActors: 3, Window: time.Minute})
 		fuzzPlay(t, tp, data, func() {
-			if n := tp.table.each(func(*node[tamperActor]) {}); n > 3 {
+			if n := tp.table.Each(func(*actortable.Node[tamperActor]) {}); n > 3 {
 				t.Errorf("%d actors", n)
 			}
 			tp.mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/internal/actortable"
 	"github.com/vigilsec/vigil/inventory"
 )
 
@@ -38,7 +39,7 @@ import (
 type Tampering struct {
 	cfg    Config
 	window int64
-	table  *table[tamperActor]
+	table  *actortable.Table[tamperActor]
 	counts counters
 
 	mu    sync.Mutex
@@ -68,7 +69,7 @@ const (
 func NewTampering(cfg Config) *Tampering {
 	cfg = cfg.withDefaults()
 	t := &Tampering{cfg: cfg, window: int64(cfg.Window), stats: make(map[uint64]*priceCount)}
-	t.table = newTable[tamperActor](cfg.MaxActors, &t.counts)
+	t.table = actortable.New[tamperActor](cfg.MaxActors, &t.counts.Counts)
 	return t
 }
 
@@ -192,14 +193,14 @@ func (t *Tampering) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Findi
 	if tp.negKey == "" && !unusualPrice {
 		return nil, nil
 	}
-	sh, a := t.table.acquire(actorHash(t.table.seed, &x.Actor), exchangeTime(x), t.window, true)
-	defer sh.mu.Unlock()
-	now := a.last
-	if quiet(a.s.hasFired, a.s.fired, now, t.window) {
+	sh, a := t.table.Acquire(actortable.ActorHash(t.table.Seed(), &x.Actor), exchangeTime(x), t.window, true)
+	defer sh.Unlock()
+	now := a.Last
+	if quiet(a.State.hasFired, a.State.fired, now, t.window) {
 		t.counts.suppressed.Add(1)
 		return nil, nil
 	}
-	a.s.fired, a.s.hasFired = now, true
+	a.State.fired, a.State.hasFired = now, true
 	t.counts.findings[0].Add(1)
 	return []vigil.Finding{t.finding(x, path, &tp, unusualPrice)}, nil
 }
@@ -209,7 +210,7 @@ func (t *Tampering) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Findi
 func (t *Tampering) learn(x *vigil.Exchange, path string, priced bool) bool {
 	tmpl := inventory.Template(path)
 	var h maphash.Hash
-	h.SetSeed(t.table.seed)
+	h.SetSeed(t.table.Seed())
 	h.WriteString(x.Request.Host())
 	h.WriteByte(' ')
 	h.WriteString(x.Request.Method)

@@ -175,7 +175,7 @@ func versionless(p string, seg int) string {
 // allocation of inventory.Template.
 func (d *Detector) versionlessHash(p string, seg int) uint64 {
 	var h maphash.Hash
-	h.SetSeed(d.table.seed)
+	h.SetSeed(d.table.Seed())
 	t := inventory.Template(p)
 	for i := 0; t != ""; {
 		var s string
@@ -200,7 +200,7 @@ func (d *Detector) versionlessHash(p string, seg int) uint64 {
 	return h.Sum64()
 }
 
-func (d *Detector) hash(s string) uint64 { return maphash.String(d.table.seed, s) }
+func (d *Detector) hash(s string) uint64 { return maphash.String(d.table.Seed(), s) }
 
 // finding builds a finding of kind kd from the state's examples and marks
 // the state as fired.

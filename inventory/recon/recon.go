@@ -45,6 +45,7 @@ import (
 	"time"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/internal/actortable"
 )
 
 // Defaults of Config.
@@ -64,15 +65,13 @@ const (
 	// MaxPathBytes cuts the paths kept as evidence.
 	MaxPathBytes = 256
 
-	wordlistThreshold    = 3 // distinct wordlist entries
-	specThreshold        = 2 // distinct description files, one of them missed
-	specSureThreshold    = 3 // distinct description files, whatever they answered
-	specMediumThreshold  = 4 // distinct description files for a medium finding
-	versionThreshold     = 3 // distinct versions of one versionless template
-	mainVersionMinimum   = 2 // known successful requests that make a main version
-	minProbeBurst        = 2
-	reapPerCall          = 2 // idle actors dropped per call at most
-	idleWindowsBeforeGap = 2 // an actor idle this many windows is dropped
+	wordlistThreshold   = 3 // distinct wordlist entries
+	specThreshold       = 2 // distinct description files, one of them missed
+	specSureThreshold   = 3 // distinct description files, whatever they answered
+	specMediumThreshold = 4 // distinct description files for a medium finding
+	versionThreshold    = 3 // distinct versions of one versionless template
+	mainVersionMinimum  = 2 // known successful requests that make a main version
+	minProbeBurst       = 2
 )
 
 // Detector ids, the vigil.Finding.Detector of each kind.
@@ -122,7 +121,7 @@ func (c Config) withDefaults() Config {
 type Detector struct {
 	cfg    Config
 	window int64 // cfg.Window in nanoseconds
-	table  *table
+	table  *actortable.Table[actor]
 	counts counters
 }
 
@@ -132,7 +131,7 @@ var _ vigil.Analyzer = (*Detector)(nil)
 func New(cfg Config) *Detector {
 	cfg = cfg.withDefaults()
 	d := &Detector{cfg: cfg, window: int64(cfg.Window)}
-	d.table = newTable(cfg.MaxActors, &d.counts)
+	d.table = actortable.New[actor](cfg.MaxActors, &d.counts.Counts)
 	return d
 }
 
@@ -150,9 +149,9 @@ func (d *Detector) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Findin
 	if x.Time.IsZero() {
 		at = 0
 	}
-	sh, a := d.table.acquire(actorHash(d.table.seed, &x.Actor), at, d.window)
-	defer sh.mu.Unlock()
-	now := a.last
+	sh, n := d.table.Acquire(actortable.ActorHash(d.table.Seed(), &x.Actor), at, d.window, true)
+	defer sh.Unlock()
+	a, now := &n.State, n.Last
 	if o.benign {
 		a.tallyVersion(o.ver)
 		return nil, nil
@@ -201,9 +200,9 @@ type Stats struct {
 // Stats returns the detector's counters.
 func (d *Detector) Stats() Stats {
 	s := Stats{
-		Actors:    d.counts.actors.Load(),
-		Evictions: d.counts.evictions.Load(),
-		Expired:   d.counts.expired.Load(),
+		Actors:    d.counts.Actors.Load(),
+		Evictions: d.counts.Evictions.Load(),
+		Expired:   d.counts.Expired.Load(),
 		Findings:  make(map[string]int64, numKinds),
 	}
 	for k := range numKinds {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/internal/actortable"
 	"github.com/vigilsec/vigil/inventory"
 )
 
@@ -325,7 +326,7 @@ func TestEviction(t *testing.T) {
 
 func TestShardedLimit(t *testing.T) {
 	d := New(Config{MaxActors: 10_000})
-	if n := len(d.table.shards); n != maxShards {
+	if n := d.table.Shards(); n != actortable.MaxShards {
 		t.Fatalf("%d shards", n)
 	}
 	for i := range 30_000 {
@@ -380,28 +381,21 @@ func TestBoundedState(t *testing.T) {
 // checkBounds checks the table and every tracked actor against the limits.
 func checkBounds(t testing.TB, d *Detector, maxActors int) {
 	t.Helper()
-	n := 0
-	for i := range d.table.shards {
-		sh := &d.table.shards[i]
-		sh.mu.Lock()
-		n += len(sh.m)
-		for _, a := range sh.m {
-			for kd, k := range a.kinds {
-				if k == nil {
-					continue
-				}
-				if len(k.ents) > MaxRemembered || len(k.examples) > MaxEvidence {
-					t.Errorf("kind %d: %d entries, %d examples", kd, len(k.ents), len(k.examples))
-				}
-				for _, e := range k.examples {
-					if len(e.path) > MaxPathBytes {
-						t.Errorf("kind %d: example of %d bytes", kd, len(e.path))
-					}
+	n := d.table.Each(func(a *actortable.Node[actor]) {
+		for kd, k := range a.State.kinds {
+			if k == nil {
+				continue
+			}
+			if len(k.ents) > MaxRemembered || len(k.examples) > MaxEvidence {
+				t.Errorf("kind %d: %d entries, %d examples", kd, len(k.ents), len(k.examples))
+			}
+			for _, e := range k.examples {
+				if len(e.path) > MaxPathBytes {
+					t.Errorf("kind %d: example of %d bytes", kd, len(e.path))
 				}
 			}
 		}
-		sh.mu.Unlock()
-	}
+	})
 	if n > maxActors || int64(n) != d.Stats().Actors {
 		t.Errorf("%d actors in the table, stats say %d, limit %d", n, d.Stats().Actors, maxActors)
 	}

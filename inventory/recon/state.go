@@ -1,5 +1,7 @@
 package recon
 
+import "github.com/vigilsec/vigil/internal/actortable"
+
 // kind numbers the finding kinds.
 type kind uint8
 
@@ -61,7 +63,7 @@ type kindState struct {
 // quiet reports whether a finding of this kind fired less than a window
 // before now.
 func (k *kindState) quiet(now, window int64) bool {
-	return k.hasFired && now < satAdd(k.fired, window)
+	return k.hasFired && now < actortable.SatAdd(k.fired, window)
 }
 
 // stale reports whether nothing is left in the window and no finding is
@@ -137,6 +139,6 @@ func (a *actor) state(kd kind, now, window int64) *kindState {
 		k = &kindState{}
 		a.kinds[kd] = k
 	}
-	k.prune(satSub(now, window))
+	k.prune(actortable.SatSub(now, window))
 	return k
 }
