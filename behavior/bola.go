@@ -599,7 +599,7 @@ func (b *BOLA) learnList(x *vigil.Exchange, tmpl string) {
 	tk := h.Sum64()
 	ph := maphash.String(b.table.Seed(), x.Actor.Principal)
 	var d tmplCount
-	s := lister{b: body, steps: maxListSteps}
+	s := lister{jsonCursor: jsonCursor{b: body}, steps: maxListSteps}
 	s.list()
 	for _, id := range s.out[:s.n] {
 		if len(id) == 0 || len(id) > bolaMaxIDSegment || string(id) == redacted {
@@ -706,7 +706,7 @@ func (sh *ownerShard) pushLRU(i int32) {
 // is the whole body or a value of its top-level object, at most maxListIDs,
 // and returns how many.
 func listIDs(b []byte, out *[maxListIDs][]byte) int {
-	s := lister{b: b, steps: maxListSteps}
+	s := lister{jsonCursor: jsonCursor{b: b}, steps: maxListSteps}
 	s.list()
 	*out = s.out
 	return s.n
@@ -744,8 +744,7 @@ func (s *lister) list() {
 }
 
 type lister struct {
-	b     []byte
-	i     int
+	jsonCursor
 	steps int
 	n     int
 	out   [maxListIDs][]byte
@@ -757,39 +756,6 @@ func (s *lister) add(id []byte) {
 		s.out[s.n] = id
 		s.n++
 	}
-}
-
-func (s *lister) ws() {
-	for s.i < len(s.b) && isSpace(s.b[s.i]) {
-		s.i++
-	}
-}
-
-func (s *lister) str() ([]byte, bool) {
-	if s.i >= len(s.b) || s.b[s.i] != '"' {
-		return nil, false
-	}
-	start := s.i + 1
-	for j := start; j < len(s.b); j++ {
-		switch s.b[j] {
-		case '\\':
-			j++
-		case '"':
-			s.i = j + 1
-			return s.b[start:j], true
-		}
-	}
-	return nil, false
-}
-
-func (s *lister) colon() bool {
-	s.ws()
-	if s.i >= len(s.b) || s.b[s.i] != ':' {
-		return false
-	}
-	s.i++
-	s.ws()
-	return true
 }
 
 // comma consumes ',' (true, more follows) or the closing byte (sets done).

@@ -113,22 +113,40 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\
 // object key it is under (array elements inherit their array's key). It is
 // tolerant: on malformed input it stops, keeping what it found.
 type jsonScanner struct {
-	b      []byte
-	i      int
+	jsonCursor
 	budget int
 	fn     func(key, val []byte, str bool)
 }
 
 func scanJSON(b []byte, fn func(key, val []byte, str bool)) {
-	s := jsonScanner{b: b, budget: maxScanValues, fn: fn}
+	s := jsonScanner{jsonCursor: jsonCursor{b: b}, budget: maxScanValues, fn: fn}
 	s.ws()
 	s.value(nil, 0)
 }
 
-func (s *jsonScanner) ws() {
+// jsonCursor is the position in a JSON document that the package's two
+// small scanners (jsonScanner here, lister for BOLA's list answers) share,
+// with the tokens both read.
+type jsonCursor struct {
+	b []byte
+	i int
+}
+
+func (s *jsonCursor) ws() {
 	for s.i < len(s.b) && isSpace(s.b[s.i]) {
 		s.i++
 	}
+}
+
+// colon consumes a ':' and the space around it.
+func (s *jsonCursor) colon() bool {
+	s.ws()
+	if s.i >= len(s.b) || s.b[s.i] != ':' {
+		return false
+	}
+	s.i++
+	s.ws()
+	return true
 }
 
 func (s *jsonScanner) value(key []byte, depth int) bool {
@@ -150,12 +168,9 @@ func (s *jsonScanner) value(key []byte, depth int) bool {
 			if !ok {
 				return false
 			}
-			s.ws()
-			if s.i >= len(s.b) || s.b[s.i] != ':' {
+			if !s.colon() {
 				return false
 			}
-			s.i++
-			s.ws()
 			if !s.value(k, depth+1) {
 				return false
 			}
@@ -223,7 +238,7 @@ func (s *jsonScanner) value(key []byte, depth int) bool {
 }
 
 // str reads a string and returns its raw contents (escapes kept).
-func (s *jsonScanner) str() ([]byte, bool) {
+func (s *jsonCursor) str() ([]byte, bool) {
 	if s.i >= len(s.b) || s.b[s.i] != '"' {
 		return nil, false
 	}
