@@ -1,11 +1,9 @@
 package behavior
 
 import (
-	"compress/gzip"
 	"context"
 	"errors"
 	"io"
-	"os"
 	"sort"
 	"strconv"
 	"testing"
@@ -24,27 +22,15 @@ const (
 // actor id.
 func simTruthActors(t testing.TB) (campaign, actor map[string]string) {
 	t.Helper()
-	f, err := os.Open(simTruth)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
+	lines, err := simulate.ReadTruthFile(simTruth)
 	if err != nil {
 		t.Fatal(err)
 	}
 	campaign, actor = map[string]string{}, map[string]string{}
-	tr := simulate.NewTruthReader(zr)
-	for {
-		l, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return campaign, actor
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, l := range lines {
 		campaign[l.Addr], actor[l.Addr] = l.Campaign, l.Actor
 	}
+	return campaign, actor
 }
 
 func TestSimulatorTraffic(t *testing.T) {

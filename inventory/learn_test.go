@@ -1,14 +1,11 @@
 package inventory
 
 import (
-	"compress/gzip"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/url"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -18,6 +15,7 @@ import (
 
 	"github.com/vigilsec/vigil"
 	"github.com/vigilsec/vigil/sensor/ingest"
+	"github.com/vigilsec/vigil/simulate"
 )
 
 func TestLearnerFixedRules(t *testing.T) {
@@ -270,26 +268,11 @@ func shopObservations(t *testing.T, trafficPath, truthPath string) []observation
 	type key struct{ addr, method, path string }
 	queue := map[key][]string{}
 	exists := map[key][]bool{}
-	f, err := os.Open(truthPath)
+	lines, err := simulate.ReadTruthFile(truthPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec := json.NewDecoder(zr)
-	for {
-		var l struct {
-			Addr, Method, Path, Template string
-			Status                       int
-		}
-		if err := dec.Decode(&l); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
+	for _, l := range lines {
 		k := key{l.Addr, l.Method, l.Path}
 		queue[k] = append(queue[k], l.Template)
 		exists[k] = append(exists[k], l.Status != 404 && l.Status != 405 && l.Status != 0)

@@ -1,17 +1,13 @@
 package inventory
 
 import (
-	"compress/gzip"
-	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/simulate"
 )
 
 func TestMassAssignment(t *testing.T) {
@@ -85,24 +81,13 @@ func TestMassAssignmentSimulator(t *testing.T) {
 // truthCampaigns maps each simulated actor's address to its campaign.
 func truthCampaigns(t *testing.T, path string) map[string]string {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
+	lines, err := simulate.ReadTruthFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := map[string]string{}
-	dec := json.NewDecoder(zr)
-	for {
-		var l struct{ Addr, Campaign string }
-		if err := dec.Decode(&l); errors.Is(err, io.EOF) {
-			return m
-		} else if err != nil {
-			t.Fatal(err)
-		}
+	for _, l := range lines {
 		m[l.Addr] = l.Campaign
 	}
+	return m
 }

@@ -3,10 +3,12 @@ package simulate
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -164,4 +166,36 @@ func parseTruthLine(b []byte) (TruthLine, error) {
 		return TruthLine{}, fmt.Errorf("negative seq %d", l.Seq)
 	}
 	return l, nil
+}
+
+// ReadTruthFile reads a whole truth file; a gzip-compressed one (by its
+// magic bytes) is decompressed. For fixtures and tools: it holds every line.
+func ReadTruthFile(path string) ([]TruthLine, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	var r io.Reader = br
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	var lines []TruthLine
+	tr := NewTruthReader(r)
+	for {
+		l, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return lines, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		lines = append(lines, l)
+	}
 }
