@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/inventory"
 )
 
 // benignMix is a benign shopper's traffic: browsing, a cart, a paid
@@ -41,6 +42,9 @@ func BenchmarkAnalyze(b *testing.B) {
 		name string
 		an   func() vigil.Analyzer
 	}{
+		// The baseline, timed in the same run: templating the path, the
+		// least every detector here does with an exchange.
+		{"baseline-template", func() vigil.Analyzer { return templateOnly{} }},
 		{"cracking", func() vigil.Analyzer { return NewCracking(Config{}) }},
 		{"flows", func() vigil.Analyzer { return NewFlows(Config{}) }},
 		{"tampering", func() vigil.Analyzer { return NewTampering(Config{}) }},
@@ -58,4 +62,15 @@ func BenchmarkAnalyze(b *testing.B) {
 			}
 		})
 	}
+}
+
+// templateOnly is the benchmarks' baseline analyzer: it templates the path
+// and raises nothing.
+type templateOnly struct{}
+
+var templateSink string
+
+func (templateOnly) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, error) {
+	templateSink = inventory.Template(x.Request.Path())
+	return nil, nil
 }

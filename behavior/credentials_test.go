@@ -329,6 +329,7 @@ func BenchmarkAnalyzeAuth(b *testing.B) {
 		xs   []*vigil.Exchange
 		an   func() vigil.Analyzer
 	}{
+		{"baseline-template", xs, func() vigil.Analyzer { return templateOnly{} }},
 		{"bola", xs, func() vigil.Analyzer { return NewBOLA(Config{}) }},
 		{"bola-no-id", plain, func() vigil.Analyzer { return NewBOLA(Config{}) }},
 		{"credentials", xs, func() vigil.Analyzer { return NewCredentials(Config{}) }},

@@ -572,6 +572,14 @@ func BenchmarkAnalyze(b *testing.B) {
 		}
 	}
 	exact := func(_, _, p string) bool { return p == "/api/v2/cart" }
+	// The baseline, timed in the same run: templating the same path.
+	b.Run("baseline-template", func(b *testing.B) {
+		x := exchange(vigil.Actor{Addr: "10.0.0.1"}, t0, get("/api/v2/products/42", 200))
+		b.ReportAllocs()
+		for b.Loop() {
+			templateSink = inventory.Template(x.Request.Path())
+		}
+	})
 	b.Run("known-template", func(b *testing.B) { bench(b, "/api/v2/products/42", knownSet) })
 	b.Run("known-exact", func(b *testing.B) { bench(b, "/api/v2/cart", exact) })
 	b.Run("status-only", func(b *testing.B) { bench(b, "/api/v2/products/42", nil) })
@@ -608,3 +616,5 @@ func FuzzAnalyze(f *testing.F) {
 		checkBounds(t, d, 3)
 	})
 }
+
+var templateSink string
