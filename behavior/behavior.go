@@ -262,3 +262,10 @@ func fmtDuration(w time.Duration) string {
 	}
 	return s
 }
+
+// All returns every behavioural detector with one configuration, in the
+// order the pipeline runs them. The CLI builds its analyzers from it, so a
+// detector added here runs in proxy, analyze and demo alike.
+func All(cfg Config) []vigil.Analyzer {
+	return []vigil.Analyzer{NewCracking(cfg), NewFlows(cfg), NewTampering(cfg), NewBOLA(cfg), NewCredentials(cfg)}
+}

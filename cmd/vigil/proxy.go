@@ -154,18 +154,9 @@ func (a *app) openEngine(ctx context.Context, o engineOpts) (*engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	var analyzers []vigil.Analyzer
-	if a.cfg.Pipeline.Detect {
-		if analyzers, err = detect.New(detect.Builtin()); err != nil {
-			return nil, err
-		}
-		analyzers = append(analyzers, a.newRecon(specs), inventory.NewMassAssignment(specs))
-		bc := behavior.Config{Window: a.cfg.Behavior.Window, Threshold: a.cfg.Behavior.Threshold, MaxActors: a.cfg.Behavior.MaxActors}
-		if err := bc.Validate(); err != nil {
-			return nil, usageError{err}
-		}
-		analyzers = append(analyzers, behavior.NewCracking(bc), behavior.NewFlows(bc), behavior.NewTampering(bc),
-			behavior.NewBOLA(bc), behavior.NewCredentials(bc))
+	analyzers, err := a.analyzers(specs)
+	if err != nil {
+		return nil, err
 	}
 	analyzers = append(analyzers, o.extra...)
 	eng := &engine{resolver: res, table: proxy.NewTable(), inv: a.newInventory(specs), specs: specs}
