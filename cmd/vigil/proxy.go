@@ -12,9 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/vigilsec/vigil"
-	"github.com/vigilsec/vigil/behavior"
 	"github.com/vigilsec/vigil/config"
-	"github.com/vigilsec/vigil/detect"
 	"github.com/vigilsec/vigil/identity"
 	"github.com/vigilsec/vigil/inventory"
 	"github.com/vigilsec/vigil/inventory/spec"
