@@ -25,6 +25,8 @@ type config struct {
 	// proxy (Options.PartnerVia).
 	partnerVia, partnerHost string
 	dbPath                  string
+	// hardened fixes every planted vulnerability (Options.Hardened).
+	hardened bool
 }
 
 // app is the shop's state and handlers. One mutex guards the in-memory
@@ -39,6 +41,7 @@ type app struct {
 	started    time.Time
 
 	fetcher *http.Client // import-from-URL: loopback only
+	limits  *limits      // failure rate limits; nil unless hardened
 	partner *http.Client
 	llm     *http.Client
 
@@ -96,6 +99,9 @@ func newApp(ctx context.Context, cfg config, logger *slog.Logger) (*app, error) 
 		quotes:  newFIFO[string, *quote](maxQuotes), payments: newFIFO[string, *payment](maxPayments),
 		coupons: map[string]coupon{}, newCoupons: newFIFO[string, struct{}](maxCoupons),
 		giftCards: map[string]*giftCard{}, nextProduct: 5001, weakCouponID: d.weakCode,
+	}
+	if cfg.hardened {
+		a.limits = newLimits(time.Now)
 	}
 	for _, u := range d.users {
 		a.users[u.ID] = u
@@ -201,12 +207,18 @@ func (a *app) routes() []route {
 func (a *app) handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range a.routes() {
+		if a.cfg.hardened && rt.kind == kindShadow {
+			continue // retired: the legacy /api/v1 twins and /internal/debug answer 404
+		}
 		mux.HandleFunc(rt.method+" "+rt.path, rt.h)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusNotFound, "no route for %s %s", r.Method, r.URL.Path)
 	})
-	return recoverVerbose(a.logger, mux)
+	if a.cfg.hardened {
+		return securityHeaders(recoverNeutral(a.logger, mux))
+	}
+	return securityHeaders(recoverVerbose(a.logger, mux))
 }
 
 // recoverVerbose turns a handler panic into a 500 that shows the panic and

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // the "sqlite" driver
@@ -126,6 +127,33 @@ func (d *db) search(ctx context.Context, q string) ([]map[string]any, string, er
 		out = append(out, row)
 	}
 	return out, query, rows.Err()
+}
+
+// searchSafe is the hardened twin's search: the same query and columns,
+// with q bound as a parameter (LIKE wildcards in q match literally).
+func (d *db) searchSafe(ctx context.Context, q string) ([]map[string]any, error) {
+	const query = `SELECT id, name, category, price FROM products WHERE name || ' ' || description LIKE ? ESCAPE '\' ORDER BY id LIMIT 100`
+	ctx, cancel := context.WithTimeout(ctx, searchTimeout)
+	defer cancel()
+	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%"
+	rows, err := d.ro.QueryContext(ctx, query, like)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []map[string]any{}
+	for rows.Next() && len(out) < maxSearchRows {
+		var (
+			id             int64
+			name, category string
+			price          float64
+		)
+		if err := rows.Scan(&id, &name, &category, &price); err != nil {
+			return nil, err
+		}
+		out = append(out, map[string]any{"id": id, "name": name, "category": category, "price": price})
+	}
+	return out, rows.Err()
 }
 
 func (d *db) insertUser(ctx context.Context, u *user) error {

@@ -91,16 +91,34 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	if !ok1 || !ok2 {
 		return
 	}
+	email = strings.ToLower(strings.TrimSpace(email))
+	account, addr := "login:"+email, "login:"+clientAddr(r)
+	if a.cfg.hardened {
+		if wait, blocked := firstBlocked(
+			func() (time.Duration, bool) { return a.limits.loginAccount.blocked(account) },
+			func() (time.Duration, bool) { return a.limits.loginAddress.blocked(addr) },
+		); blocked {
+			tooMany(w, wait)
+			return
+		}
+	}
 	a.mu.Lock()
-	u := a.byEmail[strings.ToLower(strings.TrimSpace(email))]
+	u := a.byEmail[email]
 	var snapshot user
 	if u != nil {
 		snapshot = *u
 	}
 	a.mu.Unlock()
 	if u == nil || !checkPassword(snapshot.PasswordHash, password) {
+		if a.cfg.hardened {
+			a.limits.loginAccount.fail(account)
+			a.limits.loginAddress.fail(addr)
+		}
 		fail(w, http.StatusUnauthorized, "invalid email or password")
 		return
+	}
+	if a.cfg.hardened {
+		a.limits.loginAccount.reset(account)
 	}
 	tok, err := a.issue(&snapshot)
 	if err != nil {
@@ -118,12 +136,21 @@ func (a *app) me(w http.ResponseWriter, r *http.Request, p principal) {
 	a.mu.Lock()
 	u, ok := a.users[p.id]
 	var out user
+	var public map[string]any
 	if ok {
 		out = fullUser(u)
+		public = publicUser(u)
+		if u.Phone != "" {
+			public["phone"] = u.Phone
+		}
 	}
 	a.mu.Unlock()
 	if !ok {
 		fail(w, http.StatusNotFound, "no such user")
+		return
+	}
+	if a.cfg.hardened {
+		writeJSON(w, http.StatusOK, public) // the documented PublicUser: no hash, no card
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -159,7 +186,7 @@ func (a *app) updateMe(w http.ResponseWriter, r *http.Request, p principal) {
 	if phone != "" {
 		u.Phone = phone
 	}
-	if role != "" {
+	if role != "" && !a.cfg.hardened { // the hardened twin ignores role: only admins set it
 		u.Role = role
 	}
 	snapshot := *u
@@ -263,6 +290,16 @@ func (a *app) search(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "q is longer than %d characters", maxQuery)
 		return
 	}
+	if a.cfg.hardened {
+		rows, err := a.db.searchSafe(r.Context(), q)
+		if err != nil {
+			a.logger.Warn("search", "err", err)
+			fail(w, http.StatusInternalServerError, "search failed")
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"query": q, "count": len(rows), "products": rows})
+		return
+	}
 	rows, query, err := a.db.search(r.Context(), q)
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{
@@ -350,6 +387,9 @@ func (a *app) addItem(w http.ResponseWriter, r *http.Request, p principal) {
 			return
 		}
 		price = money(f)
+	}
+	if a.cfg.hardened {
+		price = -1 // the hardened twin ignores a client price: the catalogue's is used
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -492,6 +532,11 @@ func (a *app) pay(w http.ResponseWriter, r *http.Request, p principal) {
 
 	charge, status, err := a.charge(r, total, cc, qid)
 	if err != nil {
+		if a.cfg.hardened {
+			a.logger.Warn("payment partner", "err", err)
+			fail(w, http.StatusBadGateway, "payment partner unavailable")
+			return
+		}
 		fail(w, http.StatusBadGateway, "payment partner: %v", err)
 		return
 	}
@@ -532,6 +577,14 @@ func (a *app) confirm(w http.ResponseWriter, r *http.Request, p principal) {
 	if !exists || q.UserID != p.id {
 		fail(w, http.StatusNotFound, "no such quote %q", qid)
 		return
+	}
+	if a.cfg.hardened {
+		// The hardened twin confirms only a quote this user paid for.
+		pm, paid := a.payments.get(pid)
+		if !paid || pm.UserID != p.id || pm.QuoteID != q.ID || pm.Status != "succeeded" || pm.Amount < q.Total {
+			fail(w, http.StatusPaymentRequired, "no successful payment %q for quote %q", pid, qid)
+			return
+		}
 	}
 	u := a.users[p.id]
 	o := &order{ID: a.nextOrder, UserID: p.id, Status: "confirmed", Items: q.Items, Total: q.Total, PaymentID: pid,
@@ -586,7 +639,32 @@ func (a *app) listOrders(w http.ResponseWriter, r *http.Request, p principal) {
 // orderByID returns any order to any signed-in user: the planted
 // "bola-orders".
 func (a *app) orderByID(w http.ResponseWriter, r *http.Request, p principal) {
+	if a.cfg.hardened {
+		a.writeOwnOrder(w, r, p)
+		return
+	}
 	a.writeOrder(w, r)
+}
+
+// writeOwnOrder is the hardened twin's order read: the caller's own orders
+// (or any, for an admin); another user's order is "no such order".
+func (a *app) writeOwnOrder(w http.ResponseWriter, r *http.Request, p principal) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return
+	}
+	a.mu.Lock()
+	o, exists := a.orders[id]
+	var out order
+	if exists {
+		out = *o
+	}
+	a.mu.Unlock()
+	if !exists || (out.UserID != p.id && p.role != roleAdmin) {
+		fail(w, http.StatusNotFound, "no such order")
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (a *app) writeOrder(w http.ResponseWriter, r *http.Request) {
@@ -680,6 +758,9 @@ func (a *app) addressByID(w http.ResponseWriter, r *http.Request, p principal) {
 		out = *ad
 	}
 	a.mu.Unlock()
+	if a.cfg.hardened && exists && out.UserID != p.id && p.role != roleAdmin {
+		exists = false // the hardened twin: another user's address is "no such address"
+	}
 	if !exists {
 		fail(w, http.StatusNotFound, "no such address")
 		return
@@ -712,6 +793,13 @@ func (a *app) validateCoupon(w http.ResponseWriter, r *http.Request) {
 // "no-rate-limit-giftcard" (codes are GC- and four digits).
 func (a *app) giftCardBalance(w http.ResponseWriter, r *http.Request) {
 	code := strings.ToUpper(r.PathValue("code"))
+	addr := "giftcard:" + clientAddr(r)
+	if a.cfg.hardened {
+		if wait, blocked := a.limits.giftCards.blocked(addr); blocked {
+			tooMany(w, wait)
+			return
+		}
+	}
 	a.mu.Lock()
 	g, known := a.giftCards[code]
 	var bal float64
@@ -720,6 +808,9 @@ func (a *app) giftCardBalance(w http.ResponseWriter, r *http.Request) {
 	}
 	a.mu.Unlock()
 	if !known {
+		if a.cfg.hardened {
+			a.limits.giftCards.fail(addr)
+		}
 		fail(w, http.StatusNotFound, "unknown gift card")
 		return
 	}
@@ -797,6 +888,10 @@ func (a *app) adminStats(w http.ResponseWriter, r *http.Request, p principal) {
 // createCoupon checks that the caller is signed in, not that they are an
 // admin: the planted "bfla-admin-coupons".
 func (a *app) createCoupon(w http.ResponseWriter, r *http.Request, p principal) {
+	if a.cfg.hardened && p.role != roleAdmin {
+		fail(w, http.StatusForbidden, "forbidden: admin only")
+		return
+	}
 	m, ok := body(w, r)
 	if !ok {
 		return

@@ -68,6 +68,12 @@ func (a *app) importURL(w http.ResponseWriter, r *http.Request, p principal) {
 		fail(w, http.StatusBadRequest, `field "url" must be an http(s) URL`)
 		return
 	}
+	if a.cfg.hardened {
+		if why := importRefused(u.Hostname()); why != "" {
+			fail(w, http.StatusBadRequest, "import URL refused: %s", why)
+			return
+		}
+	}
 	if !isLoopbackHost(u.Hostname()) {
 		fail(w, http.StatusBadRequest, "import from %s refused: %v", u.Host, errNotLoopback)
 		return
@@ -80,6 +86,10 @@ func (a *app) importURL(w http.ResponseWriter, r *http.Request, p principal) {
 	req.Header.Set("User-Agent", "shop-importer/2.4")
 	resp, err := a.fetcher.Do(req)
 	if err != nil {
+		if a.cfg.hardened {
+			fail(w, http.StatusBadGateway, "import fetch failed")
+			return
+		}
 		fail(w, http.StatusBadGateway, "import fetch failed: %v", err)
 		return
 	}
@@ -198,6 +208,10 @@ func (a *app) chat(w http.ResponseWriter, r *http.Request) {
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := a.llm.Do(req)
 	if err != nil {
+		if a.cfg.hardened {
+			fail(w, http.StatusBadGateway, "support bot unavailable")
+			return
+		}
 		fail(w, http.StatusBadGateway, "support bot unavailable: %v", err)
 		return
 	}
@@ -211,5 +225,9 @@ func (a *app) chat(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadGateway, "support bot answered %d without a reply", resp.StatusCode)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"reply": out.Choices[0].Message.Content})
+	reply := out.Choices[0].Message.Content
+	if a.cfg.hardened && leaksPrompt(reply) {
+		reply = refusal // the hardened twin never repeats its instructions
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"reply": reply})
 }

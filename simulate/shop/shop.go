@@ -8,6 +8,9 @@
 // and the request that triggers it. The documented API is in Spec
 // (openapi.yaml, OpenAPI 3.1); the shadow and zombie endpoints are not.
 //
+// With Options.Hardened the same shop runs with every planted vulnerability
+// fixed (hardened.go): the negative control for scanners and detectors.
+//
 // The shop is for tests and demos on one machine: everything listens on
 // 127.0.0.1 and its import-from-URL feature fetches loopback URLs only.
 // See docs/shop.md.
@@ -45,6 +48,15 @@ type Options struct {
 	// PartnerHost names the partner in the Host header of calls sent
 	// through PartnerVia; default "payments.partner.test".
 	PartnerHost string
+	// Hardened serves the shop's hardened twin: the same routes, spec and
+	// response shapes with every planted vulnerability of the ground truth
+	// fixed (ownership and role checks, no mass assignment, no secrets in
+	// answers, parameterised search, no internal imports, the /api/v1 and
+	// /internal routes gone, login and gift-card rate limits, payment
+	// before confirmation, neutral errors, a support bot that keeps its
+	// instructions). An active scan of it should find nothing. See
+	// docs/shop.md.
+	Hardened bool
 }
 
 // Server limits. The shop serves a simulator's peak load on a small machine,
@@ -125,6 +137,7 @@ func Start(ctx context.Context, o Options) (*Shop, error) {
 		llmURL:      s.urls[2],
 		metadataURL: s.urls[3],
 		dbPath:      dir + "/shop.db",
+		hardened:    o.Hardened,
 	}
 	a, err := newApp(ctx, cfg, s.logger)
 	if err != nil {
@@ -152,7 +165,7 @@ func Start(ctx context.Context, o Options) (*Shop, error) {
 			}
 		})
 	}
-	s.logger.Info("demo shop started", "url", s.urls[0], "partner", s.urls[1], "llm", s.urls[2], "metadata", s.urls[3])
+	s.logger.Info("demo shop started", "hardened", o.Hardened, "url", s.urls[0], "partner", s.urls[1], "llm", s.urls[2], "metadata", s.urls[3])
 	return s, nil
 }
 

@@ -9,7 +9,7 @@ import (
 )
 
 func TestParseGroundTruth(t *testing.T) {
-	const ok = `{"id":"x","title":"t","method":"GET","path":"/a","category":"API1:2023","area":"shadow","trigger":"GET /a","in_spec":false}`
+	const ok = `{"id":"x","title":"t","method":"GET","path":"/a","category":"API1:2023","area":"shadow","trigger":"GET /a","in_spec":false,"active":false,"scan":"vigil discover"}`
 	tests := []struct {
 		name, in, want string // want: substring of the error, "" for none
 	}{
@@ -20,6 +20,9 @@ func TestParseGroundTruth(t *testing.T) {
 		{"2019 category", "[" + strings.Replace(ok, "API1:2023", "API1:2019", 1) + "]", "unknown category"},
 		{"no trigger", "[" + strings.Replace(ok, `"GET /a"`, `""`, 1) + "]", "trigger"},
 		{"relative path", "[" + strings.Replace(ok, `"/a"`, `"a"`, 1) + "]", "path"},
+		{"no scan note", "[" + strings.Replace(ok, `"vigil discover"`, `""`, 1) + "]", "scan (how vigil scan finds it"},
+		{"active outside the spec", "[" + strings.Replace(ok, `"active":false`, `"active":true`, 1) + "]", "active but not in the spec"},
+		{"active in the spec", "[" + strings.Replace(strings.Replace(ok, `"active":false`, `"active":true`, 1), `"in_spec":false`, `"in_spec":true`, 1) + "]", ""},
 		{"unknown field", `[{"id":"x","severity":"high"}]`, "unknown field"},
 		{"trailing value", "[" + ok + "] []", "more than one"},
 		{"not JSON", "{", "unexpected EOF"},
@@ -48,7 +51,7 @@ func FuzzParseGroundTruth(f *testing.F) {
 		}
 		seen := map[string]bool{}
 		for _, v := range vs {
-			if v.ID == "" || seen[v.ID] || v.Trigger == "" {
+			if v.ID == "" || seen[v.ID] || v.Trigger == "" || v.Scan == "" || (v.Active && !v.InSpec) {
 				t.Fatalf("accepted a bad entry %+v", v)
 			}
 			seen[v.ID] = true

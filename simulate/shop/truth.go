@@ -32,6 +32,12 @@ type Vuln struct {
 	Area     vigil.Area     `json:"area"`
 	Trigger  string         `json:"trigger"` // how to trigger it, for people
 	InSpec   bool           `json:"in_spec"` // the endpoint is documented in openapi.yaml
+	// Active is true when an active scan driven by the spec and a few test
+	// identities (vigil scan) can find it; the shadow, zombie and debug
+	// endpoints are for vigil discover instead.
+	Active bool `json:"active"`
+	// Scan says how vigil scan finds it, or why it cannot.
+	Scan string `json:"scan"`
 }
 
 // GroundTruth returns the planted vulnerabilities (vulns.json), checked.
@@ -64,6 +70,10 @@ func parseGroundTruth(b []byte) ([]Vuln, error) {
 			return nil, fmt.Errorf("shop ground truth %s: unknown category %q", v.ID, v.Category)
 		case v.Method == "" || !strings.HasPrefix(v.Path, "/") || v.Trigger == "":
 			return nil, fmt.Errorf("shop ground truth %s: method, path and trigger are required", v.ID)
+		case v.Scan == "":
+			return nil, fmt.Errorf("shop ground truth %s: scan (how vigil scan finds it, or why not) is required", v.ID)
+		case v.Active && !v.InSpec:
+			return nil, fmt.Errorf("shop ground truth %s: active but not in the spec: a spec-driven scan never calls it", v.ID)
 		}
 		seen[v.ID] = true
 	}
