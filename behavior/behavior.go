@@ -2,7 +2,21 @@
 // over time, in requests that each look legitimate. Three of its
 // vigil.Analyzers raise business-logic findings (vigil.AreaBusinessLogic,
 // vigil.API6BusinessFlows: Unrestricted Access to Sensitive Business Flows);
-// two more raise findings of the chained OWASP techniques (vigil.AreaChained):
+// two raise findings of the chained OWASP techniques (vigil.AreaChained);
+// four watch for scripted and AI-driven clients (vigil.AreaAutomation):
+//
+//   - Automation (behavior.automation, medium or high): spoofed browsers,
+//     rotating User-Agents and addresses, machine-regular timing, tool
+//     clients, request diversity and volume, combined into one score;
+//     declared machine clients (API keys) are not held to human timing.
+//   - AdaptiveProbing (behavior.adaptive-probing, medium or high): one actor
+//     mutating one endpoint's input, guided by its error answers.
+//   - PromptInjection (behavior.prompt-injection, medium; high when the
+//     answer leaks the system prompt), stateless, on LLM-like endpoints.
+//   - Baseline (behavior.anomaly, low): learned per endpoint and parameter;
+//     its Score method gives other detectors a 0..1 anomaly score.
+//
+// The chained ones:
 //
 //   - BOLA (behavior.bola, high, API1; behavior.enumeration, medium): a
 //     principal reading objects that traffic showed belong to someone else,
@@ -19,7 +33,9 @@
 //     path, coupon codes in a JSON body, OTPs, PINs, reset tokens.
 //   - FlowDetector (behavior.flow-skip, high): an actor completes a step of a
 //     business flow (checkout confirm) without the required earlier step
-//     (a successful payment) within the window.
+//     (a successful payment) within the window; and behavior.flow-velocity
+//     (medium): an actor completes a flow far more often than the learned
+//     norm.
 //   - Tampering (behavior.tampering, medium): negative quantities, amounts or
 //     prices sent by the client to cart, checkout and order endpoints, and
 //     client-supplied prices where the endpoint's other clients send none.
@@ -45,6 +61,12 @@
 // FlowDetector keeps nothing for actors that touch no flow step and about
 // 200 bytes for one that does; Tampering keeps about 80 bytes per flagged
 // actor plus a fixed table of per-endpoint counts (TestBytesPerActor).
+// Automation keeps about 370 bytes for every actor, AdaptiveProbing about
+// 400 bytes per endpoint for actors that got input errors, PromptInjection
+// nothing, Baseline at most about 21 MB for all endpoints. With every
+// detector of All an actor costs about 1.6 KB (1,618 bytes measured): a
+// million fit in 2 GiB (BenchmarkActorsMillion; TestBytesPerActorAll
+// checks 20,000).
 package behavior
 
 import (
@@ -60,6 +82,7 @@ const (
 	DetectorCracking          = "behavior.cracking"
 	DetectorCrackingSucceeded = "behavior.cracking-succeeded"
 	DetectorFlowSkip          = "behavior.flow-skip"
+	DetectorFlowVelocity      = "behavior.flow-velocity"
 	DetectorTampering         = "behavior.tampering"
 )
 
@@ -267,5 +290,6 @@ func fmtDuration(w time.Duration) string {
 // order the pipeline runs them. The CLI builds its analyzers from it, so a
 // detector added here runs in proxy, analyze and demo alike.
 func All(cfg Config) []vigil.Analyzer {
-	return []vigil.Analyzer{NewCracking(cfg), NewFlows(cfg), NewTampering(cfg), NewBOLA(cfg), NewCredentials(cfg)}
+	return []vigil.Analyzer{NewCracking(cfg), NewFlows(cfg), NewTampering(cfg), NewBOLA(cfg), NewCredentials(cfg),
+		NewAutomation(cfg), NewAdaptiveProbing(cfg), NewPromptInjection(cfg), NewBaseline(cfg)}
 }

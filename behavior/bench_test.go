@@ -29,6 +29,10 @@ func benignMix(n int) []*vigil.Exchange {
 	for i := range xs {
 		a := vigil.Actor{Principal: fmt.Sprintf("jwt:%d", i%256), Addr: "10.0.0.1"}
 		xs[i] = exchange(a, t0.Add(time.Duration(i)*time.Millisecond), reqs[i%len(reqs)])
+		for k, v := range chrome.headers {
+			xs[i].Request.Header.Set(k, v)
+		}
+		xs[i].Request.Header.Set("User-Agent", chrome.ua)
 		if xs[i].Response != nil && len(xs[i].Response.Body) == 0 {
 			xs[i].Response.Body = []byte(`{"id":17,"name":"Oak chair","in_stock":false,"price":120.5}`)
 		}
@@ -48,17 +52,26 @@ func BenchmarkAnalyze(b *testing.B) {
 		{"cracking", func() vigil.Analyzer { return NewCracking(Config{}) }},
 		{"flows", func() vigil.Analyzer { return NewFlows(Config{}) }},
 		{"tampering", func() vigil.Analyzer { return NewTampering(Config{}) }},
+		{"bola", func() vigil.Analyzer { return NewBOLA(Config{}) }},
+		{"credentials", func() vigil.Analyzer { return NewCredentials(Config{}) }},
+		{"automation", func() vigil.Analyzer { return NewAutomation(Config{}) }},
+		{"adaptive-probing", func() vigil.Analyzer { return NewAdaptiveProbing(Config{}) }},
+		{"prompt-injection", func() vigil.Analyzer { return NewPromptInjection(Config{}) }},
+		{"baseline", func() vigil.Analyzer { return NewBaseline(Config{}) }},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			an := tc.an()
 			ctx := context.Background()
-			for _, x := range xs { // warm: actors and endpoints exist
+			for i, x := range xs { // warm: actors and endpoints exist
+				x.Time = t0.Add(time.Duration(i) * time.Millisecond)
 				an.Analyze(ctx, x)
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {
-				an.Analyze(ctx, xs[i%len(xs)])
+				x := xs[i%len(xs)]
+				x.Time = t0.Add(time.Duration(len(xs)+i) * time.Millisecond)
+				an.Analyze(ctx, x)
 			}
 		})
 	}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigilsec/vigil"
 	"github.com/vigilsec/vigil/internal/actortable"
+	"github.com/vigilsec/vigil/internal/sketch"
 	"github.com/vigilsec/vigil/inventory"
 )
 
@@ -21,6 +23,19 @@ import (
 // and confirming twice (a retry) is not a skip. A finding fires at most once
 // per actor and flow per window.
 //
+// # Velocity
+//
+// The detector also learns how often actors complete each flow (a 2xx of
+// its last step) and raises behavior.flow-velocity (medium) for an actor
+// completing one far more often than the others: within one window, at
+// least max(10, 4 × N) where 99% of actors complete it at most N times a
+// window, or at least 30 before 100 actor-windows were learned. What is
+// learned is how many actor-windows reached 1, 2, 4, 8, … completions; a
+// level counts as usual when at least 1% of them, and at least 3, reached
+// it, and an actor teaches it only in its first two windows with
+// completions, so one or two busy actors cannot raise the threshold. Once
+// per actor and flow per window.
+//
 // # Memory
 //
 // Exchanges that match no step cost nothing and touch no lock. An actor that
@@ -30,6 +45,7 @@ type FlowDetector struct {
 	cfg    Config
 	window int64
 	flows  []cflow
+	vel    []velocity
 	nsteps int
 	table  *actortable.Table[flowActor]
 	counts counters
@@ -65,9 +81,33 @@ type stepState struct {
 }
 
 type flowMark struct {
-	fired    int64
-	hasFired bool
+	fired     int64
+	doneStart int64 // start of the window of completions
+	velFired  int64
+	done      uint32 // completions since doneStart
+	taught    uint8  // earlier windows with completions (that taught the baseline)
+	hasFired  bool
+	velHas    bool
 }
+
+// velocity is what FlowDetector learns of one flow's completions.
+type velocity struct {
+	mu sync.Mutex
+	// reach counts actor-windows by the powers of two of completions they
+	// reached: bucket 1 those with at least 1, bucket 2 at least 2, bucket
+	// 3 at least 4, …
+	reach sketch.Hist
+}
+
+// Velocity thresholds of FlowDetector.
+const (
+	velocityMin        = 10
+	velocityFactor     = 4
+	velocityUnlearned  = 30
+	velocityLearn      = 100 // actor-windows with a completion
+	velocityMinSupport = 3   // actor-windows that make a level usual
+	velocityTeach      = 2   // windows of one actor that teach the baseline
+)
 
 // maxMatches bounds the steps one exchange is matched to.
 const maxMatches = 8
@@ -99,6 +139,7 @@ func NewFlows(cfg Config) *FlowDetector {
 		d.nsteps += len(cf.steps)
 		d.flows = append(d.flows, cf)
 	}
+	d.vel = make([]velocity, len(d.flows))
 	d.table = actortable.New[flowActor](cfg.MaxActors, &d.counts.Counts)
 	return d
 }
@@ -133,7 +174,7 @@ func suffixSegments(alt string) []string {
 func (d *FlowDetector) Config() Config { return d.cfg }
 
 // Stats returns the detector's counters.
-func (d *FlowDetector) Stats() Stats { return d.counts.stats(DetectorFlowSkip) }
+func (d *FlowDetector) Stats() Stats { return d.counts.stats(DetectorFlowSkip, DetectorFlowVelocity) }
 
 // matchSuffix reports whether path ends with the segments at a segment
 // boundary, ignoring case and trailing slashes.
@@ -230,9 +271,84 @@ func (d *FlowDetector) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Fi
 		st.tried, st.tryAt, st.status = true, now, int32(min(max(status, -1), 999))
 		if ok {
 			st.ok, st.okAt = true, now
+			if m.step == len(f.steps)-1 {
+				if fv, fired := d.completed(x, m.flow, &a.State.flows[m.flow], now); fired {
+					out = append(out, fv)
+				}
+			}
 		}
 	}
 	return out, nil
+}
+
+// completed counts a completion of flow fi by the actor and judges its
+// velocity.
+func (d *FlowDetector) completed(x *vigil.Exchange, fi int, mark *flowMark, now int64) (vigil.Finding, bool) {
+	if mark.done == 0 || now-mark.doneStart >= d.window || now < mark.doneStart {
+		if mark.done > 0 {
+			mark.taught = min(mark.taught+1, 255)
+		}
+		mark.done, mark.doneStart = 0, now
+	}
+	mark.done++
+	v := &d.vel[fi]
+	v.mu.Lock()
+	if mark.done&(mark.done-1) == 0 && mark.taught < velocityTeach {
+		v.reach.Add(uint64(mark.done)) // an actor-window reached 1, 2, 4, 8, … completions
+	}
+	actors := v.reach.Count(1)
+	threshold, p99, learned := uint64(velocityUnlearned), uint64(0), actors >= velocityLearn
+	if learned {
+		k := 1
+		for b := 2; b < sketch.HistBuckets; b++ {
+			n := v.reach.Count(b)
+			if mark.taught < velocityTeach && uint64(mark.done) >= 1<<(b-1) {
+				n-- // the actor judged is not its own norm
+			}
+			if n >= max(velocityMinSupport, actors/100) {
+				k = b
+			}
+		}
+		p99 = sketch.BucketTop(k)
+		threshold = max(velocityMin, velocityFactor*p99)
+	}
+	v.mu.Unlock()
+	if uint64(mark.done) < threshold {
+		return vigil.Finding{}, false
+	}
+	if quiet(mark.velHas, mark.velFired, now, d.window) {
+		d.counts.suppressed.Add(1)
+		return vigil.Finding{}, false
+	}
+	mark.velFired, mark.velHas = now, true
+	d.counts.findings[1].Add(1)
+	f := &d.flows[fi]
+	why := "no learned baseline yet: at least " + strconv.FormatUint(threshold, 10) + " is far above any person"
+	if learned {
+		why = "99% of " + strconv.FormatUint(actors, 10) + " learned actor-windows completed it at most " + strconv.FormatUint(p99, 10) +
+			" times; threshold " + strconv.FormatUint(threshold, 10)
+	}
+	return vigil.Finding{
+		Detector:   DetectorFlowVelocity,
+		Category:   vigil.API6BusinessFlows,
+		Area:       vigil.AreaBusinessLogic,
+		Severity:   vigil.SeverityMedium,
+		Confidence: 0.7,
+		Time:       x.Time,
+		ExchangeID: x.ID,
+		Actor:      x.Actor,
+		Endpoint: vigil.Endpoint{
+			Host:     x.Request.Host(),
+			Method:   x.Request.Method,
+			Template: inventory.Template(cutPath(x.Request.Path())),
+		},
+		Title: "Business flow velocity: " + f.name + " completed " + strconv.Itoa(int(mark.done)) + " times within " + fmtDuration(d.cfg.Window),
+		Evidence: []vigil.Evidence{
+			{Where: "flow", Value: f.name, Why: "business flow completed (a 2xx of its last step, " + f.steps[len(f.steps)-1].name + ")"},
+			{Where: "behavior.flow_completions", Value: strconv.Itoa(int(mark.done)), Why: "completions by this actor within " + fmtDuration(d.cfg.Window)},
+			{Where: "behavior.flow_baseline", Value: strconv.FormatUint(p99, 10), Why: why},
+		},
+	}, true
 }
 
 func (d *FlowDetector) finding(x *vigil.Exchange, f *cflow, step int, missing []int, steps []stepState, now, cut int64) vigil.Finding {

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/vigilsec/vigil"
 	"github.com/vigilsec/vigil/sensor/ingest"
 	"github.com/vigilsec/vigil/simulate"
 )
@@ -41,7 +40,7 @@ func TestSimulatorTraffic(t *testing.T) {
 	}
 	defer src.Close()
 	cfg := Config{}
-	detectors := []vigil.Analyzer{NewCracking(cfg), NewFlows(cfg), NewTampering(cfg)}
+	detectors := All(cfg)
 	got := map[string]map[string]int{} // simulated actor id → detector → findings
 	benign, attack := map[string]int{}, map[string]int{}
 	n, unlabelled := 0, 0
@@ -95,6 +94,20 @@ func TestSimulatorTraffic(t *testing.T) {
 			t.Errorf("%s got no %s (got %v)", want.actor, want.detector, got[want.actor])
 		}
 	}
+	// The automation campaign rotates identities every few requests but
+	// keeps three accounts: each account is one actor posing as browsers.
+	autoFound := 0
+	for id, c := range got {
+		if campaign[addrOf(actor, id)] == simulate.CampaignAutomation && c[DetectorAutomation] > 0 {
+			autoFound++
+		}
+	}
+	if autoFound == 0 {
+		t.Errorf("no automation finding on the automation campaign")
+	}
+	if attack[DetectorPromptInjection] == 0 {
+		t.Errorf("the automation campaign's prompt injection raised nothing")
+	}
 	// The checkout of the gift-card cracker and of the tamperer was paid.
 	for _, id := range []string{"bl-giftcard-cracker", "bl-tamper"} {
 		if got[id][DetectorFlowSkip] != 0 {
@@ -104,6 +117,16 @@ func TestSimulatorTraffic(t *testing.T) {
 	for _, d := range detectors {
 		t.Logf("%T stats: %+v", d, d.(interface{ Stats() Stats }).Stats())
 	}
+}
+
+// addrOf returns an address of the simulated actor id.
+func addrOf(actor map[string]string, id string) string {
+	for addr, a := range actor {
+		if a == id {
+			return addr
+		}
+	}
+	return ""
 }
 
 func sortedCounts(m map[string]int) []string {
