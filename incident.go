@@ -35,7 +35,8 @@ func (s *Stage) UnmarshalText(b []byte) error {
 }
 
 // Incident ties the findings of one actor (or of one cluster of actors that
-// share a fingerprint) together over time.
+// share a fingerprint) together over time. Package correlate builds them; see
+// docs/incidents.md.
 type Incident struct {
 	ID         string    `json:"id"`
 	ActorKey   string    `json:"actor_key"`
@@ -49,4 +50,35 @@ type Incident struct {
 	LastSeen   time.Time `json:"last_seen"`
 	FindingIDs []string  `json:"finding_ids,omitempty"`
 	ActionIDs  []string  `json:"action_ids,omitempty"`
+
+	// Stages lists every stage reached, in kill-chain order.
+	Stages []Stage `json:"stages,omitempty"`
+	// Detectors lists the detectors whose findings joined, sorted.
+	Detectors []string `json:"detectors,omitempty"`
+	// Findings counts the findings that joined, including those no longer
+	// in FindingIDs or Timeline (both are bounded).
+	Findings int `json:"findings"`
+	// Timeline holds the first and the last findings that joined, in time
+	// order; TimelineDropped counts those left out between them.
+	Timeline        []TimelineEntry `json:"timeline,omitempty"`
+	TimelineDropped int             `json:"timeline_dropped,omitempty"`
+	// Closed is set once the incident went idle (or was evicted at the
+	// correlator's cap): a later finding of the actor opens a new incident.
+	Closed bool `json:"closed,omitempty"`
+	// MergedInto names the incident this one was merged into, when two
+	// incidents turned out to be one actor's. A merged incident is kept for
+	// its history; lists of incidents leave it out.
+	MergedInto string `json:"merged_into,omitempty"`
+}
+
+// TimelineEntry is one finding on an incident's timeline.
+type TimelineEntry struct {
+	Time      time.Time `json:"time"`
+	Detector  string    `json:"detector"`
+	Stage     Stage     `json:"stage"`
+	Severity  Severity  `json:"severity"`
+	Endpoint  Endpoint  `json:"endpoint"`
+	FindingID string    `json:"finding_id,omitempty"`
+	// Actor is the key of the actor that raised the finding (Actor.Key).
+	Actor string `json:"actor,omitempty"`
 }

@@ -14,14 +14,22 @@ import (
 )
 
 // FindingSource is where Evaluate reads Vigil's findings: a vigil.Store.
+// When it is also an IncidentSource (a vigil.Store is), Evaluate scores the
+// incidents too.
 type FindingSource interface {
 	Findings(ctx context.Context, f vigil.FindingFilter) ([]vigil.Finding, error)
+}
+
+// IncidentSource is where Evaluate reads Vigil's incidents: a vigil.Store.
+type IncidentSource interface {
+	Incidents(ctx context.Context) ([]vigil.Incident, error)
 }
 
 // Caps of Evaluate. The truth is streamed; only per-identity aggregates are
 // kept, so memory follows the number of simulated identities, not requests.
 const (
 	MaxFindings   = 200_000 // findings read from the source
+	MaxIncidents  = 100_000 // incidents read from the source
 	MaxIdentities = 1 << 20 // distinct addresses plus principals in a truth file
 )
 
@@ -33,6 +41,9 @@ type Scorecard struct {
 	Campaigns []CampaignScore `json:"campaigns"`      // the four attack campaigns, in area order
 	Benign    BenignScore     `json:"benign"`
 	Findings  FindingTotals   `json:"findings"`
+	// Incidents accounts for the incidents read; nil when the source keeps
+	// none (it is no IncidentSource).
+	Incidents *IncidentTotals `json:"incidents,omitempty"`
 	Truth     TruthTotals     `json:"truth"`
 }
 
@@ -58,6 +69,25 @@ type CampaignScore struct {
 	// blocked one; null when none was blocked.
 	RequestsUntilBlocked *int64 `json:"requests_until_blocked"`
 	BlockedRequests      int64  `json:"blocked_requests"`
+
+	// ExploitRequests counts the campaign's requests of exploitation and
+	// exfiltration steps (StepStage); ExploitBlocked those of them blocked.
+	ExploitRequests int64 `json:"exploit_requests"`
+	ExploitBlocked  int64 `json:"exploit_blocked"`
+	// Attackers counts the campaign's actors that sent at least one step
+	// with an attack stage (StepStage); Stopped those of them blocked
+	// before their exploitation completed: blocked, and the first blocked
+	// request came no later than the actor's last exploitation or
+	// exfiltration request, or the actor sent none (stopped earlier).
+	Attackers int `json:"attackers"`
+	Stopped   int `json:"stopped"`
+	// StoppedBeforeExploitation: every attacker was stopped (and there was
+	// one).
+	StoppedBeforeExploitation bool `json:"stopped_before_exploitation"`
+
+	// Incidents scores the correlation; nil when the source keeps no
+	// incidents.
+	Incidents *CampaignIncidents `json:"incidents,omitempty"`
 }
 
 // BenignScore is the false-positive side.
@@ -69,6 +99,11 @@ type BenignScore struct {
 	Detectors       []string `json:"detectors"` // detectors that fired on benign actors
 	RequestsBlocked int64    `json:"requests_blocked"`
 	ActorsBlocked   int      `json:"actors_blocked"`
+	// Incidents counts the incidents holding a benign actor (want 0) and
+	// ActorsInIncidents the benign actors in them; both 0 when the source
+	// keeps no incidents.
+	Incidents         int `json:"incidents"`
+	ActorsInIncidents int `json:"actors_in_incidents"`
 }
 
 // FindingTotals accounts for every finding read.
@@ -97,6 +132,18 @@ type ident struct {
 	campaigns campaignSet
 	first     [5]time.Time // first use per campaign
 	actor     string       // the benign actor using it, if any
+	attacker  [5]string    // the first attack actor of each campaign using it
+}
+
+// attackerAgg is what the truth says about one attack actor.
+type attackerAgg struct {
+	campaign       int
+	staged         bool // sent a step with an attack stage
+	exploitReqs    int64
+	lastExploitSeq int64 // 0: none
+	firstBlocked   int64 // seq of its first blocked request; 0: none
+	findings       int
+	incidents      map[string]bool
 }
 
 type campaignAgg struct {
@@ -124,6 +171,8 @@ func Evaluate(ctx context.Context, truth io.Reader, src FindingSource) (*Scoreca
 		aggs[i].actors = map[string]bool{}
 	}
 	benignBlockedActors := map[string]bool{}
+	attackers := map[string]*attackerAgg{}
+	exploit := make([][2]int64, len(allCampaigns)) // requests, blocked
 	sc := &Scorecard{Areas: len(vigil.Areas)}
 
 	tr := NewTruthReader(truth)
@@ -166,6 +215,30 @@ func Evaluate(ctx context.Context, truth io.Reader, src FindingSource) (*Scoreca
 			}
 			ag.actors[l.Actor] = true
 		}
+		if ci > 0 {
+			at := attackers[l.Actor]
+			if at == nil {
+				at = &attackerAgg{campaign: ci}
+				attackers[l.Actor] = at
+			}
+			seq := l.Seq
+			if seq == 0 {
+				seq = sc.Truth.Lines
+			}
+			if l.Blocked && at.firstBlocked == 0 {
+				at.firstBlocked = seq
+			}
+			st, ok := StepStage(l.Step)
+			at.staged = at.staged || ok
+			if ok && st >= vigil.StageExploitation {
+				at.exploitReqs++
+				at.lastExploitSeq = max(at.lastExploitSeq, seq)
+				exploit[ci][0]++
+				if l.Blocked {
+					exploit[ci][1]++
+				}
+			}
+		}
 		for _, key := range []string{keyOf("addr", l.Addr), keyOf("principal", l.Principal)} {
 			if key == "" {
 				continue
@@ -187,6 +260,9 @@ func Evaluate(ctx context.Context, truth io.Reader, src FindingSource) (*Scoreca
 			}
 			if ci == 0 && id.actor == "" {
 				id.actor = l.Actor
+			}
+			if ci > 0 && id.attacker[ci] == "" {
+				id.attacker[ci] = l.Actor
 			}
 		}
 	}
@@ -228,6 +304,9 @@ func Evaluate(ctx context.Context, truth io.Reader, src FindingSource) (*Scoreca
 			}
 		default:
 			sc.Findings.Attributed++
+			if at := attackers[attackerOf(ids, fd.Actor, ci)]; at != nil {
+				at.findings++
+			}
 		}
 		h := &hits[ci]
 		h.n++
@@ -271,6 +350,17 @@ func Evaluate(ctx context.Context, truth io.Reader, src FindingSource) (*Scoreca
 			n := ag.beforeBlock
 			cs.RequestsUntilBlocked = &n
 		}
+		cs.ExploitRequests, cs.ExploitBlocked = exploit[ci][0], exploit[ci][1]
+		for _, at := range attackers {
+			if at.campaign != ci || !at.staged {
+				continue
+			}
+			cs.Attackers++
+			if at.firstBlocked != 0 && (at.exploitReqs == 0 || at.firstBlocked <= at.lastExploitSeq) {
+				cs.Stopped++
+			}
+		}
+		cs.StoppedBeforeExploitation = cs.Attackers > 0 && cs.Stopped == cs.Attackers
 		sc.Campaigns = append(sc.Campaigns, cs)
 	}
 	sc.Benign = BenignScore{
@@ -282,8 +372,24 @@ func Evaluate(ctx context.Context, truth io.Reader, src FindingSource) (*Scoreca
 		RequestsBlocked: aggs[0].blocked,
 		ActorsBlocked:   len(benignBlockedActors),
 	}
+	if is, ok := src.(IncidentSource); ok {
+		if err := scoreIncidents(ctx, is, ids, attackers, sc); err != nil {
+			return nil, err
+		}
+	}
 	sc.Headline = fmt.Sprintf("%d of %d areas detected", sc.Detected, sc.Areas)
 	return sc, nil
+}
+
+// attackerOf returns the attack actor of campaign ci behind an actor's
+// address (each simulated actor has its own); "" when none, and for an actor
+// without an address: several simulated actors rotate through one account,
+// so a principal alone names none of them.
+func attackerOf(ids map[string]*ident, a vigil.Actor, ci int) string {
+	if id := ids[keyOf("addr", a.Addr)]; id != nil {
+		return id.attacker[ci]
+	}
+	return ""
 }
 
 func keyOf(kind, v string) string {
@@ -328,6 +434,13 @@ func attribute(ids map[string]*ident, f vigil.Finding) (int, string) {
 	return -1, ""
 }
 
+func dashIfEmpty(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
 func sortedKeys(m map[string]bool) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
@@ -365,15 +478,66 @@ func (s *Scorecard) WriteText(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if s.Incidents != nil {
+		b.WriteString("\nIncidents (want each attacker in exactly one):\n")
+		tw = tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "AREA\tINCIDENTS\tATTACKERS IN ONE\tSHARED\tTIME TO INCIDENT\tSTAGES\tAREAS\tSCORE")
+		for _, c := range s.Campaigns {
+			ic := c.Incidents
+			if ic == nil {
+				continue
+			}
+			tti := "-"
+			if ic.TimeToIncidentMS != nil {
+				tti = (time.Duration(*ic.TimeToIncidentMS * float64(time.Millisecond))).Round(time.Millisecond).String()
+			}
+			stages := make([]string, len(ic.Stages))
+			for i, st := range ic.Stages {
+				stages[i] = st.String()
+			}
+			areas := make([]string, len(ic.Areas))
+			for i, a := range ic.Areas {
+				areas[i] = string(a)
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%d of %d\t%d\t%s\t%s\t%s\t%g\n", c.Area, ic.Incidents, ic.InOne, ic.Attackers, ic.Shared, tti,
+				dashIfEmpty(strings.Join(stages, ",")), dashIfEmpty(strings.Join(areas, ",")), ic.MaxScore)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	b.WriteString("\nBlocking (an attacker is stopped when blocked before its exploitation completed):\n")
+	tw = tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "AREA\tEXPLOIT REQUESTS\tBLOCKED\tATTACKERS STOPPED\tSTOPPED BEFORE EXPLOITATION")
+	for _, c := range s.Campaigns {
+		stopped := "no"
+		if c.StoppedBeforeExploitation {
+			stopped = "yes"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d of %d\t%s\n", c.Area, c.ExploitRequests, c.ExploitBlocked, c.Stopped, c.Attackers, stopped)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
 	bd := s.Benign
-	fmt.Fprintf(&b, "\nBenign load: %d requests from %d actors; %d actors flagged, %d false-positive findings, %d requests blocked (%d actors)\n",
+	fmt.Fprintf(&b, "\nBenign load: %d requests from %d actors; %d actors flagged, %d false-positive findings, %d requests blocked (%d actors)",
 		bd.Requests, bd.Actors, bd.ActorsFlagged, bd.FalsePositives, bd.RequestsBlocked, bd.ActorsBlocked)
+	if s.Incidents != nil {
+		fmt.Fprintf(&b, "; %d incidents on benign actors (%d actors)", bd.Incidents, bd.ActorsInIncidents)
+	}
+	b.WriteString("\n")
 	if len(bd.Detectors) > 0 {
 		fmt.Fprintf(&b, "False positives from: %s\n", strings.Join(bd.Detectors, ", "))
 	}
 	fmt.Fprintf(&b, "Findings read: %d (attack %d, benign %d, unattributed %d)", s.Findings.Read, s.Findings.Attributed, s.Findings.Benign, s.Findings.Unattributed)
 	if s.Findings.Truncated {
 		fmt.Fprintf(&b, " — truncated at %d", MaxFindings)
+	}
+	if in := s.Incidents; in != nil {
+		fmt.Fprintf(&b, "\nIncidents read: %d (attack %d, benign %d, unattributed %d; %d merged left out)", in.Read, in.Attack, in.Benign, in.Unattributed, in.Merged)
+		if in.Truncated {
+			fmt.Fprintf(&b, " — truncated at %d", MaxIncidents)
+		}
 	}
 	fmt.Fprintf(&b, "\nTruth: %d requests", s.Truth.Lines)
 	if !s.Truth.First.IsZero() {

@@ -327,3 +327,131 @@ func FuzzTruthReader(f *testing.F) {
 		_, _ = Evaluate(context.Background(), bytes.NewReader(data), &fakeSource{})
 	})
 }
+
+// incidentSource is a FindingSource and an IncidentSource.
+type incidentSource struct {
+	fakeSource
+	incidents []vigil.Incident
+}
+
+func (s *incidentSource) Incidents(context.Context) ([]vigil.Incident, error) {
+	return s.incidents, nil
+}
+
+func TestEvaluateIncidents(t *testing.T) {
+	step := func(l TruthLine, s string) TruthLine { l.Step = s; return l }
+	truth := []TruthLine{
+		tl(0, "benign", "web-user1", "100.64.0.1", "jwt:1", false),
+		step(tl(10, "business-logic", "bl-enum", "100.64.1.1", "jwt:900", false), "enumerate.orders"),
+		step(tl(11, "business-logic", "bl-enum", "100.64.1.1", "jwt:900", false), "enumerate.orders"),
+		step(tl(12, "business-logic", "bl-enum", "100.64.1.1", "jwt:900", true), "enumerate.orders"),
+		step(tl(13, "business-logic", "bl-enum", "100.64.1.1", "jwt:900", true), "cart.add"),
+		step(tl(15, "chained", "chain-recon", "100.64.2.1", "", false), "recon"),
+		step(tl(20, "chained", "chain-exploit", "100.64.2.2", "jwt:7", false), "ssrf"),
+		step(tl(21, "chained", "chain-exploit", "100.64.2.2", "jwt:7", true), "register"),
+	}
+	inc := func(id string, sec float64, stages []vigil.Stage, areas []vigil.Area, actors ...vigil.Actor) vigil.Incident {
+		return vigil.Incident{ID: id, Actors: actors, Stages: stages, Areas: areas, Score: float64(10 * len(stages)), FirstSeen: at(sec), LastSeen: at(sec + 1)}
+	}
+	bl := inc("i1", 10.5, []vigil.Stage{vigil.StageExploitation}, []vigil.Area{vigil.AreaBusinessLogic}, vigil.Actor{Addr: "100.64.1.1", Principal: "jwt:900"})
+	recon := inc("i2", 15.5, []vigil.Stage{vigil.StageRecon}, []vigil.Area{vigil.AreaShadow}, vigil.Actor{Addr: "100.64.2.1"})
+	exploit := inc("i3", 20.5, []vigil.Stage{vigil.StageExploitation}, []vigil.Area{vigil.AreaChained}, vigil.Actor{Addr: "100.64.2.2", Principal: "jwt:7"})
+	merged := inc("i4", 20.6, nil, nil, vigil.Actor{Addr: "100.64.2.2"})
+	merged.MergedInto = "i3"
+	ms := func(v float64) *float64 { return &v }
+	tests := []struct {
+		name      string
+		incidents []vigil.Incident
+		bl, ch    CampaignIncidents
+		benign    int
+		totals    IncidentTotals
+	}{
+		{
+			name:      "each attacker in one incident",
+			incidents: []vigil.Incident{bl, recon, exploit, merged},
+			bl: CampaignIncidents{Incidents: 1, Attackers: 1, InOne: 1, Areas: []vigil.Area{vigil.AreaBusinessLogic},
+				Stages: []vigil.Stage{vigil.StageExploitation}, MaxScore: 10, FirstIncident: at(10.5), TimeToIncidentMS: ms(500)},
+			ch: CampaignIncidents{Incidents: 2, Attackers: 2, InOne: 2, Areas: []vigil.Area{vigil.AreaChained, vigil.AreaShadow},
+				Stages: []vigil.Stage{vigil.StageRecon, vigil.StageExploitation}, MaxScore: 10, FirstIncident: at(15.5), TimeToIncidentMS: ms(500)},
+			totals: IncidentTotals{Read: 3, Merged: 1, Attack: 3},
+		},
+		{
+			name: "split attacker, shared and benign incidents",
+			incidents: []vigil.Incident{bl, inc("i5", 12, nil, nil, vigil.Actor{Addr: "100.64.1.1"}, vigil.Actor{Addr: "100.64.0.1"}),
+				inc("i6", 30, nil, nil, vigil.Actor{Addr: "100.64.0.1", Principal: "jwt:1"}), inc("i7", 30, nil, nil, vigil.Actor{Addr: "192.0.2.1"})},
+			bl: CampaignIncidents{Incidents: 2, Shared: 1, Attackers: 1, InMany: 1, Areas: []vigil.Area{vigil.AreaBusinessLogic},
+				Stages: []vigil.Stage{vigil.StageExploitation}, MaxScore: 10, FirstIncident: at(10.5), TimeToIncidentMS: ms(500)},
+			ch:     CampaignIncidents{Areas: []vigil.Area{}, Stages: []vigil.Stage{}},
+			benign: 2,
+			totals: IncidentTotals{Read: 4, Attack: 2, Benign: 2, Unattributed: 1},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sc, err := Evaluate(t.Context(), truthOf(t, truth...), &incidentSource{incidents: tt.incidents})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(&tt.totals, sc.Incidents); diff != "" {
+				t.Errorf("totals (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(&tt.bl, sc.Campaigns[0].Incidents); diff != "" {
+				t.Errorf("business-logic (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(&tt.ch, sc.Campaigns[1].Incidents); diff != "" {
+				t.Errorf("chained (-want +got):\n%s", diff)
+			}
+			if sc.Benign.Incidents != tt.benign {
+				t.Errorf("benign incidents %d, want %d", sc.Benign.Incidents, tt.benign)
+			}
+			var text bytes.Buffer
+			if err := sc.WriteText(&text); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(text.String(), "ATTACKERS IN ONE") || !strings.Contains(text.String(), "incidents on benign actors") {
+				t.Errorf("text lacks the incident table:\n%s", text.String())
+			}
+		})
+	}
+}
+
+func TestEvaluateStoppedBeforeExploitation(t *testing.T) {
+	step := func(sec float64, actor, s string, blocked bool) TruthLine {
+		l := tl(sec, "business-logic", actor, "100.64.1."+actor[len(actor)-1:], "", blocked)
+		l.Step = s
+		return l
+	}
+	tests := []struct {
+		name      string
+		truth     []TruthLine
+		attackers int
+		stopped   int
+		all       bool
+		requests  int64
+		blocked   int64
+	}{
+		{"blocked mid-exploitation", []TruthLine{step(1, "a1", "coupon.crack", false), step(2, "a1", "enumerate.orders", false), step(3, "a1", "enumerate.orders", true)}, 1, 1, true, 2, 1},
+		{"blocked after the exploitation ended", []TruthLine{step(1, "a1", "enumerate.orders", false), step(2, "a1", "cart.add", true)}, 1, 0, false, 1, 0},
+		{"blocked before exploiting", []TruthLine{step(1, "a1", "coupon.crack", true), step(2, "a1", "coupon.use", true)}, 1, 1, true, 1, 1},
+		{"blocked before reaching exploitation at all", []TruthLine{step(1, "a1", "probe", false), step(2, "a1", "probe", true)}, 1, 1, true, 0, 0},
+		{"recon only, never blocked", []TruthLine{step(1, "a1", "probe", false)}, 1, 0, false, 0, 0},
+		{"setup steps only", []TruthLine{step(1, "a1", "register", true)}, 0, 0, false, 0, 0},
+		{"never blocked", []TruthLine{step(1, "a1", "enumerate.orders", false)}, 1, 0, false, 1, 0},
+		{"one of two stopped", []TruthLine{step(1, "a1", "enumerate.orders", true), step(2, "a2", "enumerate.orders", false)}, 2, 1, false, 2, 1},
+		{"one of two stopped before exploiting", []TruthLine{step(1, "a1", "coupon.crack", true), step(2, "a2", "coupon.crack", false)}, 2, 1, false, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sc, err := Evaluate(t.Context(), truthOf(t, tt.truth...), &fakeSource{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := sc.Campaigns[0]
+			if c.Attackers != tt.attackers || c.Stopped != tt.stopped || c.StoppedBeforeExploitation != tt.all || c.ExploitRequests != tt.requests || c.ExploitBlocked != tt.blocked {
+				t.Errorf("attackers %d stopped %d all %v requests %d blocked %d; want %d %d %v %d %d",
+					c.Attackers, c.Stopped, c.StoppedBeforeExploitation, c.ExploitRequests, c.ExploitBlocked,
+					tt.attackers, tt.stopped, tt.all, tt.requests, tt.blocked)
+			}
+		})
+	}
+}

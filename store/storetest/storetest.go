@@ -337,7 +337,14 @@ func mustJSON(v any) string {
 func incidents(t *testing.T, s vigil.Store) {
 	a := vigil.Incident{ID: "i1", ActorKey: "addr:203.0.113.9", Actors: []vigil.Actor{{Addr: "203.0.113.9"}},
 		Title: "recon then BOLA", Stage: vigil.StageExploitation, Areas: []vigil.Area{vigil.AreaChained}, Score: 7.5,
-		Severity: vigil.SeverityHigh, FirstSeen: t0, LastSeen: t0.Add(time.Minute), FindingIDs: []string{"f1", "f2"}}
+		Severity: vigil.SeverityHigh, FirstSeen: t0, LastSeen: t0.Add(time.Minute), FindingIDs: []string{"f1", "f2"},
+		Stages: []vigil.Stage{vigil.StageRecon, vigil.StageExploitation}, Detectors: []string{"behavior.bola", "recon.wordlist"},
+		Findings: 7, TimelineDropped: 5, Closed: true,
+		Timeline: []vigil.TimelineEntry{
+			{Time: t0.In(time.FixedZone("x", 3600)), Detector: "recon.wordlist", Stage: vigil.StageRecon, Severity: vigil.SeverityMedium,
+				Endpoint: vigil.Endpoint{Host: "shop", Method: "GET", Template: "/.env"}, FindingID: "f1", Actor: "addr:203.0.113.9"},
+			{Time: t0.Add(time.Minute), Detector: "behavior.bola", Stage: vigil.StageExploitation, Severity: vigil.SeverityHigh, FindingID: "f2"},
+		}}
 	b := vigil.Incident{ID: "i2", ActorKey: "principal:jwt:7", Title: "card " + card, FirstSeen: t0, LastSeen: t0.Add(time.Hour)}
 	must(t, s.PutIncident(ctx(t), a))
 	must(t, s.PutIncident(ctx(t), b))
@@ -348,8 +355,13 @@ func incidents(t *testing.T, s vigil.Store) {
 	if len(got) != 2 {
 		t.Fatalf("got %d incidents, want 2", len(got))
 	}
-	if diff := cmp.Diff(a, got[1]); diff != "" {
+	if diff := cmp.Diff(a, got[1], cmp.Comparer(func(x, y time.Time) bool { return x.Equal(y) })); diff != "" {
 		t.Errorf("incident i1 (-want +got):\n%s", diff)
+	}
+	b.MergedInto = "i1"
+	must(t, s.PutIncident(ctx(t), b))
+	if got, err := s.Incidents(ctx(t)); err != nil || len(got) != 2 || got[0].MergedInto != "i1" {
+		t.Errorf("a merged incident is kept with merged_into: %v %+v", err, got)
 	}
 	if got[0].ID != "i2" || strings.Contains(got[0].Title, card) {
 		t.Errorf("incident i2 first and redacted: %+v", got[0])

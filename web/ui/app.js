@@ -177,9 +177,10 @@
 
   async function loadIncidents() {
     const data = await call("GET", "incidents");
-    const rows = data.incidents.map((i) => el("tr", "",
-      td(when(i.last_seen)), td(sev(i.severity)), td(i.stage), td(Number(i.score).toFixed(1)),
-      td(el("code", "", i.actor_key)), td(i.title), td((i.areas || []).join(", ")), td((i.finding_ids || []).length)));
+    // Incidents merged into another are kept for the record; the list leaves them out.
+    const rows = data.incidents.filter((i) => !i.merged_into).map((i) => el("tr", "",
+      td(when(i.last_seen)), td(sev(i.severity)), td((i.stages || [i.stage]).join(" → ")), td(Number(i.score).toFixed(1)),
+      td(el("code", "", i.actor_key)), td(i.title), td((i.areas || []).join(", ")), td(i.findings || (i.finding_ids || []).length)));
     fill("incidents-table", rows, "No incidents.");
   }
 
