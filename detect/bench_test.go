@@ -27,12 +27,20 @@ func BenchmarkDetectAll(b *testing.B) {
 			benign = append(benign, x)
 		}
 	}
-	b.Run("corpus", func(b *testing.B) { detectAll(b, xs) })
-	b.Run("benign", func(b *testing.B) { detectAll(b, benign) })
+	b.Run("corpus", func(b *testing.B) { detectAll(b, xs, Builtin()) })
+	b.Run("benign", func(b *testing.B) { detectAll(b, benign, Builtin()) })
+	// The same without the learning detectors, for their share of the cost.
+	var stateless []Factory
+	for _, f := range Builtin() {
+		if !statefulIDs[f.ID] {
+			stateless = append(stateless, f)
+		}
+	}
+	b.Run("benign-stateless", func(b *testing.B) { detectAll(b, benign, stateless) })
 }
 
-func detectAll(b *testing.B, xs []vigil.Exchange) {
-	as, err := New(Builtin())
+func detectAll(b *testing.B, xs []vigil.Exchange, fs []Factory) {
+	as, err := New(fs)
 	if err != nil {
 		b.Fatal(err)
 	}

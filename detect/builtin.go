@@ -1,5 +1,10 @@
-// Package detect holds Vigil's stateless technique detectors, one file each.
-// A detector is a vigil.Analyzer registered in Builtin with a dotted id.
+// Package detect holds Vigil's technique detectors, one file each. A detector
+// is a vigil.Analyzer registered in Builtin with a dotted id. Most are
+// stateless; BFLA, Unauth, TokenShare and Bulk learn from traffic (per role
+// cohort, endpoint or token) and Headers reports each endpoint once, under a
+// lock and within bounds. CRS
+// (the optional OWASP Core Rule Set engine) is built apart with NewCRS.
+// docs/detect.md describes each detector.
 //
 // Each detector looks at one exchange. The request detectors (injection,
 // SSRF, resource limits) judge the request's decoded values (Leaves) one at a
@@ -7,8 +12,8 @@
 // hands every value to each of them. The walk is about a third of a request
 // detector's cost, so walking once instead of four times nearly halves the
 // cost of detection (BenchmarkDetectAll, BenchmarkLeaves). Merging happens
-// per call to New, so nothing is cached across exchanges and there is no
-// state to share between the pipeline's concurrent workers.
+// per call to New; the merged request detectors keep no state across
+// exchanges beyond lock-free caches of verdicts on repeated values.
 package detect
 
 import (
@@ -23,19 +28,45 @@ type Factory struct {
 	New func() vigil.Analyzer
 }
 
-// Builtin lists the detectors that ship with Vigil. A new detector is one file
-// plus one line here.
-func Builtin() []Factory {
-	return []Factory{
+// Config configures the builtin detectors that take settings. The zero value
+// is their defaults.
+type Config struct {
+	JWT        JWTConfig
+	Limits     LimitsConfig
+	BFLA       BFLAConfig
+	Unauth     UnauthConfig
+	TokenShare TokenShareConfig
+	Bulk       BulkConfig
+	// Headers turns on detect.misconfig.headers, which is off by default:
+	// most APIs leave out some security header, and the finding is about
+	// the API, not about an attack.
+	Headers bool
+}
+
+// Builtin lists the detectors that ship with Vigil, with their defaults. A new
+// detector is one file plus one line in BuiltinWith.
+func Builtin() []Factory { return BuiltinWith(Config{}) }
+
+// BuiltinWith lists the detectors that ship with Vigil, configured.
+func BuiltinWith(c Config) []Factory {
+	fs := []Factory{
 		{"detect.injection.sqli", func() vigil.Analyzer { return NewSQLi() }},
 		{"detect.injection.xss", func() vigil.Analyzer { return NewXSS() }},
 		{"detect.injection.other", func() vigil.Analyzer { return NewOther() }},
 		{"detect.ssrf", func() vigil.Analyzer { return NewSSRF() }},
-		{"detect.auth.jwt", func() vigil.Analyzer { return NewJWT(JWTConfig{}) }},
+		{"detect.auth.jwt", func() vigil.Analyzer { return NewJWT(c.JWT) }},
 		{"detect.misconfig.verbose", func() vigil.Analyzer { return NewVerbose() }},
 		{"detect.exposure.sensitive", func() vigil.Analyzer { return NewSensitive() }},
-		{"detect.resource.limits", func() vigil.Analyzer { return NewLimits(LimitsConfig{}) }},
+		{"detect.resource.limits", func() vigil.Analyzer { return NewLimits(c.Limits) }},
+		{"detect.authz.bfla", func() vigil.Analyzer { return NewBFLA(c.BFLA) }},
+		{"detect.auth.unauthenticated", func() vigil.Analyzer { return NewUnauth(c.Unauth) }},
+		{"detect.auth.tokenshare", func() vigil.Analyzer { return NewTokenShare(c.TokenShare) }},
+		{"detect.exposure.bulk", func() vigil.Analyzer { return NewBulk(c.Bulk) }},
 	}
+	if c.Headers {
+		fs = append(fs, Factory{"detect.misconfig.headers", func() vigil.Analyzer { return NewHeaders() }})
+	}
+	return fs
 }
 
 // New builds the analyzers of the given factories. A duplicate or empty id is

@@ -55,6 +55,7 @@ func TestBuiltinIDs(t *testing.T) {
 	want := []string{
 		"detect.injection.sqli", "detect.injection.xss", "detect.injection.other", "detect.ssrf",
 		"detect.auth.jwt", "detect.misconfig.verbose", "detect.exposure.sensitive", "detect.resource.limits",
+		"detect.authz.bfla", "detect.auth.unauthenticated", "detect.auth.tokenshare", "detect.exposure.bulk",
 	}
 	var got []string
 	for _, f := range Builtin() {
@@ -62,6 +63,9 @@ func TestBuiltinIDs(t *testing.T) {
 	}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("Builtin ids = %v, want %v", got, want)
+	}
+	if fs := BuiltinWith(Config{Headers: true}); fs[len(fs)-1].ID != "detect.misconfig.headers" {
+		t.Errorf("BuiltinWith(Headers) does not add the headers detector")
 	}
 }
 

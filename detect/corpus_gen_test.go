@@ -50,6 +50,10 @@ type req struct {
 	status  int
 	rheader http.Header
 	rbody   string
+	rsize   int64  // response bytes sent, when more than rbody
+	addr    string // client address; a random one of 203.0.113.0/24 when empty
+	// bareHeaders leaves out the security headers add gives every response.
+	bareHeaders bool
 }
 
 func (c *corpus) add(want string, r req) {
@@ -70,6 +74,12 @@ func (c *corpus) add(want string, r req) {
 	if r.rheader == nil {
 		r.rheader = http.Header{"Content-Type": {"application/json"}}
 	}
+	if !r.bareHeaders && r.rheader.Get("Cache-Control") == "" {
+		// A well-configured API: the security headers on every response.
+		r.rheader.Set("Cache-Control", "no-store")
+		r.rheader.Set("X-Content-Type-Options", "nosniff")
+		r.rheader.Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	if r.rbody == "" {
 		r.rbody = `{"ok":true}`
 	}
@@ -77,11 +87,19 @@ func (c *corpus) add(want string, r req) {
 	if r.size > 0 {
 		size = r.size
 	}
+	addr := fmt.Sprintf("203.0.113.%d", 1+c.rng.IntN(250))
+	if r.addr != "" {
+		addr = r.addr
+	}
+	rsize := int64(len(r.rbody))
+	if r.rsize > rsize {
+		rsize = r.rsize
+	}
 	x := vigil.Exchange{
 		ID: id, Time: c.t0.Add(time.Duration(len(c.xs)) * time.Second), Sensor: vigil.SensorJSONL,
-		Client:   vigil.Client{Addr: fmt.Sprintf("203.0.113.%d", 1+c.rng.IntN(250))},
+		Client:   vigil.Client{Addr: addr},
 		Request:  vigil.Request{Method: r.method, URL: u, Proto: "HTTP/1.1", Header: r.header, Body: []byte(r.body), BodySize: size, Truncated: size > int64(len(r.body))},
-		Response: &vigil.Response{Status: r.status, Proto: "HTTP/1.1", Header: r.rheader, Body: []byte(r.rbody), BodySize: int64(len(r.rbody))},
+		Response: &vigil.Response{Status: r.status, Proto: "HTTP/1.1", Header: r.rheader, Body: []byte(r.rbody), BodySize: rsize, Truncated: rsize > int64(len(r.rbody))},
 	}
 	c.xs = append(c.xs, x)
 	l := label{ID: id, Detectors: []string{}}
@@ -196,7 +214,14 @@ func genCorpus() *corpus {
 	genVerbose(c)
 	genSensitive(c)
 	genLimits(c)
+	genBFLALearn(c)
+	genUnauthLearn(c)
 	genBenign(c, 1200)
+	genBFLA(c)
+	genUnauth(c)
+	genTokenShare(c)
+	genBulk(c)
+	genHeaders(c)
 	return c
 }
 
@@ -467,7 +492,9 @@ func genSensitive(c *corpus) {
 		}
 		c.add(id, req{method: "GET", url: host + pick(c.rng, []string{"/api/v2/users/me", "/api/v1/users/" + strconv.Itoa(i), "/internal/debug", "/api/v1/export/users"}), rbody: body})
 	}
-	c.add(id, req{method: "GET", url: host + "/internal/config", rheader: http.Header{"Content-Type": {"text/plain"}},
+	// An anonymous client reading internal configuration is also a function
+	// level authorization failure.
+	c.add(id+",detect.authz.bfla", req{method: "GET", url: host + "/internal/config", rheader: http.Header{"Content-Type": {"text/plain"}},
 		rbody: "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\nregion = eu-west-1\n"})
 }
 
@@ -613,4 +640,294 @@ func TestCorpusGenerate(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("wrote %d exchanges", len(c.xs))
+}
+
+// roleH is the Authorization header of a customer, admin or support user.
+func roleH(c *corpus, sub string, role any) http.Header {
+	claims := map[string]any{"sub": sub, "role": role, "iat": c.t0.Unix(), "exp": c.t0.Unix() + 86400}
+	return http.Header{"Authorization": {"Bearer " + jwtTok(map[string]any{"alg": "HS256", "typ": "JWT"}, claims, fakeSig)}}
+}
+
+// genBFLALearn is the back office at work while the BFLA detector learns
+// (its role cohorts learn from their first successful requests): admins and
+// support staff on admin paths and editing the catalogue, customers browsing
+// and editing their own profile. All benign.
+func genBFLALearn(c *corpus) {
+	r := c.rng
+	for i := 0; i < 60; i++ {
+		id := strconv.Itoa(1 + r.IntN(200))
+		admin := roleH(c, "admin"+strconv.Itoa(i%3), "admin")
+		support := roleH(c, "staff"+strconv.Itoa(i%2), []any{"support"})
+		cust := roleH(c, strconv.Itoa(600+i), "customer")
+		switch i % 6 {
+		case 0:
+			c.add("", req{method: "GET", url: host + "/api/v2/admin/users?limit=50", header: admin})
+			c.add("", req{method: "GET", url: host + "/api/v2/products/" + id, header: cust})
+		case 1:
+			c.add("", req{method: "PUT", url: host + "/api/v2/products/" + id, header: mergeH(jh(), admin), body: jsonBody(map[string]any{"price": 19.5, "stock": 3})})
+			c.add("", req{method: "PATCH", url: host + "/api/v2/users/me", header: mergeH(jh(), cust), body: jsonBody(map[string]any{"display_name": pick(r, words)})})
+		case 2:
+			c.add("", req{method: "DELETE", url: host + "/api/v2/products/" + id, header: admin, status: 204, rbody: " "})
+			c.add("", req{method: "GET", url: host + "/api/v2/products?category=books", header: cust})
+		case 3:
+			c.add("", req{method: "POST", url: host + "/api/v2/admin/coupons", header: mergeH(jh(), admin), status: 201, body: jsonBody(map[string]any{"code": "SPRING" + id, "percent": 10})})
+			c.add("", req{method: "GET", url: host + "/api/v2/staff/tickets?status=open", header: support})
+		case 4:
+			c.add("", req{method: "GET", url: host + "/api/v2/admin/orders/" + strconv.Itoa(1000+r.IntN(900)), header: admin})
+			c.add("", req{method: "POST", url: host + "/api/v2/staff/tickets/" + id + "/reply", header: mergeH(jh(), support), body: jsonBody(map[string]any{"text": "Thanks, refunded."})})
+		case 5:
+			c.add("", req{method: "GET", url: host + "/internal/metrics", header: admin, rheader: http.Header{"Content-Type": {"text/plain"}}, rbody: "http_requests_total 12"})
+			c.add("", req{method: "GET", url: host + "/api/v2/orders/" + strconv.Itoa(1000+r.IntN(900)), header: cust})
+		}
+	}
+}
+
+// genBFLA: customers and anonymous clients on functions their cohort never
+// calls, and their benign twins (admins on admin paths, customers on their
+// own profile, customers denied outside admin paths).
+func genBFLA(c *corpus) {
+	const id = "detect.authz.bfla"
+	r := c.rng
+	for i := 0; i < 48; i++ {
+		oid := strconv.Itoa(1 + r.IntN(200))
+		cust := roleH(c, strconv.Itoa(900+i), pick(r, []any{"customer", "Customer", []any{"customer"}}))
+		switch i % 12 {
+		case 0:
+			c.add(id, req{method: "GET", url: host + "/api/v2/admin/users?limit=100", header: cust})
+		case 1:
+			c.add(id, req{method: "GET", url: host + "/api/v2/admin/orders/" + oid, header: cust})
+		case 2:
+			c.add(id, req{method: "POST", url: host + "/api/v2/admin/coupons", header: mergeH(jh(), cust), status: 201, body: jsonBody(map[string]any{"code": "FREE" + oid, "percent": 100})})
+		case 3:
+			c.add(id, req{method: "DELETE", url: host + "/api/v2/admin/users/" + oid, header: cust, status: 204, rbody: " "})
+		case 4:
+			c.add(id, req{method: "GET", url: host + "/internal/metrics", header: cust, rheader: http.Header{"Content-Type": {"text/plain"}}, rbody: "http_requests_total 12"})
+		case 5:
+			c.add(id, req{method: "POST", url: host + "/api/v2/management/roles", header: mergeH(jh(), cust), body: jsonBody(map[string]any{"user": oid, "role": "admin"})})
+		case 6:
+			c.add(id, req{method: "DELETE", url: host + "/api/v2/products/" + oid, header: cust, status: 204, rbody: " "})
+		case 7:
+			c.add(id, req{method: "PUT", url: host + "/api/v2/products/" + oid, header: mergeH(jh(), cust), body: jsonBody(map[string]any{"price": 0.01})})
+		case 8, 9:
+			c.add(id, req{method: "GET", url: host + "/api/v2/admin/" + pick(r, []string{"users", "stats", "settings"}), header: cust, status: 403, rbody: `{"error":"forbidden"}`})
+		case 10:
+			c.add(id, req{method: "GET", url: host + "/api/v2/admin/stats"})
+		case 11:
+			c.add(id, req{method: "POST", url: host + "/api/v2/staff/tickets/" + oid + "/reply", header: mergeH(jh(), cust), body: jsonBody(map[string]any{"text": "closed"})})
+		}
+	}
+	// Benign twins.
+	for i := 0; i < 60; i++ {
+		oid := strconv.Itoa(1 + r.IntN(200))
+		admin := roleH(c, "admin"+strconv.Itoa(i%3), "admin")
+		cust := roleH(c, strconv.Itoa(700+i), "customer")
+		switch i % 10 {
+		case 0:
+			c.add("", req{method: "GET", url: host + "/api/v2/admin/users?limit=50", header: admin})
+		case 1: // an admin function not seen while learning
+			c.add("", req{method: "POST", url: host + "/api/v2/admin/orders/" + oid + "/refund", header: mergeH(jh(), admin), body: jsonBody(map[string]any{"amount": 12.5})})
+		case 2:
+			c.add("", req{method: "DELETE", url: host + "/api/v2/products/" + oid, header: admin, status: 204, rbody: " "})
+		case 3:
+			c.add("", req{method: "PATCH", url: host + "/api/v2/users/me", header: mergeH(jh(), cust), body: jsonBody(map[string]any{"display_name": pick(r, words), "role": "customer"})})
+		case 4: // someone else's order: denied, but not an admin function
+			c.add("", req{method: "GET", url: host + "/api/v2/orders/" + strconv.Itoa(1000+r.IntN(900)), header: cust, status: 403, rbody: `{"error":"forbidden"}`})
+		case 5: // the user named admin
+			c.add("", req{method: "GET", url: host + "/api/v2/users/admin", header: cust, rbody: `{"name":"admin","bio":"site admin"}`})
+		case 6:
+			c.add("", req{method: "GET", url: host + "/api/v2/products/search?q=admin+panel+desk", header: cust})
+		case 7: // an admin path that does not exist
+			c.add("", req{method: "GET", url: host + "/api/v2/admin/users", header: cust, status: 404, rbody: `{"error":"not found"}`})
+		case 8:
+			c.add("", req{method: "POST", url: host + "/api/v2/products/" + oid + "/reviews", header: mergeH(jh(), cust), status: 201, body: jsonBody(map[string]any{"comment": pick(r, comments), "rating": 4})})
+		case 9:
+			c.add("", req{method: "GET", url: host + "/api/v2/docs/administering-your-shop", header: cust})
+		}
+	}
+}
+
+// protectedPaths are endpoints that require credentials: genUnauthLearn
+// shows them refusing anonymous calls and serving customers, genUnauth
+// reaches them without credentials.
+var protectedPaths = []string{"/api/v2/orders/%d", "/api/v2/addresses", "/api/v2/payment-methods", "/api/v2/account/settings"}
+
+// genUnauthLearn: customers use their account endpoints; anonymous calls are
+// refused (401), and an anonymous preflight passes. All benign.
+func genUnauthLearn(c *corpus) {
+	r := c.rng
+	for i := 0; i < 30; i++ {
+		cust := roleH(c, strconv.Itoa(800+i%20), "customer")
+		for j, p := range protectedPaths {
+			u := host + p
+			if strings.Contains(p, "%d") {
+				u = fmt.Sprintf(u, 1000+r.IntN(900))
+			}
+			c.add("", req{method: "GET", url: u, header: cust})
+			if i%6 == j {
+				c.add("", req{method: "GET", url: u, status: 401, rbody: `{"error":"authentication required"}`})
+			}
+		}
+	}
+}
+
+// genUnauth: anonymous calls answered 2xx by the protected endpoints, with
+// the usual bypass attempts, and their benign twins.
+func genUnauth(c *corpus) {
+	const id = "detect.auth.unauthenticated"
+	r := c.rng
+	for i := 0; i < 44; i++ {
+		p := protectedPaths[i%len(protectedPaths)]
+		u := host + p
+		if strings.Contains(p, "%d") {
+			u = fmt.Sprintf(u, 1000+r.IntN(900))
+		}
+		h := http.Header{}
+		switch i % 5 {
+		case 1:
+			h.Set("X-Forwarded-For", "127.0.0.1")
+		case 2:
+			h.Set("X-Original-URL", "/api/v2/health")
+		case 3:
+			u += "?debug=true"
+		case 4:
+			h.Set("Cookie", "theme=dark; lang=en")
+		}
+		c.add(id, req{method: "GET", url: u, header: h, addr: fmt.Sprintf("198.51.100.%d", 1+i%7)})
+	}
+	for i := 0; i < 40; i++ {
+		switch i % 4 {
+		case 0: // a public endpoint customers also call
+			c.add("", req{method: "GET", url: fmt.Sprintf("%s/api/v2/products/%d", host, 1+r.IntN(200))})
+		case 1: // refused: the API works
+			c.add("", req{method: "GET", url: host + protectedPaths[1], status: 401, rbody: `{"error":"authentication required"}`})
+		case 2: // CORS preflight, which never carries credentials
+			c.add("", req{method: "OPTIONS", url: host + protectedPaths[2], status: 204, rbody: " ",
+				header: http.Header{"Origin": {"https://app.shop.test"}, "Access-Control-Request-Method": {"GET"}}})
+		case 3: // a customer with an API key header instead of a bearer token
+			c.add("", req{method: "GET", url: host + protectedPaths[3], header: http.Header{"X-Api-Key": {"ak_live_" + strconv.Itoa(100000+i)}}})
+		}
+	}
+}
+
+// genTokenShare: stolen tokens replayed from many networks after their
+// owner used them, and tokens that legitimately move (a phone between
+// networks, an office NAT pool, a server in two data centres). The first
+// uses from new networks are not yet evidence; from the fifth network on,
+// each new one is.
+func genTokenShare(c *corpus) {
+	const id = "detect.auth.tokenshare"
+	r := c.rng
+	for k := 0; k < 4; k++ {
+		tok := roleH(c, strconv.Itoa(3000+k), "customer")
+		owner := []string{"203.0.113.77", "100.70.12.9", "198.18.3.4"} // home, carrier, office
+		for j := 0; j < 6; j++ {
+			c.add("", req{method: "GET", url: host + "/api/v2/orders", header: tok, addr: owner[j%3]})
+		}
+		for j := 0; j < 12; j++ {
+			want := ""
+			if j >= 1 { // owner's three networks plus this one's first
+				want = id
+			}
+			c.add(want, req{method: "GET", url: host + "/api/v2/orders", header: tok, addr: fmt.Sprintf("%d.%d.%d.%d", 45+j, 10+k, r.IntN(250), 1+r.IntN(250))})
+		}
+	}
+	for k := 0; k < 6; k++ {
+		tok := roleH(c, strconv.Itoa(4000+k), "customer")
+		for j := 0; j < 10; j++ {
+			addr := []string{"203.0.113.90", "100.70.55.1", "100.70.55.200", "198.18.9.9"}[j%4] // three networks
+			if k%2 == 1 {
+				addr = fmt.Sprintf("192.0.2.%d", 1+r.IntN(250)) // an office NAT pool: one network
+			}
+			c.add("", req{method: "GET", url: host + "/api/v2/orders", header: tok, addr: addr})
+		}
+	}
+	for j := 0; j < 8; j++ {
+		c.add("", req{method: "POST", url: host + "/api/v2/webhooks/stock", header: mergeH(jh(), http.Header{"X-Api-Key": {"ak_live_partner_0042_abcdef"}}),
+			body: `{"sku":"A-1","stock":3}`, addr: []string{"198.51.100.20", "203.0.113.200"}[j%2]})
+	}
+	// A rejected token from many networks shares nothing.
+	bad := roleH(c, "5000", "customer")
+	for j := 0; j < 8; j++ {
+		c.add("", req{method: "GET", url: host + "/api/v2/orders", header: bad, status: 401, addr: fmt.Sprintf("%d.1.2.3", 60+j)})
+	}
+}
+
+// genBulk: whole tables returned by endpoints that answer small pages, and
+// endpoints whose responses are always large.
+func genBulk(c *corpus) {
+	const id = "detect.exposure.bulk"
+	r := c.rng
+	for i := 0; i < 60; i++ { // the export endpoint's baseline: always megabytes
+		c.add("", req{method: "GET", url: host + "/api/v2/reports/sales.csv?month=" + strconv.Itoa(1+i%12), header: roleH(c, "admin1", "admin"),
+			rheader: http.Header{"Content-Type": {"text/csv"}}, rbody: "date,total\n2026-01-01,12\n", rsize: int64(2<<20 + r.IntN(1<<20))})
+	}
+	for i := 0; i < 44; i++ {
+		cust := roleH(c, strconv.Itoa(1200+i), "customer")
+		size := int64(1<<20 + r.IntN(60<<20))
+		switch i % 4 {
+		case 0:
+			// The page size asked for is itself abuse.
+			c.add(id+",detect.resource.limits", req{method: "GET", url: host + "/api/v2/products/search?q=%25&limit=1000000", rbody: `{"items":[{"id":1},`, rsize: size})
+		case 1:
+			c.add(id, req{method: "GET", url: fmt.Sprintf("%s/api/v2/orders/%d?expand=all", host, 1000+r.IntN(900)), header: cust, rbody: `{"id":1,"lines":[`, rsize: size})
+		case 2:
+			c.add(id, req{method: "GET", url: host + "/api/v2/addresses?fields=*", header: cust, rbody: `[{"street":`, rsize: size})
+		case 3:
+			c.add(id, req{method: "GET", url: fmt.Sprintf("%s/api/v2/products/%d?include=reviews,orders", host, 1+r.IntN(200)), rbody: `{"id":1,"orders":[`, rsize: size})
+		}
+	}
+	for i := 0; i < 30; i++ {
+		cust := roleH(c, strconv.Itoa(1300+i), "customer")
+		switch i % 3 {
+		case 0:
+			c.add("", req{method: "GET", url: host + "/api/v2/reports/sales.csv?month=3", header: roleH(c, "admin1", "admin"), rheader: http.Header{"Content-Type": {"text/csv"}}, rbody: "date,total\n", rsize: 3 << 20})
+		case 1: // a bigger page, but within reason
+			c.add("", req{method: "GET", url: host + "/api/v2/addresses?limit=100", header: cust, rbody: `[{"street":"x"}]`, rsize: 12 << 10})
+		case 2: // a large error page is no data
+			c.add("", req{method: "GET", url: fmt.Sprintf("%s/api/v2/orders/%d", host, 1000+r.IntN(900)), header: cust, status: 404, rbody: `{"error":"not found"}`, rsize: 5 << 20})
+		}
+	}
+}
+
+// genHeaders: authenticated JSON endpoints of tenants whose API leaves out
+// security headers (each reported once per endpoint), and their twins:
+// the same without credentials, with other content types, or with the
+// headers set in other spellings.
+func genHeaders(c *corpus) {
+	const id = "detect.misconfig.headers"
+	for i := 0; i < 44; i++ {
+		h := http.Header{"Content-Type": {"application/json; charset=utf-8"}}
+		switch i % 4 {
+		case 1:
+			h.Set("Cache-Control", "no-store")
+		case 2:
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Cache-Control", "public, max-age=600")
+		case 3:
+			h.Set("Cache-Control", "private")
+			h.Set("X-Content-Type-Options", "nosniff")
+		}
+		u := fmt.Sprintf("https://tenant%d.shop.test/api/v2/users/me", i)
+		c.add(id, req{method: "GET", url: u, header: roleH(c, strconv.Itoa(2000+i), "customer"), rheader: h, bareHeaders: true,
+			rbody: `{"id":7,"email":"user7@shop.test","phone":"+44 20 7946 0000"}`})
+		// The same endpoint again: reported once.
+		c.add("", req{method: "GET", url: u, header: roleH(c, strconv.Itoa(2000+i), "customer"), rheader: h.Clone(), bareHeaders: true,
+			rbody: `{"id":7,"email":"user7@shop.test","phone":"+44 20 7946 0000"}`})
+	}
+	for i := 0; i < 40; i++ {
+		u := fmt.Sprintf("https://tenant%d.shop.test/api/v2/catalog", 100+i)
+		switch i % 4 {
+		case 0: // public data without credentials
+			c.add("", req{method: "GET", url: u, bareHeaders: true})
+		case 1: // not JSON: a download
+			c.add("", req{method: "GET", url: u + "/export.csv", header: roleH(c, "admin1", "admin"), bareHeaders: true,
+				rheader: http.Header{"Content-Type": {"text/csv"}}, rbody: "id,name\n1,chair\n"})
+		case 2: // other spellings of the same headers
+			c.add("", req{method: "GET", url: u, header: roleH(c, strconv.Itoa(2100+i), "customer"), bareHeaders: true,
+				rheader: http.Header{"Content-Type": {"application/json"}, "Cache-Control": {"no-cache, must-revalidate"}, "X-Content-Type-Options": {"NoSniff"}, "Strict-Transport-Security": {"max-age=63072000; includeSubDomains"}}})
+		case 3: // plain http (behind a TLS-terminating balancer): no HSTS to expect
+			c.add("", req{method: "GET", url: fmt.Sprintf("http://tenant%d.shop.test/api/v2/catalog", 100+i), header: roleH(c, strconv.Itoa(2100+i), "customer"), bareHeaders: true,
+				rheader: http.Header{"Content-Type": {"application/json"}, "Cache-Control": {"no-store"}, "X-Content-Type-Options": {"nosniff"}}})
+		}
+	}
 }

@@ -15,6 +15,15 @@ import (
 // maxJWT bounds the size of a token looked at; bigger ones are skipped.
 const maxJWT = 8 << 10
 
+// tokenMemoSlots and maxMemoJWT size the caches of parsed tokens (JWT, BFLA):
+// a session sends the same token with every request, and a few thousand
+// sessions are live at once. At most 2,048 tokens of 2 KiB, 4 MiB per cache;
+// a larger token is parsed on each request.
+const (
+	tokenMemoSlots = 2048
+	maxMemoJWT     = 2 << 10
+)
+
 // jwtLeeway forgives clock skew between the API and the sensor.
 const jwtLeeway = 60 * time.Second
 
@@ -49,13 +58,17 @@ type parsedJWT struct {
 	header   map[string]any
 	claims   *jwt.RegisteredClaims
 	emptySig bool
+	// sig is the signature check's verdict when keys are configured: nil
+	// (verified or not checked), jwt.ErrTokenSignatureInvalid,
+	// errJWTUnknownKey or errJWTAlgorithm.
+	sig error
 }
 
 var _ vigil.Analyzer = (*JWT)(nil)
 
 // NewJWT returns the JWT detector.
 func NewJWT(cfg JWTConfig) *JWT {
-	return &JWT{cfg: cfg, parser: jwt.NewParser(), parsed: newMemo[*parsedJWT](maxJWT)}
+	return &JWT{cfg: cfg, parser: jwt.NewParser(), parsed: newMemoN[*parsedJWT](maxMemoJWT, tokenMemoSlots)}
 }
 
 const jwtID = "detect.auth.jwt"
@@ -95,11 +108,18 @@ func (d *JWT) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, er
 			sev, why = vigil.SeverityCritical, why+" and the API answered "+fmt.Sprint(x.Status())
 		}
 		report(sev, 0.9, "Unsigned JWT (empty signature)", "alg="+alg, why)
-	case d.cfg.Keyfunc != nil && ok2xx:
-		_, verr := jwt.NewParser(jwt.WithoutClaimsValidation()).Parse(raw, d.cfg.Keyfunc)
-		if errors.Is(verr, jwt.ErrTokenSignatureInvalid) {
+	case p.sig != nil && ok2xx:
+		kid, _ := header["kid"].(string)
+		switch {
+		case errors.Is(p.sig, jwt.ErrTokenSignatureInvalid):
 			report(vigil.SeverityCritical, 0.95, "Forged JWT accepted", "alg="+alg,
 				"signature does not verify with the configured keys, yet the API answered "+fmt.Sprint(x.Status()))
+		case errors.Is(p.sig, errJWTAlgorithm):
+			report(vigil.SeverityCritical, 0.9, "JWT algorithm confusion accepted", "alg="+alg,
+				"no configured key is of the kind alg "+alg+" needs (e.g. HS256 against an RSA public key), yet the API answered "+fmt.Sprint(x.Status()))
+		case errors.Is(p.sig, errJWTUnknownKey):
+			report(vigil.SeverityMedium, 0.6, "JWT with an unknown key id accepted", "kid="+kid,
+				"no configured key has this kid (a forged kid, or a key missing from the configuration), yet the API answered "+fmt.Sprint(x.Status()))
 		}
 	}
 	if ok2xx && !x.Time.IsZero() {
@@ -139,7 +159,28 @@ func (d *JWT) parse(raw string) *parsedJWT {
 	if tok == nil || tok.Header == nil || (err != nil && !errors.Is(err, jwt.ErrTokenUnverifiable)) {
 		return &parsedJWT{}
 	}
-	return &parsedJWT{header: tok.Header, claims: claims, emptySig: parts[2] == ""}
+	p := &parsedJWT{header: tok.Header, claims: claims, emptySig: parts[2] == ""}
+	if d.cfg.Keyfunc != nil && !p.emptySig {
+		p.sig = d.verify(raw)
+	}
+	return p
+}
+
+// verify checks a token's signature with the configured keys and returns
+// why it fails, or nil.
+func (d *JWT) verify(raw string) error {
+	_, err := jwt.NewParser(jwt.WithoutClaimsValidation()).Parse(raw, d.cfg.Keyfunc)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errJWTAlgorithm):
+		return errJWTAlgorithm
+	case errors.Is(err, errJWTUnknownKey):
+		return errJWTUnknownKey
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return jwt.ErrTokenSignatureInvalid
+	}
+	return nil // malformed in a way the unverified reading already judged
 }
 
 // bearer finds the token of "Authorization: Bearer <t>" or, failing that, of

@@ -76,8 +76,8 @@ func (s *shared) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding,
 	return out, nil
 }
 
-// memoSlots bounds a memo: at most memoSlots values are kept, of at most
-// the memo's maxKey bytes each.
+// memoSlots bounds a memo: at most memoSlots values are kept (unless made
+// with newMemoN), of at most the memo's maxKey bytes each.
 const memoSlots = 512
 
 // memo is a small lock-free direct-mapped cache of verdicts on values that
@@ -87,7 +87,7 @@ const memoSlots = 512
 type memo[T any] struct {
 	maxKey int
 	seed   maphash.Seed
-	slots  [memoSlots]atomic.Pointer[memoEntry[T]]
+	slots  []atomic.Pointer[memoEntry[T]]
 }
 
 type memoEntry[T any] struct {
@@ -95,10 +95,15 @@ type memoEntry[T any] struct {
 	val T
 }
 
-func newMemo[T any](maxKey int) *memo[T] { return &memo[T]{maxKey: maxKey, seed: maphash.MakeSeed()} }
+func newMemo[T any](maxKey int) *memo[T] { return newMemoN[T](maxKey, memoSlots) }
+
+// newMemoN makes a memo of n slots.
+func newMemoN[T any](maxKey, n int) *memo[T] {
+	return &memo[T]{maxKey: maxKey, seed: maphash.MakeSeed(), slots: make([]atomic.Pointer[memoEntry[T]], n)}
+}
 
 func (m *memo[T]) slot(k string) *atomic.Pointer[memoEntry[T]] {
-	return &m.slots[maphash.String(m.seed, k)%memoSlots]
+	return &m.slots[maphash.String(m.seed, k)%uint64(len(m.slots))]
 }
 
 // get returns the verdict on k, if remembered.

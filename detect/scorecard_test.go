@@ -64,7 +64,7 @@ type score struct{ tp, fp, fn, attacks int }
 // checks per-detector recall and the false-positive rate on benign traffic.
 func TestScorecard(t *testing.T) {
 	xs, want := loadCorpus(t)
-	fs := Builtin()
+	fs := BuiltinWith(Config{Headers: true}) // the optional headers detector is scored too
 	as, err := New(fs)
 	if err != nil {
 		t.Fatal(err)
