@@ -8,21 +8,24 @@ import (
 // ActionKind is what is done to an actor.
 type ActionKind string
 
-// The action kinds. Monitor records the decision and changes nothing.
+// The action kinds. Monitor records the decision and changes nothing. Decoy
+// answers in the upstream's place with a plausible fake object, for
+// enumerators: the request never reaches real data.
 const (
 	ActionMonitor   ActionKind = "monitor"
 	ActionBlock     ActionKind = "block"
 	ActionRateLimit ActionKind = "rate-limit"
 	ActionTarpit    ActionKind = "tarpit"
+	ActionDecoy     ActionKind = "decoy"
 )
 
 // ParseActionKind reads an action kind name.
 func ParseActionKind(s string) (ActionKind, error) {
 	switch k := ActionKind(strings.ToLower(s)); k {
-	case ActionMonitor, ActionBlock, ActionRateLimit, ActionTarpit:
+	case ActionMonitor, ActionBlock, ActionRateLimit, ActionTarpit, ActionDecoy:
 		return k, nil
 	}
-	return "", Errorf(EINVALID, "unknown action %q (want monitor, block, rate-limit or tarpit)", s)
+	return "", Errorf(EINVALID, "unknown action %q (want monitor, block, rate-limit, tarpit or decoy)", s)
 }
 
 // Action is a decision against one actor key (see Actor.KeyOf) until a time.

@@ -32,6 +32,7 @@ type Config struct {
 	Pipeline  Pipeline  `yaml:"pipeline"`
 	Inventory Inventory `yaml:"inventory"`
 	Behavior  Behavior  `yaml:"behavior"`
+	Detect    Detect    `yaml:"detect"`
 	Respond   Respond   `yaml:"respond"`
 	Store     Store     `yaml:"store"`
 	Web       Web       `yaml:"web"`
@@ -53,6 +54,24 @@ type Proxy struct {
 	// internal validation messages) with a neutral one carrying the request
 	// id; the original stays in the capture as evidence.
 	NeutralErrors bool `yaml:"neutral_errors"`
+	// Inline checks each request before it is forwarded (docs/proxy.md).
+	Inline Inline `yaml:"inline"`
+	// MaxTarpit caps the delay a tarpit adds to one request (it grows with
+	// each request of the actor); MaxTarpitted caps the requests held in
+	// tarpits at once, beyond which they are answered 429 at once.
+	MaxTarpit    time.Duration `yaml:"max_tarpit"`
+	MaxTarpitted int           `yaml:"max_tarpitted"`
+}
+
+// Inline configures the proxy's synchronous check of each request by the
+// request-side detectors, bounded by a deadline.
+type Inline struct {
+	Enabled  bool          `yaml:"enabled"`
+	Deadline time.Duration `yaml:"deadline"`
+	// FailClosed lists path prefixes or templates ("/admin",
+	// "/users/{id}/payment") where an overrun answers 503 instead of
+	// forwarding.
+	FailClosed []string `yaml:"fail_closed"`
 }
 
 // Identity configures how actors are recognised.
@@ -96,6 +115,40 @@ type Behavior struct {
 	MaxActors int           `yaml:"max_actors"` // actor states kept; least recently seen go first
 }
 
+// Detect configures the technique detectors (package detect, docs/detect.md).
+type Detect struct {
+	CRS     CRS     `yaml:"crs"`
+	JWT     JWT     `yaml:"jwt"`
+	BFLA    BFLA    `yaml:"bfla"`
+	Headers Headers `yaml:"headers"`
+}
+
+// Headers turns on the missing security headers detector (off by default).
+type Headers struct {
+	Enabled bool `yaml:"enabled"`
+}
+
+// CRS configures the optional OWASP Core Rule Set engine.
+type CRS struct {
+	Enabled  bool `yaml:"enabled"`  // run it beside the built-in detectors (--crs)
+	Paranoia int  `yaml:"paranoia"` // 1 to 4 (--crs-paranoia)
+}
+
+// JWT configures the JWT detector.
+type JWT struct {
+	// Keys are PEM (public keys, certificates) or JWKS files holding the
+	// API's token verification keys; with them, accepted tokens whose
+	// signature does not verify are reported as forged.
+	Keys []string `yaml:"keys"`
+	// TrustedKeyHosts are the hosts a token's jku or x5u header may name.
+	TrustedKeyHosts []string `yaml:"trusted_key_hosts"`
+}
+
+// BFLA configures the function level authorization detector.
+type BFLA struct {
+	LearnRequests int `yaml:"learn_requests"` // successful requests a role cohort learns from
+}
+
 // Respond configures the response policy (package respond).
 type Respond struct {
 	Policy string `yaml:"policy"` // policy file; empty: the built-in default
@@ -131,6 +184,9 @@ func Default() Config {
 			ReadHeaderTimeout: 10 * time.Second,
 			IdleTimeout:       120 * time.Second,
 			MaxHeaderBytes:    64 << 10,
+			Inline:            Inline{Deadline: 2 * time.Millisecond},
+			MaxTarpit:         10 * time.Second,
+			MaxTarpitted:      256,
 		},
 		Identity: Identity{
 			APIKeyHeaders:  []string{"X-Api-Key", "Api-Key", "X-Auth-Token"},
@@ -142,6 +198,7 @@ func Default() Config {
 			Recon:        Recon{Window: 10 * time.Minute, ProbeBurst: 15, MaxActors: 100_000},
 		},
 		Behavior: Behavior{Window: 10 * time.Minute, Threshold: 20, MaxActors: 100_000},
+		Detect:   Detect{CRS: CRS{Paranoia: 1}, BFLA: BFLA{LearnRequests: 300}},
 		Store:    Store{Path: "vigil.db", SamplesPerEndpoint: 20},
 		Web:      Web{Listen: "127.0.0.1:8081"},
 		Log:      Log{Level: "info", Format: "text"},
@@ -258,6 +315,20 @@ func (c Config) Validate() error {
 	if (p.TLSCert == "") != (p.TLSKey == "") {
 		bad("proxy.tls_cert", "tls_cert and tls_key go together")
 	}
+	if d := p.Inline.Deadline; d <= 0 || d > time.Second {
+		bad("proxy.inline.deadline", "must be a positive duration up to 1s, such as 2ms, got %v", d)
+	}
+	for i, r := range p.Inline.FailClosed {
+		if !strings.HasPrefix(r, "/") || strings.ContainsAny(r, "?# ") || len(r) > 1024 {
+			bad(fmt.Sprintf("proxy.inline.fail_closed[%d]", i), "want a path such as /admin or /users/{id}/payment, got %q", r)
+		}
+	}
+	if d := p.MaxTarpit; d <= 0 || d > time.Minute {
+		bad("proxy.max_tarpit", "must be a positive duration up to 1m, got %v", d)
+	}
+	if n := p.MaxTarpitted; n < 1 || n > 100_000 {
+		bad("proxy.max_tarpitted", "must be between 1 and 100000, got %d", n)
+	}
 	if _, err := c.Identity.Prefixes(); err != nil {
 		bad("identity.trusted_proxies", "%v", err)
 	}
@@ -297,6 +368,17 @@ func (c Config) Validate() error {
 	}
 	if n := c.Behavior.MaxActors; n < 100 || n > 10_000_000 {
 		bad("behavior.max_actors", "must be between 100 and 10000000, got %d", n)
+	}
+	if n := c.Detect.CRS.Paranoia; n < 1 || n > 4 {
+		bad("detect.crs.paranoia", "must be between 1 and 4, got %d", n)
+	}
+	for i, k := range c.Detect.JWT.Keys {
+		if k == "" {
+			bad(fmt.Sprintf("detect.jwt.keys[%d]", i), "must not be empty")
+		}
+	}
+	if n := c.Detect.BFLA.LearnRequests; n < 10 || n > 10_000_000 {
+		bad("detect.bfla.learn_requests", "must be between 10 and 10000000, got %d", n)
 	}
 	switch c.Respond.Mode {
 	case "", "monitor", "enforce":

@@ -28,9 +28,16 @@ func TestParseOverridesDefaults(t *testing.T) {
 proxy:
   upstream: http://127.0.0.1:9000
   upstream_timeout: 5s
+  inline:
+    enabled: true
+    deadline: 3ms
+    fail_closed: [/admin, "/users/{id}/payment"]
 identity:
   client_ip_header: X-Forwarded-For
   trusted_proxies: [127.0.0.1, 10.0.0.0/8]
+detect:
+  crs: {enabled: true, paranoia: 2}
+  jwt: {keys: [keys/jwks.json]}
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -38,8 +45,11 @@ identity:
 	want := config.Default()
 	want.Proxy.Upstream = "http://127.0.0.1:9000"
 	want.Proxy.UpstreamTimeout = 5 * time.Second
+	want.Proxy.Inline = config.Inline{Enabled: true, Deadline: 3 * time.Millisecond, FailClosed: []string{"/admin", "/users/{id}/payment"}}
 	want.Identity.ClientIPHeader = "X-Forwarded-For"
 	want.Identity.TrustedProxies = []string{"127.0.0.1", "10.0.0.0/8"}
+	want.Detect.CRS = config.CRS{Enabled: true, Paranoia: 2}
+	want.Detect.JWT.Keys = []string{"keys/jwks.json"}
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("Parse (-want +got):\n%s", diff)
 	}

@@ -1,5 +1,5 @@
 // Package respond is Vigil's response path: a policy maps findings to
-// actions (block, rate-limit, tarpit, monitor) against the actor that caused
+// actions (block, rate-limit, tarpit, decoy, monitor) against the actor that caused
 // them, and a Responder, a vigil.Sink, applies it to the pipeline's findings
 // and writes the actions to the store, from which the proxy enforces them.
 //

@@ -80,7 +80,7 @@ type Rule struct {
 	MinSeverity   vigil.Severity
 	MinConfidence float64
 	Areas         []vigil.Area // empty matches any
-	// Action is monitor, block, rate-limit, tarpit, or ActionNone.
+	// Action is monitor, block, rate-limit, tarpit, decoy, or ActionNone.
 	Action vigil.ActionKind
 	TTL    time.Duration
 	// Key is which of the actor's identities the action targets. Empty:
@@ -347,7 +347,7 @@ func (ps *parser) rule(num int, n *yaml.Node) Rule {
 				if s == string(ActionNone) {
 					r.Action = ActionNone
 				} else if kind, err := vigil.ParseActionKind(s); err != nil || s != string(kind) {
-					ps.bad(at, v, "unknown action %q (want block, rate-limit, tarpit, monitor or none)", s)
+					ps.bad(at, v, "unknown action %q (want block, rate-limit, tarpit, decoy, monitor or none)", s)
 				} else {
 					r.Action = kind
 				}
@@ -401,7 +401,7 @@ func (ps *parser) rule(num int, n *yaml.Node) Rule {
 		ps.bad(where+": window", window, "must be a positive duration such as 10m, got %s", window.Value)
 	}
 	if action == nil {
-		ps.bad(where, n, "action: missing (want block, rate-limit, tarpit, monitor or none)")
+		ps.bad(where, n, "action: missing (want block, rate-limit, tarpit, decoy, monitor or none)")
 	}
 	// The defaults, where they apply.
 	if ttl == nil && r.Action != ActionNone {
@@ -541,11 +541,11 @@ func (p *Policy) Validate() error {
 			}
 		}
 		switch r.Action {
-		case vigil.ActionMonitor, vigil.ActionBlock, vigil.ActionRateLimit, vigil.ActionTarpit, ActionNone:
+		case vigil.ActionMonitor, vigil.ActionBlock, vigil.ActionRateLimit, vigil.ActionTarpit, vigil.ActionDecoy, ActionNone:
 		case "":
-			bad(where, "action: missing (want block, rate-limit, tarpit, monitor or none)")
+			bad(where, "action: missing (want block, rate-limit, tarpit, decoy, monitor or none)")
 		default:
-			bad(where, "action: unknown action %q (want block, rate-limit, tarpit, monitor or none)", r.Action)
+			bad(where, "action: unknown action %q (want block, rate-limit, tarpit, decoy, monitor or none)", r.Action)
 		}
 		switch {
 		case r.Action == ActionNone && (r.TTL != 0 || r.Key != "" || r.Rate != 0 || r.Delay != 0 || r.Threshold > 1 || r.Window != 0):
@@ -790,6 +790,25 @@ func (p *Policy) Decide(f vigil.Finding, now time.Time) (vigil.Action, bool) {
 		return vigil.Action{}, false
 	}
 	return d.action, true
+}
+
+// Stops reports whether a finding stops the request that caused it before
+// it is forwarded, when the proxy checks requests in line: the policy is in
+// enforce mode and the first rule that matches blocks on the first finding
+// (a threshold of 1). Rules with a higher threshold, and every other action,
+// act from the next request on, through the actions the Responder writes.
+// Stops is pure and does not allocate.
+func (p *Policy) Stops(f *vigil.Finding) bool {
+	if p == nil || p.Mode != ModeEnforce {
+		return false
+	}
+	for i := range p.Rules {
+		r := &p.Rules[i]
+		if r.matches(f) {
+			return r.Action == vigil.ActionBlock && r.threshold() == 1
+		}
+	}
+	return false
 }
 
 func truncate(s string, n int) string {

@@ -33,8 +33,11 @@ func TestDefaultPolicyParses(t *testing.T) {
 		"block-recon":                       vigil.ActionBlock,
 		"block-cracking":                    vigil.ActionBlock,
 		"block-flow-skip":                   vigil.ActionBlock,
+		"block-incident-chain":              vigil.ActionBlock,
 		"block-bola-and-credential-attacks": vigil.ActionBlock,
 		"rate-limit-resource-abuse":         vigil.ActionRateLimit,
+		"tarpit-bfla":                       vigil.ActionTarpit,
+		"rate-limit-automation":             vigil.ActionRateLimit,
 	}
 	for name, kind := range want {
 		r, ok := byName[name]
@@ -101,6 +104,11 @@ func TestDefaultPolicyDecisions(t *testing.T) {
 		{"behavior.bola", vigil.SeverityHigh, vigil.ActionBlock, 15 * time.Minute},
 		{"behavior.enumeration", vigil.SeverityMedium, "", 0},
 		{"behavior.credential-stuffing", vigil.SeverityHigh, vigil.ActionBlock, 15 * time.Minute},
+		{"detect.authz.bfla", vigil.SeverityHigh, vigil.ActionTarpit, 15 * time.Minute},
+		{"detect.authz.bfla", vigil.SeverityMedium, "", 0},
+		{"behavior.automation", vigil.SeverityHigh, vigil.ActionRateLimit, 15 * time.Minute},
+		{"behavior.automation", vigil.SeverityMedium, "", 0},
+		{"behavior.prompt-injection", vigil.SeverityHigh, "", 0},
 	} {
 		f := vigil.Finding{ID: "f1", Detector: tc.detector, Severity: tc.sev, Confidence: 0.9, Actor: actor, Title: "t"}
 		a, ok := p.Decide(f, now)

@@ -57,7 +57,7 @@ func WithMaxPending(n int) Option { return func(r *Responder) { r.maxPending = m
 //     a batch the pipeline retries) counts once.
 //   - While an action is in force for a key, a finding that calls for the
 //     same kind or a weaker one writes nothing (counted as suppressed); a
-//     stronger one (monitor < rate-limit < tarpit < block) replaces it: it is
+//     stronger one (monitor < rate-limit < tarpit < decoy < block) replaces it: it is
 //     written with the same ID, which the store replaces. In monitor mode the
 //     kinds compared are those the rules name.
 //   - A finding whose actor has no key of the rule's kind is not acted on
@@ -72,7 +72,9 @@ func WithMaxPending(n int) Option { return func(r *Responder) { r.maxPending = m
 //
 // A Responder is safe for concurrent use; calls are serialized.
 type Responder struct {
-	p          *Policy
+	// cur is the policy in force; calls that use it hold mu, except Stops,
+	// which reads it without a lock.
+	cur        atomic.Pointer[Policy]
 	rec        Recorder
 	now        func() time.Time
 	maxKeys    int
@@ -108,7 +110,7 @@ type hit struct {
 type counters struct {
 	findings, matched, suppressed, below, unkeyed atomic.Int64
 	escalations, recorderErrors, dropped, evicted atomic.Int64
-	written, decided                              [5]atomic.Int64 // by rank
+	written, decided                              [6]atomic.Int64 // by rank
 	keys, thresholds, pending                     atomic.Int64
 }
 
@@ -149,13 +151,15 @@ func rank(k vigil.ActionKind) uint8 {
 		return 2
 	case vigil.ActionTarpit:
 		return 3
-	case vigil.ActionBlock:
+	case vigil.ActionDecoy:
 		return 4
+	case vigil.ActionBlock:
+		return 5
 	}
 	return 0
 }
 
-var kindOfRank = [5]vigil.ActionKind{"", vigil.ActionMonitor, vigil.ActionRateLimit, vigil.ActionTarpit, vigil.ActionBlock}
+var kindOfRank = [6]vigil.ActionKind{"", vigil.ActionMonitor, vigil.ActionRateLimit, vigil.ActionTarpit, vigil.ActionDecoy, vigil.ActionBlock}
 
 // NewResponder returns a Responder applying a copy of p (nil: DefaultPolicy)
 // and writing to rec.
@@ -164,7 +168,6 @@ func NewResponder(p *Policy, rec Recorder, opts ...Option) *Responder {
 		p = DefaultPolicy()
 	}
 	r := &Responder{
-		p:          p.clone(),
 		rec:        rec,
 		now:        time.Now,
 		maxKeys:    DefaultMaxKeys,
@@ -175,6 +178,7 @@ func NewResponder(p *Policy, rec Recorder, opts ...Option) *Responder {
 	for _, o := range opts {
 		o(r)
 	}
+	r.cur.Store(p.clone())
 	r.issued = newLRU[issued](r.maxKeys)
 	r.counters = newLRU[[]hit](r.maxKeys)
 	_, _ = rand.Read(r.ids[:])
@@ -182,7 +186,25 @@ func NewResponder(p *Policy, rec Recorder, opts ...Option) *Responder {
 }
 
 // Policy returns a copy of the policy the Responder applies.
-func (r *Responder) Policy() *Policy { return r.p.clone() }
+func (r *Responder) Policy() *Policy { return r.cur.Load().clone() }
+
+// SetPolicy replaces the policy (a reload). It waits for a WriteFindings in
+// progress and applies to the findings after it. The actions in force stay
+// remembered, so a reload does not issue them again; threshold counts start
+// again, since the rules they counted for may have changed. p must be valid
+// (Validate).
+func (r *Responder) SetPolicy(p *Policy) {
+	c := p.clone()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	defer r.gauges()
+	r.cur.Store(c)
+	r.counters = newLRU[[]hit](r.maxKeys)
+}
+
+// Stops reports whether the policy in force stops a request in line on this
+// finding (Policy.Stops). It takes no lock and is safe for concurrent use.
+func (r *Responder) Stops(f *vigil.Finding) bool { return r.cur.Load().Stops(f) }
 
 // newID returns a fresh action ID: "a" and 16 hex digits, like the ones
 // `vigil actions add` makes.
@@ -300,7 +322,8 @@ func (r *Responder) popPending() {
 func (r *Responder) apply(f *vigil.Finding) (vigil.Action, bool) {
 	r.st.findings.Add(1)
 	now := r.now()
-	d := r.p.decide(f, now)
+	pol := r.cur.Load()
+	d := pol.decide(f, now)
 	if d.rule < 0 {
 		return vigil.Action{}, false
 	}
@@ -329,7 +352,7 @@ func (r *Responder) apply(f *vigil.Finding) (vigil.Action, bool) {
 		}
 	}
 
-	rule := &r.p.Rules[d.rule]
+	rule := &pol.Rules[d.rule]
 	if n := rule.threshold(); n > 1 {
 		if !r.count(d.rule, d.key, f.ID, at, n, rule.window()) {
 			r.st.below.Add(1)
@@ -414,6 +437,7 @@ func (r *Responder) sweep(at int64) {
 		}
 		r.issued.del(k)
 	}
+	pol := r.cur.Load()
 	for range 8 {
 		k, v, ok := r.counters.oldest()
 		if !ok {
@@ -421,7 +445,11 @@ func (r *Responder) sweep(at int64) {
 		}
 		rule, _, _ := strings.Cut(k, "\x00")
 		i, _ := strconv.Atoi(rule)
-		w := int64(r.p.Rules[i].window())
+		if i >= len(pol.Rules) {
+			r.counters.del(k)
+			continue
+		}
+		w := int64(pol.Rules[i].window())
 		stale := true
 		for _, h := range *v {
 			if h.at > at-w {
@@ -478,7 +506,7 @@ func (r *Responder) Stats() Stats {
 func intendedKind(a vigil.Action) vigil.ActionKind {
 	if a.Kind == vigil.ActionMonitor && strings.HasPrefix(a.Reason, monitorPrefix) {
 		rest := a.Reason[len(monitorPrefix):]
-		for _, k := range []vigil.ActionKind{vigil.ActionBlock, vigil.ActionRateLimit, vigil.ActionTarpit} {
+		for _, k := range []vigil.ActionKind{vigil.ActionBlock, vigil.ActionRateLimit, vigil.ActionTarpit, vigil.ActionDecoy} {
 			if strings.HasPrefix(rest, string(k)) {
 				return k
 			}

@@ -48,13 +48,14 @@ func runHelperProxy(listen, upstream string) {
 // nginx is missing (set it where the tools are meant to be installed).
 const requireToolsEnv = "VIGIL_REQUIRE_BENCH_TOOLS"
 
-// TestRunSmoke runs every target for a second under both scenarios. It
+// TestRunSmoke runs every target for a second under both scenarios, twice
+// (saturated, then one connection). It
 // checks that each was measured, answered without errors and that the
 // ratios are the figures' quotients; it asserts no speed, so that a loaded
 // machine cannot make it fail.
 func TestRunSmoke(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs wrk for 10 s")
+		t.Skip("runs wrk for 24 s")
 	}
 	opts := Options{
 		Duration:     time.Second,
@@ -62,6 +63,8 @@ func TestRunSmoke(t *testing.T) {
 		Threads:      1,
 		VigilCommand: []string{os.Args[0], PlaceholderListen, PlaceholderUpstream},
 		VigilProcs:   []int{1},
+		Coraza:       true,
+		LatencyPass:  true,
 	}
 	if _, err := opts.withDefaults(); err != nil {
 		if os.Getenv(requireToolsEnv) != "" {
@@ -82,7 +85,8 @@ func TestRunSmoke(t *testing.T) {
 			t.Fatalf("%s: no direct result", sc)
 		}
 		nginx, _ := rep.Result(sc, TargetNginx)
-		for _, tg := range []string{TargetDirect, TargetReverseProxy, TargetNginx, TargetVigil, VigilProcsTarget(1)} {
+		coraza, _ := rep.Result(sc, TargetCoraza)
+		for _, tg := range []string{TargetDirect, TargetReverseProxy, TargetNginx, TargetVigil, VigilProcsTarget(1), TargetCoraza} {
 			r, ok := rep.Result(sc, tg)
 			// wrk may cut a request or two at the end of a run on a
 			// starved machine; a broken target fails them all.
@@ -95,6 +99,15 @@ func TestRunSmoke(t *testing.T) {
 			}
 			if want := round(r.RequestsPerSec / nginx.RequestsPerSec); r.VsNginx != want {
 				t.Errorf("%s %s: vs nginx %v, want %v", sc, tg, r.VsNginx, want)
+			}
+			if want := round(r.RequestsPerSec / coraza.RequestsPerSec); r.VsCoraza != want {
+				t.Errorf("%s %s: vs coraza %v, want %v", sc, tg, r.VsCoraza, want)
+			}
+			if want := round(r.LatencyP99MS - direct.LatencyP99MS); r.LatencyP99MS <= 0 || r.AddedP99MS != want {
+				t.Errorf("%s %s: one-connection p99 %v, added %v, want %v", sc, tg, r.LatencyP99MS, r.AddedP99MS, want)
+			}
+			if want := round(r.LatencyP50MS - direct.LatencyP50MS); r.LatencyP50MS <= 0 || r.AddedP50MS != want {
+				t.Errorf("%s %s: one-connection p50 %v, added %v, want %v", sc, tg, r.LatencyP50MS, r.AddedP50MS, want)
 			}
 		}
 	}
@@ -120,6 +133,7 @@ func TestOptionsErrors(t *testing.T) {
 		"missing nginx":      {NginxPath: "/nonexistent/nginx"},
 		"absurd duration":    {Duration: 48 * time.Hour},
 		"zero procs":         {VigilProcs: []int{0}},
+		"unnamed vigil":      {Vigils: []Vigil{{Command: []string{"vigil"}}}},
 	}
 	for name, o := range tests {
 		t.Run(name, func(t *testing.T) {

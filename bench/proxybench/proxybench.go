@@ -42,6 +42,9 @@ const (
 	TargetReverseProxy = "reverseproxy"
 	TargetNginx        = "nginx"
 	TargetVigil        = "vigil"
+	// TargetCoraza is Coraza v3 with the OWASP Core Rule Set around an
+	// httputil.ReverseProxy (Options.Coraza).
+	TargetCoraza = "coraza-crs"
 )
 
 // VigilProcsTarget names the vigil target run with GOMAXPROCS=n.
@@ -77,11 +80,30 @@ type Options struct {
 	// worker, so VigilProcs {1} compares like with like; the plain vigil
 	// target takes the Go default (every core).
 	VigilProcs []int
+	// Vigils are more vigil targets, each named and started like
+	// VigilCommand: e.g. all detectors on, the inline check on, --crs.
+	Vigils []Vigil
+	// Coraza adds TargetCoraza: Coraza v3 and the Core Rule Set as their
+	// README sets them up (@coraza.conf-recommended, @crs-setup.conf.example,
+	// @owasp_crs, SecRuleEngine On) around an httputil.ReverseProxy like the
+	// reverseproxy target's, served in this process.
+	Coraza bool
+	// LatencyPass adds, per target and scenario, a load of one connection
+	// and one thread for Duration, whose p99 minus direct's is the added
+	// latency (Result.AddedP99MS). The main load saturates the machine, so
+	// its percentiles are mostly queueing.
+	LatencyPass bool
 	// SkipNginx leaves nginx out (it is otherwise required).
 	SkipNginx bool
 	WrkPath   string // default "wrk" from PATH
 	NginxPath string // default "nginx" from PATH or /usr/sbin/nginx
 	Logger    *slog.Logger
+}
+
+// Vigil is a named vigil target.
+type Vigil struct {
+	Name    string
+	Command []string // as Options.VigilCommand
 }
 
 // Result is one target under one scenario.
@@ -95,6 +117,20 @@ type Result struct {
 	Errors         int64   `json:"errors"`             // non-2xx/3xx answers and socket errors
 	VsDirect       float64 `json:"vs_direct"`          // requests/s over direct's in this run
 	VsNginx        float64 `json:"vs_nginx,omitempty"` // requests/s over nginx's in this run
+	// VsCoraza is requests/s over Coraza+CRS's in this run (with
+	// Options.Coraza).
+	VsCoraza float64 `json:"vs_coraza,omitempty"`
+	// LatencyP50MS and LatencyP99MS come from a second, unsaturated load
+	// of one connection (Options.LatencyPass): the latency of a request
+	// that does not queue behind others.
+	LatencyP50MS float64 `json:"latency_p50_ms,omitempty"`
+	LatencyP99MS float64 `json:"latency_p99_ms,omitempty"`
+	// AddedP50MS and AddedP99MS are LatencyP50MS and LatencyP99MS minus
+	// direct's in this run: the latency the target adds to a request on
+	// loopback. On a shared machine the p99 carries the other jobs'
+	// scheduling noise; the p50 is steadier.
+	AddedP50MS float64 `json:"added_p50_ms,omitempty"`
+	AddedP99MS float64 `json:"added_p99_ms,omitempty"`
 }
 
 // Report is a run's results.
@@ -120,16 +156,23 @@ func (r *Report) Result(scenario, target string) (Result, bool) {
 // WriteText writes the report as a table.
 func (r *Report) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "scenario\ttarget\treq/s\tp50\tp99\tvs direct\tvs nginx\terrors\t\n")
-	for _, res := range r.Results {
-		vsNginx := "-"
-		if res.VsNginx > 0 {
-			vsNginx = fmt.Sprintf("%.2fx", res.VsNginx)
+	fmt.Fprintf(tw, "scenario\ttarget\treq/s\tp50\tp99\tvs direct\tvs nginx\tvs coraza\t1-conn p50\tp99\tadded p50\tp99\terrors\t\n")
+	ratio := func(v float64) string {
+		if v > 0 {
+			return fmt.Sprintf("%.2fx", v)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2fms\t%.2fms\t%.2fx\t%s\t%d\t\n",
-			res.Scenario, res.Target, res.RequestsPerSec, res.P50MS, res.P99MS, res.VsDirect, vsNginx, res.Errors)
+		return "-"
 	}
-	fmt.Fprintf(tw, "\n%ds per target, %d connections, %d wrk threads, GOMAXPROCS %d\t\t\t\t\t\t\t\t\n",
+	for _, res := range r.Results {
+		lat := "-\t-\t-\t-"
+		if res.LatencyP99MS > 0 {
+			lat = fmt.Sprintf("%.3fms\t%.3fms\t%+.3fms\t%+.3fms", res.LatencyP50MS, res.LatencyP99MS, res.AddedP50MS, res.AddedP99MS)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2fms\t%.2fms\t%.2fx\t%s\t%s\t%s\t%d\t\n",
+			res.Scenario, res.Target, res.RequestsPerSec, res.P50MS, res.P99MS, res.VsDirect,
+			ratio(res.VsNginx), ratio(res.VsCoraza), lat, res.Errors)
+	}
+	fmt.Fprintf(tw, "\n%ds per target, %d connections, %d wrk threads, GOMAXPROCS %d\t\t\t\t\t\t\t\t\t\t\t\t\t\n",
 		r.DurationS, r.Connections, r.Threads, r.GOMAXPROCS)
 	return tw.Flush()
 }
@@ -211,6 +254,27 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			targets = append(targets, struct{ name, addr string }{VigilProcsTarget(n), addr})
 		}
 	}
+	for _, v := range opts.Vigils {
+		addr, stop, err := startVigil(ctx, v.Command, upURL, 0)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", v.Name, err)
+		}
+		defer stop()
+		targets = append(targets, struct{ name, addr string }{v.Name, addr})
+	}
+	if opts.Coraza {
+		h, closeIdle, err := corazaProxy(u, opts.Connections)
+		if err != nil {
+			return nil, err
+		}
+		defer closeIdle()
+		srv, err := serve(h)
+		if err != nil {
+			return nil, err
+		}
+		defer srv.close()
+		targets = append(targets, struct{ name, addr string }{TargetCoraza, srv.addr})
+	}
 
 	rep := &Report{
 		Started:     time.Now().UTC(),
@@ -231,34 +295,55 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s %s: %w", sc, tg.name, err)
 			}
-			rep.Results = append(rep.Results, Result{
+			r := Result{
 				Scenario: sc, Target: tg.name,
 				RequestsPerSec: res.RequestsPerSec, Requests: res.Requests,
 				P50MS: ms(res.P50), P99MS: ms(res.P99), Errors: res.Non2xx + res.SocketErrors,
-			})
+			}
+			if opts.LatencyPass {
+				one := opts
+				one.Connections, one.Threads = 1, 1
+				lat, err := runWrk(ctx, one, "http://"+tg.addr+path, script)
+				if err != nil {
+					return nil, fmt.Errorf("%s %s, one connection: %w", sc, tg.name, err)
+				}
+				r.LatencyP50MS, r.LatencyP99MS = ms(lat.P50), ms(lat.P99)
+				r.Errors += lat.Non2xx + lat.SocketErrors
+			}
+			rep.Results = append(rep.Results, r)
 		}
 		ratios(rep.Results[first:])
 	}
 	return rep, nil
 }
 
-// ratios fills VsDirect and VsNginx for one scenario's results.
+// ratios fills VsDirect, VsNginx, VsCoraza and AddedP99MS for one
+// scenario's results.
 func ratios(rs []Result) {
-	var direct, nginx float64
+	var direct, nginx, coraza, directP50, directP99 float64
 	for _, r := range rs {
 		switch r.Target {
 		case TargetDirect:
-			direct = r.RequestsPerSec
+			direct, directP50, directP99 = r.RequestsPerSec, r.LatencyP50MS, r.LatencyP99MS
 		case TargetNginx:
 			nginx = r.RequestsPerSec
+		case TargetCoraza:
+			coraza = r.RequestsPerSec
 		}
 	}
 	for i := range rs {
 		if direct > 0 {
 			rs[i].VsDirect = round(rs[i].RequestsPerSec / direct)
 		}
+		if directP99 > 0 && rs[i].LatencyP99MS > 0 {
+			rs[i].AddedP50MS = round(rs[i].LatencyP50MS - directP50)
+			rs[i].AddedP99MS = round(rs[i].LatencyP99MS - directP99)
+		}
 		if nginx > 0 {
 			rs[i].VsNginx = round(rs[i].RequestsPerSec / nginx)
+		}
+		if coraza > 0 {
+			rs[i].VsCoraza = round(rs[i].RequestsPerSec / coraza)
 		}
 	}
 }
@@ -283,6 +368,11 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Connections < o.Threads {
 		return o, vigil.Errorf(vigil.EINVALID, "bench connections (%d) must be at least threads (%d)", o.Connections, o.Threads)
+	}
+	for _, v := range o.Vigils {
+		if v.Name == "" || len(v.Command) == 0 {
+			return o, vigil.Errorf(vigil.EINVALID, "bench vigil target %q: want a name and a command", v.Name)
+		}
 	}
 	for _, n := range o.VigilProcs {
 		if n < 1 || n > 1024 {

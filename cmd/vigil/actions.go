@@ -121,7 +121,7 @@ second, including the ones added or removed here. See docs/respond.md.`,
 	}
 	af := add.Flags()
 	af.StringVar(&key, "key", "", `actor key: "principal:<principal>", "addr:<ip>" or "fingerprint:<fp>" (required)`)
-	af.StringVar(&kind, "kind", "", "block, rate-limit, tarpit or monitor (required)")
+	af.StringVar(&kind, "kind", "", "block, rate-limit, tarpit, decoy or monitor (required)")
 	af.DurationVar(&ttl, "ttl", time.Hour, "how long the action lasts")
 	af.StringVar(&reason, "reason", "", "why, for the record")
 	af.Float64Var(&rate, "rate", 1, "requests per second allowed (rate-limit)")

@@ -17,18 +17,24 @@ import (
 // has read the whole request); seal hands the capture over and stops further
 // appends, after which reads are only counted.
 type bodyTee struct {
-	rc    io.ReadCloser
-	limit int
+	rc     io.ReadCloser
+	limit  int
+	length int64 // the declared length, -1 when unknown
 
 	mu     sync.Mutex
 	buf    []byte
 	n      int64
 	eof    bool
 	sealed bool
+
+	// After prefetch: buf[off:pre] is read but not yet handed on, and
+	// preErr is the error that ended the prefetch early, if any.
+	pre, off int
+	preErr   error
 }
 
 func newBodyTee(rc io.ReadCloser, limit int, contentLength int64) *bodyTee {
-	t := &bodyTee{rc: rc, limit: limit}
+	t := &bodyTee{rc: rc, limit: limit, length: contentLength}
 	if contentLength > 0 && limit > 0 {
 		// Size the capture once when the length is known.
 		t.buf = make([]byte, 0, min(contentLength, int64(limit)))
@@ -37,6 +43,11 @@ func newBodyTee(rc io.ReadCloser, limit int, contentLength int64) *bodyTee {
 }
 
 func (t *bodyTee) Read(p []byte) (int, error) {
+	if t.pre > 0 || t.preErr != nil {
+		if n, err, ok := t.replay(p); ok {
+			return n, err
+		}
+	}
 	n, err := t.rc.Read(p)
 	if n > 0 || err == io.EOF {
 		t.mu.Lock()
@@ -53,6 +64,51 @@ func (t *bodyTee) Read(p []byte) (int, error) {
 }
 
 func (t *bodyTee) Close() error { return t.rc.Close() }
+
+// prefetch reads the body up to the capture limit before it is forwarded,
+// for the inline check, and returns what it read; Read hands it on first.
+// It never reads more than the limit, so memory stays bounded by it.
+func (t *bodyTee) prefetch() []byte {
+	for t.limit > 0 && len(t.buf) < t.limit && !t.eof && (t.length < 0 || t.n < t.length) {
+		if len(t.buf) == cap(t.buf) {
+			nb := make([]byte, len(t.buf), min(t.limit, max(2*cap(t.buf), 4096)))
+			copy(nb, t.buf)
+			t.buf = nb
+		}
+		n, err := t.rc.Read(t.buf[len(t.buf):cap(t.buf)])
+		t.buf = t.buf[:len(t.buf)+n]
+		t.n += int64(n)
+		if err == io.EOF {
+			t.eof = true
+			break
+		}
+		if err != nil {
+			t.preErr = err
+			break
+		}
+	}
+	t.pre = len(t.buf)
+	return t.buf[:t.pre:t.pre]
+}
+
+// replay hands on the prefetched bytes; ok is false once they are all
+// handed on and the body must be read further.
+func (t *bodyTee) replay(p []byte) (n int, err error, ok bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.off < t.pre {
+		n = copy(p, t.buf[t.off:t.pre])
+		t.off += n
+		return n, nil, true
+	}
+	if t.preErr != nil {
+		return 0, t.preErr, true
+	}
+	if t.eof {
+		return 0, io.EOF, true
+	}
+	return 0, nil, false
+}
 
 // seal returns the captured bytes, the bytes read so far and whether the
 // body was read to its end, and stops capturing.

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
+	"hash/maphash"
 	"math"
 	"net"
 	"net/http"
@@ -48,6 +49,9 @@ const (
 	CodeRateLimited         = "rate_limited"
 	CodeUpstreamUnavailable = "upstream_unavailable"
 	CodeUpstreamTimeout     = "upstream_timeout"
+	// CodeInlineUnavailable: the inline check overran its deadline on a
+	// fail-closed route (503).
+	CodeInlineUnavailable = "inline_check_unavailable"
 )
 
 // Stats are the sensor's counters since it was made.
@@ -60,15 +64,25 @@ type Stats struct {
 	Blocked          uint64 // 403 by a block action
 	RateLimited      uint64 // 429 by a rate-limit action
 	Tarpitted        uint64 // requests delayed by a tarpit action
+	TarpitRejected   uint64 // 429: tarpitted while the tarpits were full (Config.MaxTarpitted)
+	Decoys           uint64 // requests answered with a decoy instead of being forwarded
 	ClientCancels    uint64 // the client went away before the response ended
 	BucketEvictions  uint64 // rate-limit buckets evicted because the map was full
 	Neutralized      uint64 // verbose error bodies replaced by a neutral one (Config.NeutralErrors)
+
+	// The inline check (Config.Inline).
+	InlineChecks       uint64 // requests checked in line
+	InlineBlocked      uint64 // 403: a finding the policy blocks on, before forwarding
+	InlineOverruns     uint64 // checks that overran the deadline (or found no room to run)
+	InlineFailedClosed uint64 // 503: an overrun or failed check on a fail-closed route
+	InlineErrors       uint64 // checks whose analyzer failed or panicked
 }
 
 type counters struct {
 	requests, submitted, shed, upstreamErrors, upstreamTimeouts atomic.Uint64
 	blocked, rateLimited, tarpitted, clientCancels              atomic.Uint64
-	neutralized                                                 atomic.Uint64
+	neutralized, tarpitRejected, decoys                         atomic.Uint64
+	inline                                                      inlineCounters
 }
 
 // idGen makes request ids: a random per-instance prefix and a counter.
@@ -103,6 +117,10 @@ type core struct {
 	res         Resolver
 	table       *Table
 	limiter     *limiter
+	tarpits     *tarpits
+	decoySeed   maphash.Seed
+	decoyShape  func(*http.Request) (DecoyShape, bool)
+	inline      *inline // nil: no inline check
 	ids         *idGen
 	stats       counters
 }
@@ -131,6 +149,8 @@ func newCore(sensor string, capture int64, maxTarpit time.Duration, maxBuckets i
 		res:         res,
 		table:       table,
 		limiter:     newLimiter(maxBuckets),
+		tarpits:     newTarpits(DefaultMaxTarpitted),
+		decoySeed:   maphash.MakeSeed(),
 		ids:         newIDGen(),
 	}
 }
@@ -146,9 +166,17 @@ func (c *core) snapshot() Stats {
 		Blocked:          s.blocked.Load(),
 		RateLimited:      s.rateLimited.Load(),
 		Tarpitted:        s.tarpitted.Load(),
+		TarpitRejected:   s.tarpitRejected.Load(),
+		Decoys:           s.decoys.Load(),
 		ClientCancels:    s.clientCancels.Load(),
 		BucketEvictions:  c.limiter.evictions(),
 		Neutralized:      s.neutralized.Load(),
+
+		InlineChecks:       s.inline.checks.Load(),
+		InlineBlocked:      s.inline.stopped.Load(),
+		InlineOverruns:     s.inline.overruns.Load(),
+		InlineFailedClosed: s.inline.failedClosed.Load(),
+		InlineErrors:       s.inline.errors.Load(),
 	}
 }
 
@@ -189,6 +217,9 @@ func (c *core) serve(w http.ResponseWriter, r *http.Request, fwd forwardFunc) {
 	if act, ok := c.table.Lookup(actor, start); ok && !c.enforce(cw, r, act, id, start) {
 		return
 	}
+	if c.inline != nil && !c.runInline(cw, r, tee, reqHeader, id, actor, start) {
+		return
+	}
 	fwd(cw, r, id)
 }
 
@@ -216,17 +247,10 @@ func (c *core) enforce(w *captureWriter, r *http.Request, act vigil.Action, id s
 		writeError(w, http.StatusTooManyRequests, CodeRateLimited, "rate limit exceeded", id)
 		return false
 	case vigil.ActionTarpit:
-		c.stats.tarpitted.Add(1)
-		w.Header().Set(HeaderAction, string(vigil.ActionTarpit))
-		if d := min(act.Delay, c.maxTarpit); d > 0 {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				return false // finish counts the cancel
-			}
-		}
+		return c.tarpit(w, r, act, id, now)
+	case vigil.ActionDecoy:
+		c.decoy(w, r)
+		return false
 	}
 	return true
 }

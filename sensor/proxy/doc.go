@@ -12,6 +12,14 @@
 // Exchange never blocks; when the pipeline is full it sheds and Stats counts
 // it.
 //
+// Optionally (Config.Inline) the proxy also checks each request before
+// forwarding it, with request-side detectors on a reused worker goroutine
+// and within a deadline: a finding the response policy blocks on answers 403
+// in line; an overrun forwards (fail-open, counted) or, on fail-closed
+// routes, answers 503. Deception: a tarpit delays an actor progressively
+// (bounded: at most Config.MaxTarpitted requests wait at once), and a decoy
+// action answers in the upstream's place with a plausible fake object.
+//
 // The proxy is an httputil.ReverseProxy. For a plain-http upstream its
 // RoundTripper makes HTTP/1.1 round trips on the handler's goroutine over a
 // keep-alive pool (no reader and writer goroutine per connection, as

@@ -39,8 +39,14 @@ type Config struct {
 	// peer to it (set it when Vigil runs behind a trusted load balancer);
 	// by default X-Forwarded-For is only the peer Vigil saw.
 	AppendForwardedFor bool
-	// MaxTarpit caps a tarpit action's delay (default 10 s).
+	// MaxTarpit caps the delay a tarpit action adds to one request
+	// (default 10 s). The delay grows with each request of the actor under
+	// the action: Delay, 2×Delay, 3×Delay… up to MaxTarpit.
 	MaxTarpit time.Duration
+	// MaxTarpitted caps the requests held in tarpits at once (default
+	// DefaultMaxTarpitted); beyond it a tarpitted request is answered 429
+	// at once.
+	MaxTarpitted int
 	// MaxBuckets caps the rate limiter's buckets (default DefaultMaxBuckets).
 	MaxBuckets int
 	// NeutralErrors replaces verbose upstream error bodies (status >= 400:
@@ -51,6 +57,16 @@ type Config struct {
 	// Only error bodies of at most 64 KiB are held back to be looked at
 	// (see neutral.go); everything else streams as before.
 	NeutralErrors bool
+	// DecoyShape, when set, tells the learned shape of the endpoint a
+	// request goes to, which decoy answers copy (see DecoyShape); without
+	// it, or when it reports false, decoys are generic objects. It is called
+	// only for decoyed requests.
+	DecoyShape func(r *http.Request) (DecoyShape, bool)
+	// Inline, when set, checks each request synchronously before it is
+	// forwarded, within a deadline (see Inline). Nil: requests are only
+	// analysed after the response, and an attacker is stopped from the
+	// next request on.
+	Inline *Inline
 }
 
 // Proxy is the inline reverse proxy; it is an http.Handler. Build it with New.
@@ -91,6 +107,10 @@ func New(cfg Config, sub Submitter, res Resolver, table *Table, logger *slog.Log
 		logger = slog.New(slog.DiscardHandler)
 	}
 	logger = logger.With("component", "proxy")
+	in, err := newInline(cfg.Inline)
+	if err != nil {
+		return nil, err
+	}
 
 	p := &Proxy{
 		core:     newCore(vigil.SensorProxy, cfg.CaptureBytes, cfg.MaxTarpit, cfg.MaxBuckets, sub, res, table),
@@ -98,6 +118,9 @@ func New(cfg Config, sub Submitter, res Resolver, table *Table, logger *slog.Log
 		cfg:      cfg,
 		logger:   logger,
 	}
+	p.core.inline = in
+	p.core.tarpits = newTarpits(cfg.MaxTarpitted)
+	p.core.decoyShape = cfg.DecoyShape
 	p.transport = &http.Transport{
 		Proxy: nil, // never an environment proxy between Vigil and its upstream
 		DialContext: (&net.Dialer{

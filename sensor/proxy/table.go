@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -13,7 +15,24 @@ import (
 // The zero value is an empty table; a nil *Table enforces nothing.
 type Table struct {
 	snap atomic.Pointer[map[string][]vigil.Action]
+
+	mu     sync.Mutex // serialises writers: Publish and Add
+	recent []added    // actions Add put in force, for Publish to keep a while
 }
+
+// added is an action Add put in force, and when.
+type added struct {
+	action vigil.Action
+	at     time.Time
+}
+
+// Bounds of Add's memory: Publish keeps an added action its list lacks for
+// addGrace (the store write and the next poll can race), and at most
+// maxRecent of them.
+const (
+	addGrace  = 3 * time.Second
+	maxRecent = 4096
+)
 
 // NewTable returns an empty table.
 func NewTable() *Table { return &Table{} }
@@ -23,6 +42,8 @@ func NewTable() *Table { return &Table{} }
 // actions may share a key. Expired actions may be included: Lookup ignores
 // them. The slice is not kept.
 func (t *Table) Publish(actions []vigil.Action) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	m := make(map[string][]vigil.Action, len(actions))
 	for _, a := range actions {
 		if a.Key == "" {
@@ -30,7 +51,54 @@ func (t *Table) Publish(actions []vigil.Action) {
 		}
 		m[a.Key] = append(m[a.Key], a)
 	}
+	// Keep what Add put in force moments ago and the list does not hold
+	// yet: it was read from the store before the action was written.
+	now, kept := time.Now(), t.recent[:0]
+	for _, r := range t.recent {
+		if now.Sub(r.at) > addGrace {
+			continue
+		}
+		kept = append(kept, r)
+		if !slices.ContainsFunc(m[r.action.Key], func(x vigil.Action) bool { return x.ID == r.action.ID }) {
+			m[r.action.Key] = append(m[r.action.Key], r.action)
+		}
+	}
+	t.recent = kept
 	t.snap.Store(&m)
+}
+
+// Add puts one action in force at once, without waiting for the next
+// Publish: the Responder's actions then stop the actor's very next request
+// rather than the requests after the next store poll. An action with the ID
+// of one in the table replaces it (an escalation). Add copies the table, so
+// it suits actions as they are decided (a few a second), not bulk loads.
+func (t *Table) Add(a vigil.Action) {
+	if t == nil || a.Key == "" {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var old map[string][]vigil.Action
+	if p := t.snap.Load(); p != nil {
+		old = *p
+	}
+	m := make(map[string][]vigil.Action, len(old)+1)
+	for k, v := range old {
+		m[k] = v
+	}
+	var same []vigil.Action
+	for _, x := range old[a.Key] {
+		if x.ID != a.ID {
+			same = append(same, x)
+		}
+	}
+	m[a.Key] = append(same, a)
+	t.snap.Store(&m)
+	t.recent = slices.DeleteFunc(t.recent, func(r added) bool { return r.action.ID == a.ID })
+	if len(t.recent) >= maxRecent {
+		t.recent = slices.Delete(t.recent, 0, 1)
+	}
+	t.recent = append(t.recent, added{a, time.Now()})
 }
 
 // Len is the number of keys in the table.
@@ -49,6 +117,8 @@ func (t *Table) Len() int {
 func severity(k vigil.ActionKind) int {
 	switch k {
 	case vigil.ActionBlock:
+		return 5
+	case vigil.ActionDecoy:
 		return 4
 	case vigil.ActionRateLimit:
 		return 3
@@ -61,7 +131,7 @@ func severity(k vigil.ActionKind) int {
 }
 
 // Lookup returns the strongest action in force at now against any of the
-// actor's keys (block, then rate-limit, then tarpit, then monitor; among equal
+// actor's keys (block, then decoy, then rate-limit, then tarpit, then monitor; among equal
 // kinds the one that lasts longest). It does not allocate.
 func (t *Table) Lookup(a vigil.Actor, now time.Time) (vigil.Action, bool) {
 	if t == nil {
