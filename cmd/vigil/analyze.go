@@ -29,6 +29,7 @@ func newAnalyzeCmd(a *app) *cobra.Command {
 		trusted                                     []string
 		captureBytes                                int64
 		noStore                                     bool
+		crs                                         crsFlags
 	)
 	d := config.Default()
 	cmd := &cobra.Command{
@@ -58,6 +59,7 @@ as JSON lines whose exchange_id is "<file>#<record>".`,
 			set(fs, "capture-bytes", &a.cfg.Proxy.CaptureBytes, captureBytes)
 			set(fs, "client-ip-header", &a.cfg.Identity.ClientIPHeader, clientIPHeader)
 			set(fs, "trusted-proxy", &a.cfg.Identity.TrustedProxies, trusted)
+			crs.apply(fs, &a.cfg)
 			if err := a.validate(); err != nil {
 				return err
 			}
@@ -80,6 +82,7 @@ as JSON lines whose exchange_id is "<file>#<record>".`,
 	f.Int64Var(&captureBytes, "capture-bytes", d.Proxy.CaptureBytes, "bytes of each body kept for analysis")
 	f.StringVar(&clientIPHeader, "client-ip-header", "", "header with the client address; without it X-Forwarded-For, then X-Real-IP, are used for files that record no peer address")
 	f.StringSliceVar(&trusted, "trusted-proxy", nil, "address or CIDR of a proxy whose --client-ip-header entry is skipped (repeatable)")
+	crs.add(f)
 	return cmd
 }
 

@@ -30,19 +30,29 @@ func newBenchProxyCmd(a *app) *cobra.Command {
 		threads     int
 		scenarios   []string
 		skipNginx   bool
+		skipCoraza  bool
+		withCRS     bool
+		latency     bool
 		jsonOut     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "proxy",
-		Short: "Requests/s and latency: direct, httputil.ReverseProxy, nginx and vigil proxy",
+		Short: "Requests/s and latency: direct, httputil.ReverseProxy, nginx, Coraza+CRS and vigil proxy",
 		Long: `Load the same local upstream with wrk, in one run: directly, through a plain
-httputil.ReverseProxy, through nginx (one worker, keep-alive upstream) and through
-vigil proxy (capture on, no detectors, a temporary store: the cost of the sensor
-itself, as the issue's target defines it). Prints
-requests/s, p50 and p99 latency, and each target's ratio to direct and to nginx.
-Needs wrk and nginx from Debian's packages: apt-get install -y wrk nginx-light.
-Everything runs on 127.0.0.1 and stops by itself.`,
+httputil.ReverseProxy, through nginx (one worker, keep-alive upstream), through
+vigil proxy three ways, each with a temporary store: "vigil" (capture on, no
+detectors: the cost of the sensor itself), "vigil-detect" (every detector on)
+and "vigil-inline" (every detector, plus the inline check of each request in
+enforce mode), and through Coraza v3 with the OWASP Core Rule Set around an
+httputil.ReverseProxy ("coraza-crs"). --crs adds "vigil-crs": every detector
+and the CRS engine in the pipeline. Prints requests/s, p50 and p99 latency,
+each target's ratio to direct, to nginx and to Coraza+CRS, and (with --latency,
+the default) the p99 of a second load of one connection and what it adds over
+direct's. Needs wrk and nginx from Debian's packages:
+apt-get install -y wrk nginx-light. Everything runs on 127.0.0.1 and stops by
+itself.`,
 		Example: `  vigil bench proxy
+  vigil bench proxy --duration 5s --crs
   vigil bench proxy --duration 20s --connections 128 --scenarios get`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -55,11 +65,22 @@ Everything runs on 127.0.0.1 and stops by itself.`,
 				return err
 			}
 			defer os.RemoveAll(dir)
+			vigilCmd := func(name string, args ...string) []string {
+				return append([]string{self, "proxy", "--listen", "{listen}", "--upstream", "{upstream}",
+					"--store", filepath.Join(dir, name+".db"), "--log-level", "warn"}, args...)
+			}
+			vigils := []proxybench.Vigil{
+				{Name: "vigil-detect", Command: vigilCmd("detect")},
+				{Name: "vigil-inline", Command: vigilCmd("inline", "--inline", "--enforce")},
+			}
+			if withCRS {
+				vigils = append(vigils, proxybench.Vigil{Name: "vigil-crs", Command: vigilCmd("crs", "--crs")})
+			}
 			rep, err := proxybench.Run(cmd.Context(), proxybench.Options{
 				Duration: duration, Connections: connections, Threads: threads, Scenarios: scenarios,
-				SkipNginx: skipNginx, Logger: a.logger.With("component", "bench"),
-				VigilCommand: []string{self, "proxy", "--listen", "{listen}", "--upstream", "{upstream}",
-					"--store", filepath.Join(dir, "bench.db"), "--detectors=false", "--log-level", "warn"},
+				SkipNginx: skipNginx, Coraza: !skipCoraza, LatencyPass: latency, Logger: a.logger.With("component", "bench"),
+				VigilCommand: vigilCmd("bench", "--detectors=false"),
+				Vigils:       vigils,
 			})
 			if err != nil {
 				return err
@@ -76,6 +97,9 @@ Everything runs on 127.0.0.1 and stops by itself.`,
 	f.IntVar(&threads, "threads", 2, "wrk threads (wrk -t)")
 	f.StringSliceVar(&scenarios, "scenarios", []string{"get", "post"}, "get (200 B JSON) and/or post (1 KB JSON echo)")
 	f.BoolVar(&skipNginx, "skip-nginx", false, "leave nginx out")
+	f.BoolVar(&skipCoraza, "skip-coraza", false, "leave Coraza with the Core Rule Set out")
+	f.BoolVar(&latency, "latency", true, "also load each target with one connection: its p99 minus direct's is the added latency")
+	f.BoolVar(&withCRS, "crs", false, "add vigil-crs: vigil proxy with every detector and the CRS engine (--crs)")
 	f.BoolVar(&jsonOut, "json", false, "print the report as JSON")
 	return cmd
 }
@@ -88,6 +112,8 @@ func newBenchAnalyzeCmd(a *app) *cobra.Command {
 		workers   int
 		detectors bool
 		jsonOut   bool
+		crs       bool
+		paranoia  int
 	)
 	cmd := &cobra.Command{
 		Use:   "analyze",
@@ -97,7 +123,8 @@ read only, read + actor resolution, read + resolution + pipeline. Each stage
 reports exchanges per second of wall time and per CPU-second (process CPU time,
 so the figure is per core whatever the machine), and peak heap. With
 --detectors the pipeline runs the built-in detectors; without, it measures
-Vigil's own cost. The generated file is removed at the end.`,
+Vigil's own cost. --crs adds the Core Rule Set engine (with or without
+--detectors). The generated file is removed at the end.`,
 		Example: `  vigil bench analyze
   vigil bench analyze -n 200000 --detectors
   vigil bench analyze --file capture.jsonl --json`,
@@ -118,6 +145,13 @@ Vigil's own cost. The generated file is removed at the end.`,
 				}
 				o.Analyzers = as
 			}
+			if crs {
+				d, err := detect.NewCRS(detect.CRSConfig{Paranoia: paranoia})
+				if err != nil {
+					return usageError{err}
+				}
+				o.Analyzers = append(o.Analyzers, d)
+			}
 			tuneGCForBatch() // measure what vigil analyze runs
 			rep, err := analyzebench.Run(cmd.Context(), o)
 			if err != nil {
@@ -135,6 +169,8 @@ Vigil's own cost. The generated file is removed at the end.`,
 	f.StringVar(&file, "file", "", "read this traffic file (HAR or JSON lines) instead of generating one")
 	f.IntVar(&workers, "workers", 0, "pipeline workers (0: GOMAXPROCS)")
 	f.BoolVar(&detectors, "detectors", false, "run the built-in detectors in the pipeline")
+	f.BoolVar(&crs, "crs", false, "run the Core Rule Set engine in the pipeline")
+	f.IntVar(&paranoia, "crs-paranoia", 1, "CRS paranoia level, 1 to 4 (with --crs)")
 	f.BoolVar(&jsonOut, "json", false, "print the report as JSON")
 	return cmd
 }

@@ -29,6 +29,7 @@ func newDemoCmd(a *app) *cobra.Command {
 		jsonOut  bool
 		capture  bool
 		enforce  bool
+		crs      crsFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -50,6 +51,7 @@ Everything is written to --dir (a new temporary folder by default): the store
 			if duration < 5*time.Second || duration > 2*time.Hour {
 				return usagef("--duration must be between 5s and 2h, got %v", duration)
 			}
+			crs.apply(cmd.Flags(), &a.cfg)
 			return a.demo(cmd.Context(), demoOpts{duration: duration, seed: seed, rate: rate, dir: dir, json: jsonOut, capture: capture, enforce: enforce})
 		},
 	}
@@ -61,6 +63,7 @@ Everything is written to --dir (a new temporary folder by default): the store
 	f.BoolVar(&jsonOut, "json", false, "print the scorecard as JSON")
 	f.BoolVar(&enforce, "enforce", false, "enforce the response policy: attackers get blocked, rate-limited or tarpitted as the default policy says (the scorecard then shows requests until blocked)")
 	f.BoolVar(&capture, "capture", false, "also record the traffic, redacted, in traffic.jsonl in --dir (replay it with vigil analyze)")
+	crs.add(f)
 	return cmd
 }
 
@@ -159,7 +162,11 @@ func (a *app) demo(ctx context.Context, o demoOpts) error {
 	}
 	a.cfg.Inventory.Specs = []string{specPath}
 	if o.enforce {
+		// Enforce, and check requests in line too: an injection is then
+		// stopped before it reaches the shop, not only from the next
+		// request on.
 		a.cfg.Respond.Mode = "enforce"
+		a.cfg.Proxy.Inline.Enabled = true
 	}
 	if err := a.validate(); err != nil {
 		return err
@@ -236,9 +243,36 @@ func (a *app) demo(ctx context.Context, o demoOpts) error {
 		return err
 	}
 	if !o.json {
+		a.incidentSummary(context.WithoutCancel(ctx), storePath)
 		a.inventorySummary(context.WithoutCancel(ctx), storePath, specPath)
 	}
 	return nil
+}
+
+// incidentSummary prints the incidents the run raised, and the command that
+// shows one in full.
+func (a *app) incidentSummary(ctx context.Context, storePath string) {
+	st, err := sqlite.Open(ctx, storePath)
+	if err != nil {
+		a.logger.Warn("incident summary", "err", err)
+		return
+	}
+	defer st.Close()
+	incs, err := st.Incidents(ctx)
+	if err != nil {
+		a.logger.Warn("incident summary", "err", err)
+		return
+	}
+	incs = liveIncidents(incs)
+	fmt.Fprintf(a.out, "\nIncidents: %d\n", len(incs))
+	if len(incs) == 0 {
+		return
+	}
+	if err := writeIncidents(a.out, incs); err != nil {
+		a.logger.Warn("incident summary", "err", err)
+		return
+	}
+	fmt.Fprintf(a.out, "One in full, with its timeline: vigil incidents --store %s %s\n", storePath, incs[0].ID)
 }
 
 // inventorySummary prints what the inventory found against the shop's spec,
