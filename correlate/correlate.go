@@ -401,6 +401,17 @@ func (c *Correlator) lookup(f *vigil.Finding, opening bool) *incident {
 		byA = c.keys[k]
 	}
 	if p != "" {
+		if !opening {
+			// A finding that opens nothing (about the API's own answer, or
+			// a weak signal) joins only the incident of the client it came
+			// from, not every incident of its principal: after an account
+			// takeover, the victim using their own account from their own
+			// address is not the attacker.
+			if byA != nil && byA.accepts(p) {
+				return byA
+			}
+			return nil
+		}
 		switch {
 		case byP != nil:
 			if byA != nil && byA != byP && byA.accepts(p) {

@@ -238,6 +238,14 @@ func TestCorrelate(t *testing.T) {
 		}, []incidentView{
 			{Addrs: []string{"198.51.100.1"}, Principals: []string{"jwt:7"}, Stages: []vigil.Stage{cred, expl, exfil}, Findings: 4},
 		}},
+		{"the victim's own use of a taken-over account does not join the attacker's incident", []fb{
+			{det: "behavior.credential-stuffing", sev: high, addr: "198.51.100.1"},
+			{det: "detect.ssrf", sev: high, addr: "198.51.100.1", principal: "jwt:7", at: time.Second},
+			{det: "detect.exposure.sensitive", sev: high, addr: "203.0.113.7", principal: "jwt:7", at: 2 * time.Second},
+			{det: "detect.exposure.sensitive", sev: high, addr: "198.51.100.1", principal: "jwt:7", at: 3 * time.Second},
+		}, []incidentView{
+			{Addrs: []string{"198.51.100.1"}, Principals: []string{"jwt:7"}, Stages: []vigil.Stage{cred, expl, exfil}, Findings: 3},
+		}},
 		{"another principal's waiting findings are not folded in", []fb{
 			{det: "detect.exposure.sensitive", sev: high, addr: "198.51.100.1", principal: "jwt:bob"},
 			{det: "behavior.bola", sev: high, addr: "198.51.100.1", principal: "jwt:alice", at: time.Second},
