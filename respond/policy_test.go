@@ -38,6 +38,7 @@ func TestDefaultPolicyParses(t *testing.T) {
 		"rate-limit-resource-abuse":         vigil.ActionRateLimit,
 		"tarpit-bfla":                       vigil.ActionTarpit,
 		"rate-limit-automation":             vigil.ActionRateLimit,
+		"block-prompt-injection":            vigil.ActionBlock,
 	}
 	for name, kind := range want {
 		r, ok := byName[name]
@@ -108,7 +109,8 @@ func TestDefaultPolicyDecisions(t *testing.T) {
 		{"detect.authz.bfla", vigil.SeverityMedium, "", 0},
 		{"behavior.automation", vigil.SeverityHigh, vigil.ActionRateLimit, 15 * time.Minute},
 		{"behavior.automation", vigil.SeverityMedium, "", 0},
-		{"behavior.prompt-injection", vigil.SeverityHigh, "", 0},
+		{"behavior.prompt-injection", vigil.SeverityMedium, vigil.ActionBlock, 15 * time.Minute},
+		{"behavior.adaptive-probing", vigil.SeverityHigh, "", 0},
 	} {
 		f := vigil.Finding{ID: "f1", Detector: tc.detector, Severity: tc.sev, Confidence: 0.9, Actor: actor, Title: "t"}
 		a, ok := p.Decide(f, now)

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/behavior"
 	"github.com/vigilsec/vigil/config"
 	"github.com/vigilsec/vigil/correlate"
 	"github.com/vigilsec/vigil/detect"
@@ -433,8 +434,9 @@ func (a *app) runProxy(ctx context.Context, pr proxyRun) error {
 	return err
 }
 
-// inlineDetectors are the detectors that judge a request alone, before it
-// has a response: the ones the inline check runs. Others need the response
+// inlineDetectors are the technique detectors that judge a request alone,
+// before it has a response: the ones the inline check runs, with the
+// prompt-injection detector. Others need the response
 // (exposure, verbose errors) or the actor's history (behaviour, recon).
 var inlineDetectors = []string{"detect.injection.", "detect.ssrf", "detect.auth.jwt"}
 
@@ -463,6 +465,10 @@ func (a *app) inlineCheck(eng *engine) (*proxy.Inline, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Prompt injection is judged on the request alone too: stopped in line,
+	// the model never sees it, and nothing leaks for the attacker to learn
+	// from.
+	as = append(as, behavior.NewPromptInjection(behavior.Config{}))
 	in := &proxy.Inline{Analyzers: as, Deadline: c.Deadline, FailClosed: c.FailClosed}
 	if eng.responder != nil {
 		in.Stops = eng.responder.Stops
