@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"html"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -95,6 +97,14 @@ func (n *notes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		out(404, map[string]string{"error": "no such file " + name})
 		return
+	case key == "GET /greet":
+		name := r.URL.Query().Get("name")
+		if !n.flaws["xss"] {
+			name = html.EscapeString(name)
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = io.WriteString(w, "<p>Hello "+name+"</p>")
+		return
 	case key == "GET /ping":
 		host := r.URL.Query().Get("host")
 		if n.flaws["command"] && strings.ContainsAny(host, ";|$") {
@@ -139,7 +149,7 @@ func (n *notes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if key == "GET /search" {
+	if key == "GET /search" || (key == "GET /v0/search" && n.flaws["legacy"]) { // v0: not in the spec
 		q := r.URL.Query().Get("q")
 		if n.flaws["sqltime"] {
 			var secs int
@@ -319,6 +329,7 @@ func TestCategories(t *testing.T) {
 		{"command", "inject.command", "GET /ping"},
 		{"nosql", "inject.nosql", "POST /users/find"},
 		{"prompt", "inject.prompt", "POST /assistant"},
+		{"xss", "inject.xss-reflected", "GET /greet"},
 		{"ratelimit", "ratelimit.code-enumeration", "GET /vouchers/{code}"},
 		{"method", "method.undocumented", "GET /me,GET /notes"},
 	} {

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"html"
 	"math"
 	"net/url"
 	"regexp"
@@ -221,9 +222,32 @@ func (r *runner) auth(ctx context.Context, t *Template, op *Operation) verdict {
 		h[k] = v
 	}
 	var what string
+	var control *Response
 	switch t.Variant {
 	case "none":
 		what = "no credentials"
+	case "expired":
+		var why string
+		if id, why = r.expiredID(op); id == nil {
+			return skipf("%s", why)
+		}
+		req = r.gen.build(op, id.Name).request()
+		h = map[string]string{}
+		for k, v := range req.Header {
+			h[k] = v
+		}
+		// The identity's own request must work, else a refusal of the
+		// expired token says nothing.
+		ok, err := r.send(ctx, req, id)
+		if err != nil {
+			return errorf("%s", netError(err))
+		}
+		if !is2xx(ok.Status) {
+			return skipf("%s's own request answers %d: nothing to compare the expired token with", id.Name, ok.Status)
+		}
+		control = ok
+		id.applyToken(h, id.expired)
+		what = "an expired token of " + id.Name
 	case "alg-none", "bad-signature":
 		tok := ""
 		if id != nil {
@@ -244,9 +268,37 @@ func (r *runner) auth(ctx context.Context, t *Template, op *Operation) verdict {
 		return errorf("%s", netError(err))
 	}
 	if is2xx(resp.Status) {
-		return fail("accepted with %s: %d", what, resp.Status).with(name(id), resp)
+		return fail("accepted with %s: %d", what, resp.Status).with(name(id), control, resp)
 	}
 	return pass("refused with %s: %d", what, resp.Status).with(name(id), resp)
+}
+
+// expiredID picks the identity whose expired token tests op: the one that
+// sends op's valid request when it has one, else another that has one (an
+// admin for admin operations). It says why there is none.
+func (r *runner) expiredID(op *Operation) (*Identity, string) {
+	if id := r.exemplarID(op); id != nil && id.expired != "" {
+		return id, ""
+	}
+	why := ""
+	for _, id := range r.cfg.Identities {
+		if op.Admin() && !id.IsAdmin(r.cfg.AdminRoles) {
+			continue
+		}
+		if id.expired != "" {
+			return id, ""
+		}
+		if why == "" {
+			why = id.expiredWhy
+		}
+	}
+	if why == "" {
+		why = "needs an identity with an expired_token, or a jwt_secret or jwt_key_file to make one (docs/scan.md)"
+		if op.Admin() {
+			why = "needs an admin identity with an expired_token, or a jwt_secret or jwt_key_file to make one (docs/scan.md)"
+		}
+	}
+	return nil, why
 }
 
 // forgeJWT returns tok unsigned (alg none) or with a changed signature.
@@ -303,6 +355,17 @@ func (r *runner) massAssign(ctx context.Context, t *Template, op *Operation) ver
 	for k, ref := range op.Body.Properties {
 		if ref != nil && ref.Value != nil && ref.Value.ReadOnly {
 			candidates[k] = ref.Value
+		}
+	}
+	if t.focus != nil {
+		// A replay: only the property the attack set.
+		for k := range candidates {
+			if t.focus.in != "body" || k != t.focus.name {
+				delete(candidates, k)
+			}
+		}
+		if len(candidates) == 0 {
+			return skipf("%s %s: the response does not document it as a property the request may not set, so the scan cannot tell whether it is stored", t.focus.in, t.focus.name)
 		}
 	}
 	if len(candidates) == 0 {
@@ -482,8 +545,8 @@ func injectable(op *Operation, all bool) []place {
 }
 
 // unreflect returns resp with every copy of the payload taken out of its
-// body (as sent, JSON-escaped and URL-encoded), so that an API echoing the
-// input does not match the payload's own text.
+// body (as sent, JSON-escaped, URL-encoded and HTML-escaped), so that an
+// API echoing the input does not match the payload's own text.
 func unreflect(resp *Response, payload string) *Response {
 	if payload == "" {
 		return resp
@@ -499,7 +562,7 @@ func unreflect(resp *Response, payload string) *Response {
 	var all []string
 	for _, f := range forms {
 		esc, _ := json.Marshal(f)
-		all = append(all, f, string(esc[1:len(esc)-1]), url.QueryEscape(f), url.PathEscape(f))
+		all = append(all, f, string(esc[1:len(esc)-1]), url.QueryEscape(f), url.PathEscape(f), html.EscapeString(f))
 	}
 	for _, v := range all {
 		if v != "" {
@@ -550,9 +613,16 @@ func (r *runner) inject(ctx context.Context, t *Template, op *Operation) verdict
 	var places []place
 	if t.Kind == KindInject {
 		for _, p := range injectable(op, false) {
-			if t.Select.params == nil || t.Select.params.MatchString(p.name) {
+			if t.focus != nil {
+				if p == *t.focus {
+					places = append(places, p)
+				}
+			} else if t.Select.params == nil || t.Select.params.MatchString(p.name) {
 				places = append(places, p)
 			}
+		}
+		if len(places) == 0 && t.focus != nil {
+			return skipf("%s %s is not a string parameter or property of the operation", t.focus.in, t.focus.name)
 		}
 		if len(places) == 0 {
 			return verdict{}
@@ -613,7 +683,11 @@ func (r *runner) inject(ctx context.Context, t *Template, op *Operation) verdict
 				return errorf("%s", netError(err))
 			}
 			sent++
-			if !anyMatch(ms, unreflect(resp, p.Value)) {
+			seen := unreflect(resp, p.Value)
+			if p.Reflected {
+				seen = resp // the reflection is the finding
+			}
+			if !anyMatch(ms, seen) {
 				continue
 			}
 			ev := []*Response{resp}
@@ -672,7 +746,16 @@ func (r *runner) ssrf(ctx context.Context, t *Template, op *Operation) verdict {
 		return skipf("no callback listener")
 	}
 	id := r.exemplarID(op)
-	for _, pl := range urlParams(op) {
+	pls := urlParams(op)
+	if t.focus != nil {
+		// A replay: the parameter the attack pointed elsewhere, whatever
+		// its name.
+		if !slices.Contains(injectable(op, false), *t.focus) {
+			return skipf("%s %s is not a string parameter or property of the operation", t.focus.in, t.focus.name)
+		}
+		pls = []place{*t.focus}
+	}
+	for _, pl := range pls {
 		tok := newToken()
 		b := r.gen.build(op, name(id))
 		if !b.set(pl, r.callback.url(tok), false) {
@@ -685,7 +768,7 @@ func (r *runner) ssrf(ctx context.Context, t *Template, op *Operation) verdict {
 		if hit, ok := r.callback.wait(ctx, tok, 2*time.Second); ok {
 			return fail("%s %s pointed at the callback listener: the target called it (%s)", pl.in, pl.name, hit).with(name(id), resp)
 		}
-		if len(urlParams(op)) == 1 {
+		if len(pls) == 1 {
 			return pass("the callback listener was not called within 2s (%d)", resp.Status).with(name(id), resp)
 		}
 	}

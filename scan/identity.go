@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -40,10 +41,23 @@ type Identity struct {
 	Cookie string  `yaml:"cookie,omitempty"`
 	Login  *Login  `yaml:"login,omitempty"`
 
+	// ExpiredToken is a token of the identity that has expired (from a
+	// test identity provider), sent the way the identity sends its own, for
+	// the auth.expired-token test. Bearer and login identities only.
+	ExpiredToken string `yaml:"expired_token,omitempty"`
+	// JWTSecret (HS256) or JWTKeyFile (a PEM private key: RSA, EC or
+	// Ed25519; relative to the identities file) signs an expired copy of
+	// the identity's own JWT when no ExpiredToken is given.
+	JWTSecret  string `yaml:"jwt_secret,omitempty"`
+	JWTKeyFile string `yaml:"jwt_key_file,omitempty"`
+
 	// Run-time state, set by the scan.
-	token   string   // the token a login yielded
-	markers []string // values that identify the identity's data (email, user id)
-	userID  string
+	token      string   // the token a login yielded
+	markers    []string // values that identify the identity's data (email, user id)
+	userID     string
+	key        any    // the private key of JWTKeyFile, once loaded
+	expired    string // the expired token the test sends
+	expiredWhy string // why there is none, when that is not obvious
 }
 
 // APIKey sends a key in a header.
@@ -113,6 +127,17 @@ func LoadIdentities(path string) (*Identities, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	for _, id := range f.Identities {
+		if id.JWTKeyFile == "" {
+			continue
+		}
+		if !filepath.IsAbs(id.JWTKeyFile) {
+			id.JWTKeyFile = filepath.Join(filepath.Dir(path), id.JWTKeyFile)
+		}
+		if id.key, err = loadJWTKey(id.JWTKeyFile); err != nil {
+			return nil, fmt.Errorf("%s: identity %s: %w", path, id.Name, err)
+		}
+	}
 	return f, nil
 }
 
@@ -155,6 +180,12 @@ func (id *Identity) validate() error {
 	}
 	if n != 1 {
 		return fmt.Errorf("%s: give exactly one of bearer, api_key, basic, cookie, login (got %d)", id.Name, n)
+	}
+	if (id.ExpiredToken != "" || id.JWTSecret != "" || id.JWTKeyFile != "") && id.Bearer == "" && id.Login == nil {
+		return fmt.Errorf("%s: expired_token, jwt_secret and jwt_key_file need a bearer or login identity", id.Name)
+	}
+	if id.JWTSecret != "" && id.JWTKeyFile != "" {
+		return fmt.Errorf("%s: give one of jwt_secret and jwt_key_file", id.Name)
 	}
 	switch {
 	case id.APIKey != nil && (id.APIKey.Header == "" || id.APIKey.Value == ""):
@@ -218,6 +249,31 @@ func (id *Identity) apply(h map[string]string) {
 			h["Authorization"] = "Bearer " + id.token
 		}
 	}
+}
+
+// applyToken sets tok on h the way the identity sends its own token: a
+// bearer token, or the header or cookie of its login.
+func (id *Identity) applyToken(h map[string]string, tok string) {
+	if id.Login != nil {
+		switch u := id.Login.Use; {
+		case strings.HasPrefix(u, "header:"):
+			h[strings.TrimPrefix(u, "header:")] = tok
+			return
+		case strings.HasPrefix(u, "cookie:"):
+			h["Cookie"] = strings.TrimPrefix(u, "cookie:") + "=" + tok
+			return
+		}
+	}
+	h["Authorization"] = "Bearer " + tok
+}
+
+// rawToken returns the identity's token however it is sent: its bearer
+// token or the token its login yielded.
+func (id *Identity) rawToken() string {
+	if id.Bearer != "" {
+		return id.Bearer
+	}
+	return id.token
 }
 
 // bearerToken returns the identity's bearer token, if it sends one.

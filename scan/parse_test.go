@@ -23,6 +23,9 @@ var identityCases = []struct {
 	{"login use", "identities:\n  - {name: a, role: r, login: {path: /l, use: smoke}}\n", "login.use"},
 	{"api key", "identities:\n  - {name: a, role: r, api_key: {header: X-Key}}\n", "api_key needs"},
 	{"none", "admin_roles: [admin]\n", "none given"},
+	{"expired token", "identities:\n  - {name: a, role: r, bearer: T, expired_token: E}\n  - name: b\n    role: r\n    jwt_secret: s3cret\n    login: {path: /login, json: {u: x}}\n", ""},
+	{"expired token of an api key", "identities:\n  - {name: a, role: r, api_key: {header: X, value: v}, expired_token: E}\n", "need a bearer or login identity"},
+	{"two keys", "identities:\n  - {name: a, role: r, bearer: T, jwt_secret: s, jwt_key_file: k.pem}\n", "one of jwt_secret and jwt_key_file"},
 }
 
 func TestParseIdentities(t *testing.T) {
@@ -71,6 +74,13 @@ var templateCases = []struct {
 	{"bad variant", "id: a\nname: A\nkind: auth\nvariant: maybe\ncategory: API2:2023\nseverity: high\n", "variant"},
 	{"bad glob", "id: a\nname: A\nkind: bola\ncategory: API1:2023\nseverity: high\nselect: {paths: [orders]}\n", "must start with /"},
 	{"empty", "", "no template"},
+	{"expired", "id: a\nname: A\nkind: auth\nvariant: expired\ncategory: API2:2023\nseverity: high\n", ""},
+	{"replay", "id: r.x\nname: R\nkind: replay\ncategory: API8:2023\nseverity: high\nreplay: {detectors: [detect.x], evidence: '^x', uses: [inject.sql-error]}\n", ""},
+	{"replay without uses", "id: r\nname: R\nkind: replay\ncategory: API8:2023\nseverity: high\nreplay: {detectors: [detect.x]}\n", "replay.uses"},
+	{"replay without detectors", "id: r\nname: R\nkind: replay\ncategory: API8:2023\nseverity: high\n", "replay.detectors"},
+	{"replay any with uses", "id: r\nname: R\nkind: replay\ncategory: API8:2023\nseverity: high\nreplay: {detectors: ['*'], uses: [a]}\n", "only reports"},
+	{"replay bad regexp", "id: r\nname: R\nkind: replay\ncategory: API8:2023\nseverity: high\nreplay: {detectors: [d], title: '(', uses: [a]}\n", "replay.title"},
+	{"replay on another kind", "id: r\nname: R\nkind: bola\ncategory: API1:2023\nseverity: high\nreplay: {detectors: [d], uses: [a]}\n", "kind replay only"},
 }
 
 func TestParseTemplates(t *testing.T) {

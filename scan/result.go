@@ -1,7 +1,8 @@
 // Package scan runs active API security tests built from an OpenAPI spec
-// and a few test identities against one target (vigil scan). This file holds
-// the result model that the engine fills and package scan/report writes
-// (console, JSON, SARIF, JUnit, HTML).
+// and a few test identities against one target (vigil scan), and confirms
+// attacks Vigil detected by replaying them as safe variants (replay.go).
+// This file holds the result model that the engine fills and package
+// scan/report writes (console, JSON, SARIF, JUnit, HTML).
 package scan
 
 import (

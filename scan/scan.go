@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/vigilsec/vigil"
 	"github.com/vigilsec/vigil/redact"
 )
 
@@ -72,6 +73,14 @@ type Config struct {
 	// Observed are object reads from recorded traffic (ObservedFrom), for
 	// the templates of variant "observed".
 	Observed []Observed
+	// Known are all the templates loaded, run or not: the templates a
+	// replay uses are looked up in Templates, then Known, then the built-in
+	// ones.
+	Known []*Template
+	// Findings are attacks Vigil's detectors reported (DetectedFrom a
+	// store), for the templates of kind replay: each is replayed against
+	// Target with those templates' safe payloads, never its own.
+	Findings []vigil.Finding
 	// Tool names the scanner in the report ("vigil 1.2.3").
 	Tool string
 	// OnStart is called once with the number of tests planned; OnResult
@@ -111,6 +120,9 @@ type runner struct {
 	failed   map[string]int // template id → findings
 	exemplar map[string]*Response
 	smoke    map[string]*Response // operation → its smoke response
+
+	replays    []*replayTarget
+	replayUses map[string][]*Template // replay template id → the templates it uses
 }
 
 func newRunner(cfg Config) (*runner, error) {
@@ -166,6 +178,10 @@ func newRunner(cfg Config) (*runner, error) {
 		limit: newLimiter(cfg.Rate), red: redact.New(), pool: newPool(), logger: cfg.Logger.With("component", "scan"),
 		failed: map[string]int{}, exemplar: map[string]*Response{}, smoke: map[string]*Response{}}
 	r.gen = &generator{api: cfg.API, pool: r.pool}
+	if r.replayUses, err = resolveReplays(cfg.Templates, cfg.Known); err != nil {
+		return nil, err
+	}
+	r.planReplays()
 	if cfg.Client != nil {
 		c := *cfg.Client
 		r.client = &c
@@ -329,10 +345,35 @@ func (l *limiter) wait(ctx context.Context) error {
 	}
 }
 
-// task is one template run against one operation.
+// task is one template run against one operation, or one replay of
+// detected attacks.
 type task struct {
 	t  *Template
 	op *Operation
+	rp *replayTarget
+}
+
+// name is the operation the task's result names.
+func (t task) name() string {
+	if t.rp != nil {
+		return t.rp.opName
+	}
+	return t.op.String()
+}
+
+// needsCallback reports whether a test of the run needs the SSRF callback
+// listener.
+func (r *runner) needsCallback() bool {
+	isSSRF := func(t *Template) bool { return t.Kind == KindSSRF }
+	if slices.ContainsFunc(r.cfg.Templates, isSSRF) {
+		return true
+	}
+	for _, tg := range r.replays {
+		if tg.skip == "" && slices.ContainsFunc(r.replayUses[tg.t.ID], isSSRF) {
+			return true
+		}
+	}
+	return false
 }
 
 // run is the whole scan: authenticate, crawl, then the tests.
@@ -356,11 +397,12 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 		}
 		return nil, err
 	}
+	r.prepareExpired(time.Now())
 	r.crawl(ctx)
 	if ctx.Err() != nil {
 		return finish(), nil
 	}
-	if r.cfg.Templates != nil && slices.ContainsFunc(r.cfg.Templates, func(t *Template) bool { return t.Kind == KindSSRF }) {
+	if r.needsCallback() {
 		cb, err := startCallback(r.cfg.CallbackAddr, r.cfg.CallbackURL)
 		if err != nil {
 			return nil, err
@@ -387,7 +429,21 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 // lock accounts, so they run after the others, one at a time; tests of
 // DELETE operations run last of all.
 func (r *runner) plan() (early, late, final []task) {
+	for _, tg := range r.replays {
+		t := task{t: tg.t, op: tg.op, rp: tg}
+		switch tg.stage(r.replayUses[tg.t.ID]) {
+		case 2:
+			final = append(final, t)
+		case 1:
+			late = append(late, t)
+		default:
+			early = append(early, t)
+		}
+	}
 	for _, t := range r.cfg.Templates {
+		if t.Kind == KindReplay {
+			continue // planned from the findings above
+		}
 		ops := r.cfg.API.Ops
 		if t.Kind == KindMethod {
 			ops = onePerPath(ops)
@@ -401,11 +457,11 @@ func (r *runner) plan() (early, late, final []task) {
 			}
 			switch {
 			case op.Method == "DELETE":
-				final = append(final, task{t, op})
+				final = append(final, task{t: t, op: op})
 			case t.Kind == KindMassAssign || t.Kind == KindRateLimit || t.Kind == KindMethod || (t.Kind == KindBOLA && op.Method != "GET"):
-				late = append(late, task{t, op})
+				late = append(late, task{t: t, op: op})
 			default:
-				early = append(early, task{t, op})
+				early = append(early, task{t: t, op: op})
 			}
 		}
 	}
@@ -458,10 +514,14 @@ func (r *runner) runOne(ctx context.Context, t task) {
 	func() {
 		defer func() {
 			if p := recover(); p != nil {
-				r.logger.Error("test panicked", "test", t.t.ID, "op", t.op.String(), "panic", p, "stack", string(debug.Stack()))
+				r.logger.Error("test panicked", "test", t.t.ID, "op", t.name(), "panic", p, "stack", string(debug.Stack()))
 				v = errorf("internal error: %v", p)
 			}
 		}()
+		if t.rp != nil {
+			v = r.replay(ctx, t.rp) // --safe applies to each template it uses
+			return
+		}
 		if r.cfg.Safe && stateChanging(t) {
 			v = skipf("state-changing test skipped by --safe")
 			return
@@ -480,7 +540,7 @@ func (r *runner) runOne(ctx context.Context, t task) {
 // record adds a verdict to the results, unless the template's limit of
 // findings was reached meanwhile.
 func (r *runner) record(t task, v verdict, start time.Time) {
-	res := Result{Test: t.t.ID, Name: t.t.Name, Category: t.t.Category, Operation: t.op.String(), Status: v.status,
+	res := Result{Test: t.t.ID, Name: t.t.Name, Category: t.t.Category, Operation: t.name(), Status: v.status,
 		Severity: t.t.Severity, Identity: v.identity, Detail: v.detail, Evidence: v.evidence, Duration: time.Since(start)}
 	r.mu.Lock()
 	if res.Status == StatusFail && t.t.Limit > 0 && r.failed[t.t.ID] >= t.t.Limit {

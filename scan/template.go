@@ -45,10 +45,13 @@ const (
 	KindHeaders    = "headers"
 	KindVerbose    = "verbose"
 	KindMethod     = "method"
+	// KindReplay replays attacks that Vigil's detectors reported (findings
+	// of a store) with the safe payloads of other templates (replay.go).
+	KindReplay = "replay"
 )
 
 var kinds = []string{KindBOLA, KindBFLA, KindAuth, KindMassAssign, KindInject, KindSSRF, KindExposure,
-	KindRateLimit, KindHeaders, KindVerbose, KindMethod}
+	KindRateLimit, KindHeaders, KindVerbose, KindMethod, KindReplay}
 
 // Template is one test: a kind, the operations it applies to and the data
 // of its kind. See docs/scan-templates.md.
@@ -64,8 +67,9 @@ type Template struct {
 	Limit  int      `yaml:"limit"`
 	Select Selector `yaml:"select"`
 
-	// Variant picks the auth check (none, alg-none, bad-signature), or,
-	// for bola and bfla, "observed": replay reads from recorded traffic.
+	// Variant picks the auth check (none, alg-none, bad-signature,
+	// expired), or, for bola and bfla, "observed": replay reads from
+	// recorded traffic.
 	Variant string `yaml:"variant"`
 	// Payloads are the values (inject) or raw bodies (verbose) sent.
 	Payloads []Payload `yaml:"payloads"`
@@ -80,9 +84,16 @@ type Template struct {
 	Attempts int `yaml:"attempts"`
 	// Fields are extra property names to try (kind mass-assign).
 	Fields []string `yaml:"fields"`
+	// Replay says which detected attacks a replay template confirms, and
+	// with which templates (kind replay).
+	Replay *ReplaySpec `yaml:"replay"`
 
 	Severity vigil.Severity `yaml:"-"`
 	Source   string         `yaml:"-"` // "builtin" or the file
+
+	// focus, set on a copy of a template run by a replay, narrows the
+	// check to the parameter or property the detected attack used.
+	focus *place
 }
 
 // Selector picks the operations a template applies to. Every field set
@@ -125,6 +136,10 @@ type Payload struct {
 	// valid request's, the true answer does not, and the second pair agrees.
 	False        string `yaml:"false"`
 	ConfirmFalse string `yaml:"confirm_false"`
+	// Reflected makes the payload a reflection probe (cross-site
+	// scripting): the matchers see the body with the payload in it, where
+	// every other payload is taken out of the body first.
+	Reflected bool `yaml:"reflected"`
 	// Delay makes the payload time-based: "{{delay}}" in Value is replaced
 	// by Delay seconds. The test fails when the answer takes Delay longer
 	// than the valid request's, the same payload with 0 does not, and a
@@ -304,6 +319,9 @@ func (t *Template) compile() error {
 			}
 			continue
 		}
+		if p.Reflected && (p.JSON || p.False != "") {
+			return fmt.Errorf("%s: payload %d: a reflected payload is a plain string, not json or a boolean pair", t.ID, i+1)
+		}
 		if p.False != "" {
 			if p.Confirm == "" || p.ConfirmFalse == "" || p.JSON {
 				return fmt.Errorf("%s: payload %d: a boolean pair (false) needs confirm and confirm_false, and no json", t.ID, i+1)
@@ -325,6 +343,9 @@ func (t *Template) compile() error {
 			}
 		}
 	}
+	if t.Replay != nil && t.Kind != KindReplay {
+		return fmt.Errorf("%s: replay is for kind replay only", t.ID)
+	}
 	switch t.Kind {
 	case KindInject, KindVerbose:
 		if len(t.Payloads) == 0 {
@@ -339,8 +360,12 @@ func (t *Template) compile() error {
 			return fmt.Errorf("%s: variant %q: want observed, or none", t.ID, t.Variant)
 		}
 	case KindAuth:
-		if t.Variant != "none" && t.Variant != "alg-none" && t.Variant != "bad-signature" {
-			return fmt.Errorf("%s: variant %q: want none, alg-none or bad-signature", t.ID, t.Variant)
+		if t.Variant != "none" && t.Variant != "alg-none" && t.Variant != "bad-signature" && t.Variant != "expired" {
+			return fmt.Errorf("%s: variant %q: want none, alg-none, bad-signature or expired", t.ID, t.Variant)
+		}
+	case KindReplay:
+		if err := t.Replay.compile(); err != nil {
+			return fmt.Errorf("%s: %w", t.ID, err)
 		}
 	case KindRateLimit:
 		if t.Attempts == 0 {

@@ -47,7 +47,9 @@ data exposure, missing rate limits, security headers and CORS, verbose errors
 and HTTP method tampering. The tests are YAML templates built into the binary;
 add your own with --templates. With --har or --from-store, object reads recorded
 in real traffic are replayed as each identity (BOLA and BFLA without hand-written
-cases).
+cases). With --from-store, the attacks Vigil detected are also replayed against
+the target with the scan's own safe payloads, aimed at the operation and
+parameter each attack used, to confirm whether they would work (replay.* tests).
 
 Requests go to the target's host only (redirects are not followed), at most
 --rate per second and --max-requests in all. --safe skips every test that sends
@@ -115,15 +117,25 @@ Only scan APIs you are allowed to test. See docs/scan.md.`,
 				}
 				ts = append(ts, user...)
 			}
+			cfg.Known = ts
 			if ts, err = selectTemplates(ts, only); err != nil {
 				return err
 			}
 			cfg.Templates = ts
+			if storePath == "" && !slices.ContainsFunc(ts, func(t *scan.Template) bool { return t.Kind != scan.KindReplay }) {
+				return usagef("--only %s: the replay tests replay the findings of a store: give --from-store", strings.Join(only, ","))
+			}
 			if harPath != "" || storePath != "" {
 				if cfg.Observed, err = observedTraffic(cmd.Context(), api, harPath, storePath); err != nil {
 					return err
 				}
 				a.logger.Info("recorded traffic read", "object_reads", len(cfg.Observed))
+			}
+			if storePath != "" {
+				if cfg.Findings, err = detectedAttacks(cmd.Context(), storePath, ts); err != nil {
+					return err
+				}
+				a.logger.Info("detected attacks read", "findings", len(cfg.Findings))
 			}
 			var progress *report.Progress
 			cfg.OnStart = func(total int) { progress = report.NewProgress(a.err, total) }
@@ -184,7 +196,7 @@ Only scan APIs you are allowed to test. See docs/scan.md.`,
 	f.StringVar(&output, "output", "", "file for the --format report (default standard output)")
 	f.StringVar(&failOn, "fail-on", "", "exit with code 1 when a finding reaches this severity (info, low, medium, high, critical)")
 	f.StringVar(&harPath, "har", "", "recorded traffic (HAR or Vigil JSON lines): its object reads are replayed as each identity")
-	f.StringVar(&storePath, "from-store", "", "Vigil store (SQLite file): its sample exchanges are replayed as each identity")
+	f.StringVar(&storePath, "from-store", "", "Vigil store (SQLite file): its sample exchanges are replayed as each identity, and its detected attacks as safe variants")
 	f.StringVar(&callbackAddr, "callback-addr", "127.0.0.1:0", "listen address of the SSRF callback listener")
 	f.StringVar(&callbackURL, "callback-url", "", "URL the target is told to call for SSRF tests, when it cannot reach the listener directly (a tunnel)")
 	return cmd
@@ -298,4 +310,22 @@ func observedTraffic(ctx context.Context, api *scan.API, harPath, storePath stri
 		}
 	}
 	return obs.Observed(), nil
+}
+
+// detectedAttacks reads the findings of a store that the replay templates
+// of ts replay.
+func detectedAttacks(ctx context.Context, storePath string, ts []*scan.Template) ([]vigil.Finding, error) {
+	if _, err := os.Stat(storePath); err != nil {
+		return nil, usageError{fmt.Errorf("--from-store: %w", err)}
+	}
+	st, err := sqlite.Open(ctx, storePath)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--from-store: %w", err)}
+	}
+	defer st.Close()
+	fs, err := scan.DetectedFrom(ctx, st, ts)
+	if err != nil {
+		return nil, fmt.Errorf("--from-store: %w", err)
+	}
+	return fs, nil
 }

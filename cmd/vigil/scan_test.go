@@ -103,6 +103,53 @@ func TestScanCommandSafeJSON(t *testing.T) {
 	}
 }
 
+// TestScanCommandReplay: vigil analyze writes the simulator's traffic into
+// a store; vigil scan --from-store replays the attacks it detected against
+// the shop (the SQL injection and the SSRF are confirmed) and against the
+// hardened shop (nothing is).
+func TestScanCommandReplay(t *testing.T) {
+	traffic, err := filepath.Abs("../../testdata/sim/seed7-30s.traffic.jsonl.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(t.TempDir(), "vigil.db")
+	if code, _, stderr := vigilRun(t, "", "analyze", "--store", db, traffic); code != exitOK {
+		t.Fatalf("analyze: exit %d: %s", code, stderr)
+	}
+	for _, hardened := range []bool{false, true} {
+		target, spec := startScanShopWith(t, shop.Options{Hardened: hardened})
+		code, stdout, stderr := vigilRun(t, "", "scan", "--spec", spec, "--target", target, "--identities", scanIdentities,
+			"--rate", "1000", "--from-store", db, "--only", "replay", "--format", "json")
+		if code != exitOK {
+			t.Fatalf("hardened %v: exit %d: %s", hardened, code, stderr)
+		}
+		var rep struct {
+			Results []struct {
+				Test, Operation, Status, Detail string
+			} `json:"results"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatalf("stdout is not the JSON report: %v\n%.500s", err, stdout)
+		}
+		status := map[string]string{}
+		for _, r := range rep.Results {
+			if !strings.HasPrefix(r.Test, "replay.") {
+				t.Errorf("--only replay let %s run", r.Test)
+			}
+			if r.Status == "error" || (hardened && r.Status == "fail") {
+				t.Errorf("hardened %v: %s %s: %s %s", hardened, r.Test, r.Operation, r.Status, r.Detail)
+			}
+			status[r.Test+" "+r.Operation] = r.Status
+		}
+		want := map[bool]string{false: "fail", true: "pass"}[hardened]
+		for _, k := range []string{"replay.sqli GET /api/v2/products/search", "replay.ssrf POST /api/v2/imports"} {
+			if status[k] != want {
+				t.Errorf("hardened %v: %s: %q, want %s", hardened, k, status[k], want)
+			}
+		}
+	}
+}
+
 func TestScanCommandInterrupted(t *testing.T) {
 	target, spec := startScanShop(t)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -135,6 +182,7 @@ func TestScanCommandErrors(t *testing.T) {
 		{"bad fail-on", []string{"scan", "--spec", "x.yaml", "--target", "http://127.0.0.1:1", "--fail-on", "dire"}, "--fail-on"},
 		{"missing spec", []string{"scan", "--spec", "does-not-exist.yaml", "--target", "http://127.0.0.1:1"}, "does-not-exist.yaml"},
 		{"bad bearer", []string{"scan", "--spec", "../../simulate/shop/openapi.yaml", "--target", "http://127.0.0.1:1", "--bearer", "alice"}, "NAME:ROLE:TOKEN"},
+		{"replay without a store", []string{"scan", "--spec", "../../simulate/shop/openapi.yaml", "--target", "http://127.0.0.1:1", "--bearer", "a:r:T", "--only", "replay"}, "give --from-store"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := vigilRun(t, "", tc.args...)
