@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"golang.org/x/time/rate"
 	"io"
 	"log/slog"
 	"net"
@@ -107,7 +108,7 @@ type runner struct {
 	base     *url.URL
 	client   *http.Client
 	own      *http.Transport
-	limit    *limiter
+	limit    *rate.Limiter
 	sent     atomic.Int64
 	red      *redact.Redactor
 	gen      *generator
@@ -175,7 +176,7 @@ func newRunner(cfg Config) (*runner, error) {
 		cfg.Tool = "vigil"
 	}
 	r := &runner{cfg: cfg, base: &url.URL{Scheme: u.Scheme, Host: strings.ToLower(u.Host), Path: strings.TrimRight(u.Path, "/")},
-		limit: newLimiter(cfg.Rate), red: redact.New(), pool: newPool(), logger: cfg.Logger.With("component", "scan"),
+		limit: rate.NewLimiter(rate.Limit(cfg.Rate), 1), red: redact.New(), pool: newPool(), logger: cfg.Logger.With("component", "scan"),
 		failed: map[string]int{}, exemplar: map[string]*Response{}, smoke: map[string]*Response{}}
 	r.gen = &generator{api: cfg.API, pool: r.pool}
 	if r.replayUses, err = resolveReplays(cfg.Templates, cfg.Known); err != nil {
@@ -231,7 +232,7 @@ func (r *runner) sendRaw(ctx context.Context, method, path string, h map[string]
 		r.sent.Add(-1)
 		return nil, ErrBudget
 	}
-	if err := r.limit.wait(ctx); err != nil {
+	if err := r.limit.Wait(ctx); err != nil {
 		r.sent.Add(-1)
 		return nil, err
 	}
@@ -306,43 +307,6 @@ func capBody(b []byte) []byte {
 		return append(b[:maxEvidenceBody:maxEvidenceBody], []byte("\n[… truncated]")...)
 	}
 	return b
-}
-
-// limiter spaces requests to a rate.
-type limiter struct {
-	mu       sync.Mutex
-	interval time.Duration
-	next     time.Time
-}
-
-func newLimiter(rate float64) *limiter {
-	return &limiter{interval: time.Duration(float64(time.Second) / rate)}
-}
-
-func (l *limiter) wait(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	l.mu.Lock()
-	now := time.Now()
-	t := l.next
-	if t.Before(now) {
-		t = now
-	}
-	l.next = t.Add(l.interval)
-	l.mu.Unlock()
-	d := time.Until(t)
-	if d <= 0 {
-		return nil
-	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-tm.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // task is one template run against one operation, or one replay of

@@ -21,6 +21,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"golang.org/x/time/rate"
 	"io"
 	"net/http"
 	"net/url"
@@ -147,7 +148,7 @@ type runner struct {
 	base     *url.URL // scheme and host; Path is the base path without a trailing slash
 	client   *http.Client
 	own      *http.Transport // the transport Run made, closed at the end
-	limit    *limiter
+	limit    *rate.Limiter
 	idx      specIndex
 	rep      *Report
 	progress func(done, total int)
@@ -185,7 +186,7 @@ func newRunner(cfg Config) (*runner, error) {
 	if len(cfg.Wordlist) > maxWordlist {
 		return nil, fmt.Errorf("discover: wordlist of %d paths: at most %d", len(cfg.Wordlist), maxWordlist)
 	}
-	r := &runner{cfg: cfg, base: base, limit: newLimiter(cfg.Rate)}
+	r := &runner{cfg: cfg, base: base, limit: rate.NewLimiter(rate.Limit(cfg.Rate), 1)}
 	if cfg.Client != nil {
 		c := *cfg.Client
 		r.client = &c
@@ -311,7 +312,7 @@ func (r *runner) fetchAll(ctx context.Context, probes []probe, each func(i int, 
 	for range min(r.cfg.Concurrency, len(probes)) {
 		wg.Go(func() {
 			for i := range jobs {
-				if err := r.limit.wait(ctx); err != nil {
+				if err := r.limit.Wait(ctx); err != nil {
 					results <- done{i: i, o: outcome{err: err}}
 					continue
 				}
@@ -392,42 +393,4 @@ func (r *runner) fetch(ctx context.Context, p string) outcome {
 		o.length = resp.ContentLength
 	}
 	return o
-}
-
-// limiter spaces requests evenly at a rate, without bursts.
-type limiter struct {
-	mu       sync.Mutex
-	next     time.Time
-	interval time.Duration
-}
-
-func newLimiter(rate float64) *limiter {
-	return &limiter{interval: time.Duration(float64(time.Second) / rate)}
-}
-
-// wait blocks until the caller's turn, or ctx ends.
-func (l *limiter) wait(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	l.mu.Lock()
-	now := time.Now()
-	t := l.next
-	if t.Before(now) {
-		t = now
-	}
-	l.next = t.Add(l.interval)
-	l.mu.Unlock()
-	d := time.Until(t)
-	if d <= 0 {
-		return nil
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
