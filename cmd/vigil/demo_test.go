@@ -9,8 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigilsec/vigil"
 	"github.com/vigilsec/vigil/sensor/ingest"
 	"github.com/vigilsec/vigil/simulate"
+	"github.com/vigilsec/vigil/store/sqlite"
 )
 
 // TestDemo runs the whole demo, shortened: shop, proxy, dashboard and
@@ -75,6 +77,39 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	checkCapture(t, filepath.Join("run", "traffic.jsonl"), filepath.Join("run", "truth.jsonl"))
+
+}
+
+// TestDemoGroundTruth runs the demo in monitor mode, so that the simulator
+// exploits what it can, and holds issue #5's acceptance on live traffic:
+// every planted vulnerability an attacker exploited is detected.
+func TestDemoGroundTruth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the demo for 30 s")
+	}
+	t.Chdir(t.TempDir())
+	if code, _, errOut := vigilRun(t, "", "demo", "--duration", "30s", "--dir", "run", "--log-level", "warn"); code != exitOK {
+		t.Fatalf("exit %d\nstderr:\n%s", code, errOut)
+	}
+	st, err := sqlite.Open(t.Context(), filepath.Join("run", "vigil.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	fs, err := st.Findings(t.Context(), vigil.FindingFilter{Limit: 100_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth, err := simulate.ReadTruthFile(filepath.Join("run", "truth.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exploited, _ := checkGroundTruth(t, fs, truth, map[string]string{
+		"bola-addresses": "the run reads one foreign address; behavior.bola wants 3 foreign objects",
+	})
+	if exploited < 15 {
+		t.Errorf("only %d planted vulnerabilities exploited in 30 s", exploited)
+	}
 }
 
 // checkCapture: the captured traffic has one exchange per request the
