@@ -33,16 +33,17 @@ const (
 	// ids an actor asked for on one endpoint that makes enumeration.
 	EnumerationRatio = 0.5
 
-	maxForeign       = 8    // foreign objects remembered per actor
-	maxBOLAExamples  = 3    // masked ids in a finding
-	maxEnumSlots     = 2    // endpoints tracked per actor for enumeration
-	maxOwnTemplates  = 4096 // templates with public/owned counts
-	minPublicIDs     = 3    // public ids before a template can be public
-	maxListIDs       = 100  // ids taken from one list response
-	maxListBody      = 256 << 10
-	maxListSteps     = 20_000 // JSON tokens looked at in one list response
-	ownerShards      = 16
-	bolaMaxIDSegment = 128
+	maxForeign        = 8    // foreign objects remembered per actor
+	maxFiredTemplates = 4    // templates an actor's BOLA findings are remembered for
+	maxBOLAExamples   = 3    // masked ids in a finding
+	maxEnumSlots      = 2    // endpoints tracked per actor for enumeration
+	maxOwnTemplates   = 4096 // templates with public/owned counts
+	minPublicIDs      = 3    // public ids before a template can be public
+	maxListIDs        = 100  // ids taken from one list response
+	maxListBody       = 256 << 10
+	maxListSteps      = 20_000 // JSON tokens looked at in one list response
+	ownerShards       = 16
+	bolaMaxIDSegment  = 128
 )
 
 // BOLA finds broken object-level authorization from traffic: one principal
@@ -82,7 +83,8 @@ const (
 // reader of a catalogue item cannot be told from its owner. behavior.bola fires
 // when a principal makes ForeignObjects (3) distinct foreign reads (GET, PUT,
 // PATCH or DELETE answered 2xx) within the window: one could be a shared
-// link.
+// link. It fires at most once per principal and template per window, so an
+// attacker walking orders and then addresses is named on both.
 //
 // Privileged principals are exempt: a principal answered 2xx on a path with
 // an "admin" segment (/api/v2/admin/users) is taken to be staff, allowed to
@@ -124,10 +126,16 @@ var _ vigil.Analyzer = (*BOLA)(nil)
 
 type bolaActor struct {
 	privileged bool
-	hasFired   bool
-	fired      int64
+	fired      [maxFiredTemplates]firedTemplate // BOLA findings raised, by template
 	foreign    []foreignRead
 	enum       [maxEnumSlots]*enumState
+}
+
+// firedTemplate is a behavior.bola finding raised for an actor on one
+// template, for the once-per-window rule.
+type firedTemplate struct {
+	tk uint64 // template key; 0 = free slot
+	at int64
 }
 
 type foreignRead struct {
@@ -324,7 +332,7 @@ func (b *BOLA) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, e
 	if ok && p != "" {
 		ph := maphash.String(b.table.Seed(), p)
 		if b.touch(obj, tk, ph, m == "GET" || m == "HEAD") {
-			if f, fired := b.foreignRead(x, host, tmpl, obj, id, at); fired {
+			if f, fired := b.foreignRead(x, host, tmpl, tk, obj, id, at); fired {
 				out = append(out, f)
 			}
 		}
@@ -439,7 +447,7 @@ func (e *enumState) add(key uint64, at int64, limit int) {
 }
 
 // foreignRead records a read of an object owned by another principal.
-func (b *BOLA) foreignRead(x *vigil.Exchange, host, tmpl string, obj uint64, id string, at int64) (vigil.Finding, bool) {
+func (b *BOLA) foreignRead(x *vigil.Exchange, host, tmpl string, tk, obj uint64, id string, at int64) (vigil.Finding, bool) {
 	sh, a := b.table.Acquire(actortable.ActorHash(b.table.Seed(), &x.Actor), at, b.window, true)
 	defer sh.Unlock()
 	if a.State.privileged {
@@ -464,11 +472,24 @@ func (b *BOLA) foreignRead(x *vigil.Exchange, host, tmpl string, obj uint64, id 
 	if n < ForeignObjects {
 		return vigil.Finding{}, false
 	}
-	if quiet(a.State.hasFired, a.State.fired, now, b.window) {
-		b.counts.suppressed.Add(1)
-		return vigil.Finding{}, false
+	// Once per actor and template per window: an attacker walking orders
+	// and then addresses gets a finding on each, so each vulnerable
+	// endpoint is named.
+	slot := 0
+	for i, f := range a.State.fired {
+		if f.tk == tk {
+			if quiet(true, f.at, now, b.window) {
+				b.counts.suppressed.Add(1)
+				return vigil.Finding{}, false
+			}
+			slot = i
+			break
+		}
+		if f.at < a.State.fired[slot].at {
+			slot = i // the oldest, or a free one
+		}
 	}
-	a.State.fired, a.State.hasFired = now, true
+	a.State.fired[slot] = firedTemplate{tk: tk, at: now}
 	b.counts.findings[0].Add(1)
 	m := x.Request.Method
 	ev := []vigil.Evidence{

@@ -122,6 +122,14 @@ func TestBOLA(t *testing.T) {
 			{eve, req{method: "DELETE", target: "/api/v2/orders/1006", status: 204}}, {eve, req{method: "DELETE", target: "/api/v2/orders/1009", status: 204}}}),
 			map[string]int{DetectorBOLA: 1}},
 		{"once per window", steps(owners(10), reads(eve, 1003, 1006, 1009, 1012, 1015, 1018, 1021, 1024)), map[string]int{DetectorBOLA: 1}},
+		{"once per window and endpoint: orders, then addresses", steps(owners(10), func() []step {
+			var out []step
+			for i := 1; i <= 4; i++ {
+				out = append(out, step{principal(i), listed("/api/v2/addresses", fmt.Sprintf(`[{"id":%d}]`, 500+i))})
+			}
+			return out
+		}(), reads(eve, 1003, 1006, 1009, 1012), []step{{eve, get("/api/v2/addresses/501", 200)}, {eve, get("/api/v2/addresses/502", 200)},
+			{eve, get("/api/v2/addresses/503", 200)}, {eve, get("/api/v2/addresses/504", 200)}}), map[string]int{DetectorBOLA: 2}},
 		{"enumeration mostly 404", func() []step {
 			var out []step
 			for i := range 25 {

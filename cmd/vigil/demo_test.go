@@ -104,9 +104,7 @@ func TestDemoGroundTruth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exploited, _ := checkGroundTruth(t, fs, truth, map[string]string{
-		"bola-addresses": "the run reads one foreign address; behavior.bola wants 3 foreign objects",
-	})
+	exploited, _ := checkGroundTruth(t, fs, truth, nil)
 	if exploited < 15 {
 		t.Errorf("only %d planted vulnerabilities exploited in 30 s", exploited)
 	}

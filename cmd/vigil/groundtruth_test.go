@@ -20,7 +20,7 @@ var simTruth = filepath.Join(examplesDir, "..", "testdata", "sim", "seed7-30s.tr
 // traffic: the simulator's recorded run goes through vigil analyze with
 // every detector and the shop's spec, and every planted vulnerability the
 // run exploited is detected. The capture is redacted, as every capture is:
-// the evidence of three vulnerabilities is gone from it, and those are
+// the evidence of two vulnerabilities is gone from it, and those are
 // listed, not failed (TestDemo checks all of them on live traffic).
 func TestGroundTruthDetectedOffline(t *testing.T) {
 	if testing.Short() {
@@ -50,7 +50,6 @@ func TestGroundTruthDetectedOffline(t *testing.T) {
 	exploited, _ := checkGroundTruth(t, readFindings(t, b), truth, map[string]string{
 		"excessive-data-exposure": "the capture redacts the password hash and the card the answer carried",
 		"zombie-export":           "the capture redacts the hashes, the cards and the forged token",
-		"bola-addresses":          "the run reads one foreign address; behavior.bola wants 3 foreign objects",
 	})
 	if exploited < 12 {
 		t.Errorf("only %d planted vulnerabilities exploited in the capture: it no longer exercises the shop", exploited)
