@@ -19,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/behavior"
 )
 
 // MaxFileSize caps a config file: a config is a few KiB; anything near this
@@ -113,6 +114,78 @@ type Behavior struct {
 	Window    time.Duration `yaml:"window"`     // per-actor window
 	Threshold int           `yaml:"threshold"`  // distinct values that make cracking
 	MaxActors int           `yaml:"max_actors"` // actor states kept; least recently seen go first
+	// Flows are the business flows watched for skipped steps and unusual
+	// velocity (docs/behavior.md, "Declaring flows"). Absent (nil): the
+	// built-in checkout flow (behavior.DefaultFlows); an empty list: none.
+	Flows []Flow `yaml:"flows"`
+}
+
+// Flow is a business flow declared in behavior.flows: steps in order.
+type Flow struct {
+	Name  string     `yaml:"name"`
+	Steps []FlowStep `yaml:"steps"`
+}
+
+// FlowStep is one request of a flow: a method ("" or absent: any) and a
+// path suffix or a list of alternative suffixes, matched at a segment
+// boundary against the end of the request path ("{id}" matches any one
+// segment). NeedsSuccess makes a 2xx of this step required, earlier and
+// within behavior.window, before any later step may succeed.
+type FlowStep struct {
+	Name         string `yaml:"name"`
+	Method       string `yaml:"method"`
+	Path         Paths  `yaml:"path"`
+	NeedsSuccess bool   `yaml:"needs_success"`
+}
+
+// Paths is one path suffix or a list of alternatives: YAML accepts both
+// `path: /checkout/pay` and `path: [/checkout/pay, /checkout/payment]`.
+type Paths []string
+
+// UnmarshalYAML reads a single string or a list of strings.
+func (p *Paths) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			*p = nil
+			return nil
+		}
+		*p = Paths{n.Value}
+		return nil
+	case yaml.SequenceNode:
+		var l []string
+		if err := n.Decode(&l); err != nil {
+			return err
+		}
+		*p = l
+		return nil
+	}
+	return fmt.Errorf("line %d: path: want a path suffix or a list of them", n.Line)
+}
+
+// MaxPathAlternatives caps the alternatives of one flow step: each is
+// compared with every request path, and a real step has a handful.
+const MaxPathAlternatives = 16
+
+// DetectorConfig is the behavior section as package behavior takes it.
+// Flows stay nil when the file declares none, so behavior's defaults apply;
+// alternatives are joined with "|".
+func (b Behavior) DetectorConfig() behavior.Config {
+	bc := behavior.Config{Window: b.Window, Threshold: b.Threshold, MaxActors: b.MaxActors}
+	if b.Flows == nil {
+		return bc
+	}
+	bc.Flows = make([]behavior.Flow, 0, len(b.Flows))
+	for _, f := range b.Flows {
+		bf := behavior.Flow{Name: f.Name, Steps: make([]behavior.Step, 0, len(f.Steps))}
+		for _, s := range f.Steps {
+			bf.Steps = append(bf.Steps, behavior.Step{
+				Name: s.Name, Method: strings.ToUpper(s.Method), PathSuffix: strings.Join(s.Path, "|"), NeedsSuccess: s.NeedsSuccess,
+			})
+		}
+		bc.Flows = append(bc.Flows, bf)
+	}
+	return bc
 }
 
 // Detect configures the technique detectors (package detect, docs/detect.md).
@@ -260,7 +333,14 @@ func friendly(err error) string {
 		if sub[2] == "Config" {
 			return fmt.Sprintf("unknown key %q (sections are proxy, identity, pipeline, store, web, log)", sub[1])
 		}
-		return fmt.Sprintf("unknown key %q in section %s", sub[1], strings.ToLower(sub[2]))
+		section := strings.ToLower(sub[2])
+		switch sub[2] {
+		case "Flow":
+			section = "behavior.flows"
+		case "FlowStep":
+			section = "behavior.flows[].steps"
+		}
+		return fmt.Sprintf("unknown key %q in section %s", sub[1], section)
 	})
 	msg = reNotType.ReplaceAllStringFunc(msg, func(m string) string {
 		sub := reNotType.FindStringSubmatch(m)
@@ -269,6 +349,8 @@ func friendly(err error) string {
 			return fmt.Sprintf("%q is not a duration (write e.g. 500ms, 30s, 5m)", sub[2])
 		case strings.HasPrefix(want, "config."):
 			return fmt.Sprintf("want a mapping of keys here, got a %s", sub[1])
+		case strings.HasPrefix(want, "[]config."):
+			return fmt.Sprintf("want a list here, got a %s", sub[1])
 		default:
 			return fmt.Sprintf("want a value of type %s here, got %s %q", strings.TrimPrefix(want, "[]"), sub[1], sub[2])
 		}
@@ -369,6 +451,11 @@ func (c Config) Validate() error {
 	if n := c.Behavior.MaxActors; n < 100 || n > 10_000_000 {
 		bad("behavior.max_actors", "must be between 100 and 10000000, got %d", n)
 	}
+	if msgs := c.Behavior.checkFlows(); len(msgs) > 0 {
+		errs = append(errs, msgs...)
+	} else if err := c.Behavior.DetectorConfig().Validate(); err != nil {
+		bad("behavior.flows", "%s", vigil.ErrorMessage(err))
+	}
 	if n := c.Detect.CRS.Paranoia; n < 1 || n > 4 {
 		bad("detect.crs.paranoia", "must be between 1 and 4, got %d", n)
 	}
@@ -406,6 +493,55 @@ func (c Config) Validate() error {
 		return vigil.Errorf(vigil.EINVALID, "invalid config:\n  %s", strings.Join(errs, "\n  "))
 	}
 	return nil
+}
+
+var reMethod = regexp.MustCompile(`^[A-Za-z]{1,16}$`)
+
+// checkFlows says which key of behavior.flows is wrong, one message a key.
+func (b Behavior) checkFlows() []string {
+	var errs []string
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, key+": "+fmt.Sprintf(format, args...))
+	}
+	if len(b.Flows) > behavior.MaxFlows {
+		bad("behavior.flows", "at most %d flows, got %d", behavior.MaxFlows, len(b.Flows))
+	}
+	names := map[string]int{}
+	for i, f := range b.Flows {
+		key := fmt.Sprintf("behavior.flows[%d]", i)
+		if strings.TrimSpace(f.Name) == "" {
+			bad(key+".name", "a flow needs a name")
+		} else if j, dup := names[f.Name]; dup {
+			bad(key+".name", "flow %q is already declared at behavior.flows[%d]", f.Name, j)
+		} else {
+			names[f.Name] = i
+		}
+		if n := len(f.Steps); n < 2 || n > behavior.MaxSteps {
+			bad(key+".steps", "a flow has 2 to %d steps, got %d", behavior.MaxSteps, n)
+		}
+		for j, s := range f.Steps {
+			sk := fmt.Sprintf("%s.steps[%d]", key, j)
+			if strings.TrimSpace(s.Name) == "" {
+				bad(sk+".name", "a step needs a name")
+			}
+			if s.Method != "" && !reMethod.MatchString(s.Method) {
+				bad(sk+".method", "want an HTTP method such as POST (or no method: any), got %q", s.Method)
+			}
+			switch n := len(s.Path); {
+			case n == 0:
+				bad(sk+".path", "want a path suffix such as /checkout/pay, or a list of them")
+			case n > MaxPathAlternatives:
+				bad(sk+".path", "at most %d alternatives, got %d", MaxPathAlternatives, n)
+			}
+			for _, p := range s.Path {
+				if !strings.HasPrefix(p, "/") || strings.Trim(p, "/") == "" || strings.ContainsAny(p, "?#| \t") || len(p) > 1024 {
+					bad(sk+".path", "want a suffix such as /checkout/pay or /orders/{id}/pay (alternatives as a list), got %q", p)
+					break
+				}
+			}
+		}
+	}
+	return errs
 }
 
 // Prefixes parses TrustedProxies; a bare address is a /32 or /128.

@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/behavior"
 	"github.com/vigilsec/vigil/config"
 )
 
@@ -141,4 +143,107 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse returned a config that does not validate: %v", err)
 		}
 	})
+}
+
+// TestFlows reads behavior.flows: absent keeps behavior's defaults (nil), an
+// empty list watches none, a path is one suffix or a list of alternatives.
+func TestFlows(t *testing.T) {
+	signup := []behavior.Flow{{Name: "signup", Steps: []behavior.Step{
+		{Name: "register", Method: "POST", PathSuffix: "/signup|/users", NeedsSuccess: true},
+		{Name: "verify", PathSuffix: "/account/verify"},
+	}}}
+	for _, tc := range []struct {
+		name string
+		yaml string
+		want []behavior.Flow // DetectorConfig().Flows
+	}{
+		{"absent", "behavior: {window: 5m}", nil},
+		{"null", "behavior: {flows: null}", nil},
+		{"empty list", "behavior: {flows: []}", []behavior.Flow{}},
+		{"path list and scalar", `
+behavior:
+  flows:
+    - name: signup
+      steps:
+        - {name: register, method: post, path: [/signup, /users], needs_success: true}
+        - {name: verify, path: /account/verify}
+`, signup},
+		{"path list in block style", `
+behavior:
+  flows:
+    - name: signup
+      steps:
+        - name: register
+          method: POST
+          path:
+            - /signup
+            - /users
+          needs_success: true
+        - name: verify
+          path: /account/verify
+`, signup},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := config.Parse(strings.NewReader(tc.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := cfg.Behavior.DetectorConfig().Flows
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("flows (-want +got):\n%s", diff)
+			}
+			if (got == nil) != (tc.want == nil) {
+				t.Errorf("flows nil = %v, want %v (nil means behavior's defaults)", got == nil, tc.want == nil)
+			}
+			if err := cfg.Behavior.DetectorConfig().Validate(); err != nil {
+				t.Errorf("behavior.Config.Validate: %v", err)
+			}
+		})
+	}
+}
+
+// TestFlowsInvalid checks that each bad flow names its key; the golden
+// testdata/bad-flows*.bad.yaml files pin the whole text.
+func TestFlowsInvalid(t *testing.T) {
+	steps := func(s string) string {
+		return "behavior:\n  flows:\n    - name: f\n      steps:\n" + s
+	}
+	ok := "        - {name: b, path: /b}\n"
+	for _, tc := range []struct {
+		name, yaml, key string
+	}{
+		{"no name", "behavior: {flows: [{steps: [{name: a, path: /a}, {name: b, path: /b}]}]}", "behavior.flows[0].name: "},
+		{"one step", steps("        - {name: a, path: /a}\n"), "behavior.flows[0].steps: "},
+		{"no path", steps("        - {name: a}\n" + ok), "behavior.flows[0].steps[0].path: "},
+		{"relative path", steps("        - {name: a, path: a/b}\n" + ok), "behavior.flows[0].steps[0].path: "},
+		{"pipe in path", steps(ok + "        - {name: a, path: /a|/c}\n"), "behavior.flows[0].steps[1].path: "},
+		{"root path", steps("        - {name: a, path: [/a, /]}\n" + ok), "behavior.flows[0].steps[0].path: "},
+		{"bad method", steps("        - {name: a, method: GET/POST, path: /a}\n" + ok), "behavior.flows[0].steps[0].method: "},
+		{"no step name", steps("        - {path: /a}\n" + ok), "behavior.flows[0].steps[0].name: "},
+		{"too many alternatives", steps("        - {name: a, path: [" + strings.Repeat("/a, ", config.MaxPathAlternatives) + "/a]}\n" + ok), "behavior.flows[0].steps[0].path: "},
+		{"path mapping", steps("        - {name: a, path: {x: /a}}\n" + ok), "path: want a path suffix"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := config.Parse(strings.NewReader(tc.yaml))
+			if err == nil {
+				t.Fatal("Parse succeeded, want an error")
+			}
+			if vigil.ErrorCode(err) != vigil.EINVALID || !strings.Contains(err.Error(), tc.key) {
+				t.Errorf("error = %v, want an EINVALID error naming %q", err, tc.key)
+			}
+		})
+	}
+}
+
+// TestFlowsTooMany checks the cap on the number of flows.
+func TestFlowsTooMany(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("behavior:\n  flows:\n")
+	for i := range behavior.MaxFlows + 1 {
+		fmt.Fprintf(&b, "    - {name: f%d, steps: [{name: a, path: /a}, {name: b, path: /b}]}\n", i)
+	}
+	_, err := config.Parse(strings.NewReader(b.String()))
+	if err == nil || !strings.Contains(err.Error(), "behavior.flows: at most") {
+		t.Errorf("error = %v, want behavior.flows: at most …", err)
+	}
 }

@@ -24,7 +24,7 @@ func (a *app) analyzers(specs *spec.Set) ([]vigil.Analyzer, error) {
 		return nil, err
 	}
 	as = append(as, a.newRecon(specs), inventory.NewMassAssignment(specs))
-	bc := behavior.Config{Window: a.cfg.Behavior.Window, Threshold: a.cfg.Behavior.Threshold, MaxActors: a.cfg.Behavior.MaxActors}
+	bc := a.cfg.Behavior.DetectorConfig() // behavior.flows included
 	if err := bc.Validate(); err != nil {
 		return nil, usageError{err}
 	}

@@ -67,7 +67,8 @@ them. See docs/inventory.md.`,
   vigil inventory --store vigil.db --spec openapi.yaml --json
   vigil inventory export --openapi --from traffic.jsonl.gz -o observed.yaml
   vigil inventory diff --spec openapi.yaml --from traffic.har
-  vigil inventory diff --spec v2.yaml --against v1.yaml`,
+  vigil inventory diff --spec v2.yaml --against v1.yaml
+  vigil inventory flows --from traffic.jsonl.gz --spec openapi.yaml`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			entries, err := a.classify(cmd.Context(), cmd, &f)
@@ -85,7 +86,7 @@ them. See docs/inventory.md.`,
 	}
 	f.register(cmd, d, true, true)
 	cmd.Flags().BoolVar(&f.all, "all", false, "also list endpoints that only answered 404/405")
-	cmd.AddCommand(newInventoryExportCmd(a), newInventoryDiffCmd(a))
+	cmd.AddCommand(newInventoryExportCmd(a), newInventoryDiffCmd(a), newInventoryFlowsCmd(a))
 	return cmd
 }
 
