@@ -126,6 +126,7 @@ var replayTruth = map[string]string{
 	"replay.sqli GET /api/v2/products/search":                "sqli-search",
 	"replay.ssrf POST /api/v2/imports":                       "ssrf-import",
 	"replay.bola GET /api/v2/orders/{id}":                    "bola-orders",
+	"replay.bola GET /api/v2/addresses/{id}":                 "bola-addresses",
 	"replay.bfla POST /api/v2/admin/coupons":                 "bfla-admin-coupons",
 	"replay.mass-assignment PATCH /api/v2/users/me":          "mass-assignment-role",
 	"replay.mass-assignment POST /api/v2/cart/items":         "mass-assignment-price",
