@@ -83,8 +83,9 @@ func UAFamily(ua string) string {
 // Fingerprint is a short hex digest (16 hex digits of 64-bit FNV-1a) of the
 // client's traits: the set of request header names present (volatile
 // ones left out), the User-Agent family and the Accept, Accept-Language and
-// Accept-Encoding values. Header order and casing and the TLS ClientHello are
-// not used yet. It allocates only the result.
+// Accept-Encoding values. Header order and casing are not used yet; the TLS
+// ClientHello is folded in by FingerprintTLS and Resolver.ResolveTLS. It
+// allocates only the result.
 func Fingerprint(h http.Header) string {
 	return fingerprint(h, UAFamily(first(h, "User-Agent")))
 }

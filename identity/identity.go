@@ -1,6 +1,7 @@
 // Package identity resolves who sent a request: the client address after
 // trusted-proxy handling, the principal named by its credentials and a
-// fingerprint of the client software.
+// fingerprint of the client software. Over TLS the fingerprint also covers the
+// ClientHello (JA4 computes it in the handshake, ResolveTLS folds it in).
 //
 // Resolve runs on the proxy's hot path for every request, so it parses no
 // more than it needs and never verifies anything: a JWT is read unverified,

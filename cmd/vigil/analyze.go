@@ -234,7 +234,13 @@ func (a *app) eachExchange(file string, res *identity.Resolver, st *readStats, f
 			return fmt.Errorf("%s: %w", file, err)
 		}
 		if x.Actor == (vigil.Actor{}) { // a Vigil capture carries the actor its sensor resolved
-			x.Actor = res.Resolve(x.Client.Addr, x.Request.Header)
+			// Resolve as the proxy does: a recorded ClientHello fingerprint
+			// is part of the actor's fingerprint.
+			ja4 := ""
+			if x.Client.TLS != nil {
+				ja4 = x.Client.TLS.Fingerprint
+			}
+			x.Actor = res.ResolveTLS(x.Client.Addr, x.Request.Header, ja4)
 		}
 		if err := fn(x); err != nil {
 			return err

@@ -182,6 +182,13 @@ func (c *core) snapshot() Stats {
 
 func (c *core) resolve(r *http.Request) vigil.Actor {
 	if c.res != nil {
+		if r.TLS != nil {
+			if tr, ok := c.res.(TLSResolver); ok {
+				if ja4 := ClientHelloFingerprint(r.Context()); ja4 != "" {
+					return tr.ResolveTLS(r.RemoteAddr, r.Header, ja4)
+				}
+			}
+		}
 		return c.res.Resolve(r.RemoteAddr, r.Header)
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -274,7 +281,7 @@ func (c *core) finish(r *http.Request, cw *captureWriter, tee *bodyTee, reqHeade
 		ID:     id,
 		Time:   start,
 		Sensor: c.sensor,
-		Client: vigil.Client{Addr: r.RemoteAddr, TLS: tlsFacts(r.TLS)},
+		Client: vigil.Client{Addr: r.RemoteAddr, TLS: tlsFacts(r)},
 		Request: vigil.Request{
 			Method: r.Method,
 			URL:    &u,
@@ -324,9 +331,11 @@ func (c *core) finish(r *http.Request, cw *captureWriter, tee *bodyTee, reqHeade
 	}
 }
 
-// tlsFacts describes a terminated TLS connection. The ClientHello
-// fingerprint is not taken here.
-func tlsFacts(cs *tls.ConnectionState) *vigil.TLS {
+// tlsFacts describes the terminated TLS connection of r, nil for plain
+// HTTP. The ClientHello fingerprint is there when the server captures it
+// (CaptureClientHello).
+func tlsFacts(r *http.Request) *vigil.TLS {
+	cs := r.TLS
 	if cs == nil {
 		return nil
 	}
@@ -335,6 +344,7 @@ func tlsFacts(cs *tls.ConnectionState) *vigil.TLS {
 		CipherSuite: tls.CipherSuiteName(cs.CipherSuite),
 		ServerName:  cs.ServerName,
 		ALPN:        cs.NegotiatedProtocol,
+		Fingerprint: ClientHelloFingerprint(r.Context()),
 	}
 }
 

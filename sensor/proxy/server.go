@@ -32,7 +32,9 @@ type ServerConfig struct {
 
 // NewServer returns an http.Server for h with hardened defaults. For TLS
 // termination call srv.ServeTLS(ln, certFile, keyFile): the TLS facts
-// (version, cipher suite, SNI, ALPN) then land in each Exchange.
+// (version, cipher suite, SNI, ALPN and the JA4 fingerprint of the
+// ClientHello, see CaptureClientHello) then land in each Exchange, and the
+// ClientHello fingerprint is folded into the actor's.
 func NewServer(h http.Handler, cfg ServerConfig) *http.Server {
 	if cfg.ReadHeaderTimeout <= 0 {
 		cfg.ReadHeaderTimeout = 10 * time.Second
@@ -50,7 +52,7 @@ func NewServer(h http.Handler, cfg ServerConfig) *http.Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &http.Server{
+	srv := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           h,
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
@@ -60,4 +62,6 @@ func NewServer(h http.Handler, cfg ServerConfig) *http.Server {
 		TLSConfig:         cfg.TLSConfig,
 		ErrorLog:          slog.NewLogLogger(logger.With("component", "proxy-server").Handler(), slog.LevelWarn),
 	}
+	CaptureClientHello(srv)
+	return srv
 }
