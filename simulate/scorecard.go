@@ -506,18 +506,24 @@ func (s *Scorecard) WriteText(w io.Writer) error {
 			return err
 		}
 	}
-	b.WriteString("\nBlocking (an attacker is stopped when blocked before its exploitation completed):\n")
-	tw = tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "AREA\tEXPLOIT REQUESTS\tBLOCKED\tATTACKERS STOPPED\tSTOPPED BEFORE EXPLOITATION")
-	for _, c := range s.Campaigns {
-		stopped := "no"
-		if c.StoppedBeforeExploitation {
-			stopped = "yes"
+	if s.anyBlocked() {
+		b.WriteString("\nBlocking (an attacker is stopped when blocked before its exploitation completed):\n")
+		tw = tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "AREA\tEXPLOIT REQUESTS\tBLOCKED\tATTACKERS STOPPED\tSTOPPED BEFORE EXPLOITATION")
+		for _, c := range s.Campaigns {
+			stopped := "no"
+			if c.StoppedBeforeExploitation {
+				stopped = "yes"
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d of %d\t%s\n", c.Area, c.ExploitRequests, c.ExploitBlocked, c.Stopped, c.Attackers, stopped)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d of %d\t%s\n", c.Area, c.ExploitRequests, c.ExploitBlocked, c.Stopped, c.Attackers, stopped)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	} else {
+		// Monitor mode, most likely: a table of zeros would read as a
+		// failure to block.
+		b.WriteString("\nBlocking: no request was blocked (monitor mode records actions without enforcing them; vigil demo --enforce blocks)\n")
 	}
 	bd := s.Benign
 	fmt.Fprintf(&b, "\nBenign load: %d requests from %d actors; %d actors flagged, %d false-positive findings, %d requests blocked (%d actors)",
@@ -546,4 +552,17 @@ func (s *Scorecard) WriteText(w io.Writer) error {
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// anyBlocked reports whether the proxy blocked any request of the run.
+func (s *Scorecard) anyBlocked() bool {
+	if s.Benign.RequestsBlocked > 0 {
+		return true
+	}
+	for _, c := range s.Campaigns {
+		if c.BlockedRequests > 0 {
+			return true
+		}
+	}
+	return false
 }

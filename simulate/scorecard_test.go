@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -451,6 +452,19 @@ func TestEvaluateStoppedBeforeExploitation(t *testing.T) {
 				t.Errorf("attackers %d stopped %d all %v requests %d blocked %d; want %d %d %v %d %d",
 					c.Attackers, c.Stopped, c.StoppedBeforeExploitation, c.ExploitRequests, c.ExploitBlocked,
 					tt.attackers, tt.stopped, tt.all, tt.requests, tt.blocked)
+			}
+			// The blocking table shows when anything was blocked; a run
+			// that blocked nothing (monitor mode) says so instead.
+			var text bytes.Buffer
+			if err := sc.WriteText(&text); err != nil {
+				t.Fatal(err)
+			}
+			anyBlocked := slices.ContainsFunc(tt.truth, func(l TruthLine) bool { return l.Blocked })
+			if got := strings.Contains(text.String(), "STOPPED BEFORE EXPLOITATION"); got != anyBlocked {
+				t.Errorf("blocking table shown %v, want %v:\n%s", got, anyBlocked, text.String())
+			}
+			if got := strings.Contains(text.String(), "no request was blocked"); got == anyBlocked {
+				t.Errorf("monitor-mode line shown %v, want %v", got, !anyBlocked)
 			}
 		})
 	}
