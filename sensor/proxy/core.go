@@ -262,6 +262,25 @@ func (c *core) enforce(w *captureWriter, r *http.Request, act vigil.Action, id s
 	return true
 }
 
+// exchange starts the Exchange of a request: who sent what, without bodies
+// or a response. The URL is absolute (scheme and Host filled in).
+func (c *core) exchange(r *http.Request, reqHeader http.Header, id string, actor vigil.Actor, start time.Time) *vigil.Exchange {
+	u := *r.URL
+	u.Host = r.Host
+	u.Scheme = "http"
+	if r.TLS != nil {
+		u.Scheme = "https"
+	}
+	return &vigil.Exchange{
+		ID:      id,
+		Time:    start,
+		Sensor:  c.sensor,
+		Client:  vigil.Client{Addr: r.RemoteAddr, TLS: tlsFacts(r)},
+		Request: vigil.Request{Method: r.Method, URL: &u, Proto: r.Proto, Header: reqHeader},
+		Actor:   actor,
+	}
+}
+
 // finish builds the Exchange and submits it.
 func (c *core) finish(r *http.Request, cw *captureWriter, tee *bodyTee, reqHeader http.Header, id string, actor vigil.Actor, start time.Time) {
 	end := time.Now()
@@ -271,26 +290,8 @@ func (c *core) finish(r *http.Request, cw *captureWriter, tee *bodyTee, reqHeade
 	if c.sub == nil {
 		return
 	}
-	u := *r.URL
-	u.Host = r.Host
-	u.Scheme = "http"
-	if r.TLS != nil {
-		u.Scheme = "https"
-	}
-	x := &vigil.Exchange{
-		ID:     id,
-		Time:   start,
-		Sensor: c.sensor,
-		Client: vigil.Client{Addr: r.RemoteAddr, TLS: tlsFacts(r)},
-		Request: vigil.Request{
-			Method: r.Method,
-			URL:    &u,
-			Proto:  r.Proto,
-			Header: reqHeader,
-		},
-		Duration: end.Sub(start),
-		Actor:    actor,
-	}
+	x := c.exchange(r, reqHeader, id, actor, start)
+	x.Duration = end.Sub(start)
 	if tee != nil {
 		buf, n, eof := tee.seal()
 		size := n

@@ -269,23 +269,8 @@ func (c *core) runInline(w *captureWriter, r *http.Request, tee *bodyTee, reqHea
 			size = tee.n // read whole: the size is known even when chunked
 		}
 	}
-	u := *r.URL
-	u.Host = r.Host
-	u.Scheme = "http"
-	if r.TLS != nil {
-		u.Scheme = "https"
-	}
-	x := &vigil.Exchange{
-		ID:     id,
-		Time:   start,
-		Sensor: c.sensor,
-		Client: vigil.Client{Addr: r.RemoteAddr},
-		Request: vigil.Request{
-			Method: r.Method, URL: &u, Proto: r.Proto, Header: reqHeader,
-			Body: body, BodySize: size, Truncated: size != int64(len(body)),
-		},
-		Actor: actor,
-	}
+	x := c.exchange(r, reqHeader, id, actor, start)
+	x.Request.Body, x.Request.BodySize, x.Request.Truncated = body, size, size != int64(len(body))
 	res := in.check(r.Context(), x)
 	switch res.v {
 	case verdictPass:
