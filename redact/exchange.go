@@ -73,7 +73,11 @@ func (r *Redactor) Body(contentType string, b []byte) []byte {
 	}
 	mt, _, _ := mime.ParseMediaType(contentType)
 	switch {
-	case mt == "application/x-www-form-urlencoded":
+	case mt == "application/x-www-form-urlencoded" && !(looksJSON("", b) && json.Valid(b)):
+		// A form body. JSON sent with a form content type (a mislabelled
+		// client, or an attacker slipping past content-type based rules)
+		// gets the JSON rules below: whoever reads it later decodes it as
+		// JSON, "\u0020" escapes and all.
 		return clone(r.form(b))
 	case looksJSON(mt, b):
 		if !json.Valid(b) {
