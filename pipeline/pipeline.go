@@ -71,7 +71,7 @@ const (
 
 	outputQueueSize   = 1024                   // finding lists and stats deltas waiting for the writer
 	batchSize         = 1000                   // findings per sink call
-	flushInterval     = 250 * time.Millisecond // findings wait at most this long
+	flushInterval     = 250 * time.Millisecond // low and info findings wait at most this long; others go at once
 	statsInterval     = time.Second            // workers hand over endpoint stats this often
 	samplesPerFlush   = 2                      // new samples per endpoint per stats interval
 	maxLocalEndpoints = 10_000                 // endpoints a worker gathers per stats interval

@@ -565,6 +565,41 @@ func TestLifecycle(t *testing.T) {
 	})
 }
 
+// TestUrgentFlush: a finding the policy may act on (medium and above)
+// reaches the sinks at once, without waiting for the flush interval; a low
+// one waits for it.
+func TestUrgentFlush(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &sink{}
+		sev := analyzerFunc(func(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, error) {
+			f := vigil.Finding{Detector: "test.sev", Title: "seen " + x.ID, Severity: vigil.SeverityLow}
+			if x.Actor.Principal == "jwt:attacker" {
+				f.Severity = vigil.SeverityHigh
+			}
+			return []vigil.Finding{f}, nil
+		})
+		p := New(Config{Workers: 2, Mode: Block}, []vigil.Analyzer{sev}, []vigil.Sink{s}, nil, nil)
+		wait := run(t, t.Context(), p)
+		if err := p.SubmitWait(t.Context(), exchange(1, "jwt:user", "http://h/a", 200)); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if got := len(s.findings()); got != 0 {
+			t.Fatalf("a low finding reached the sink before the flush interval (%d)", got)
+		}
+		if err := p.SubmitWait(t.Context(), exchange(2, "jwt:attacker", "http://h/a", 200)); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait() // no time passes
+		if got := len(s.findings()); got != 2 {
+			t.Errorf("%d findings at the sink right after a high one, want 2 (it takes the waiting low one along)", got)
+		}
+		if err := wait(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 // TestPeriodicFlush checks the timers: findings reach the sinks within the
 // flush interval and endpoint stats reach the recorder within two stats
 // intervals, without Close.

@@ -58,7 +58,7 @@ func (p *Pipeline) write(ctx context.Context) error {
 			}
 			if len(o.findings) > 0 {
 				w.batch = append(w.batch, o.findings...)
-				if len(w.batch) >= batchSize {
+				if len(w.batch) >= batchSize || urgent(o.findings) {
 					w.flushFindings(ctx, false)
 				}
 			}
@@ -70,6 +70,20 @@ func (p *Pipeline) write(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// urgent reports whether findings should reach the sinks now rather than at
+// the next tick: those the response policy may act on (medium and above), so
+// that the responder's block stops the actor's next request, not the ones
+// sent in the following quarter second. Under a flood of findings this still
+// batches: what arrives while a flush runs goes out with the next one.
+func urgent(fs []vigil.Finding) bool {
+	for i := range fs {
+		if fs[i].Severity >= vigil.SeverityMedium {
+			return true
+		}
+	}
+	return false
 }
 
 // flushContext is ctx while it lives, otherwise a short-lived detached one.
