@@ -39,6 +39,7 @@ func TestDefaultPolicyParses(t *testing.T) {
 		"tarpit-bfla":                       vigil.ActionTarpit,
 		"rate-limit-automation":             vigil.ActionRateLimit,
 		"block-prompt-injection":            vigil.ActionBlock,
+		"block-privileged-mass-assignment":  vigil.ActionBlock,
 	}
 	for name, kind := range want {
 		r, ok := byName[name]
@@ -111,6 +112,8 @@ func TestDefaultPolicyDecisions(t *testing.T) {
 		{"behavior.automation", vigil.SeverityMedium, "", 0},
 		{"behavior.prompt-injection", vigil.SeverityMedium, vigil.ActionBlock, 15 * time.Minute},
 		{"behavior.adaptive-probing", vigil.SeverityHigh, "", 0},
+		{"detect.mass-assignment", vigil.SeverityHigh, vigil.ActionBlock, 15 * time.Minute},
+		{"detect.mass-assignment", vigil.SeverityMedium, "", 0},
 	} {
 		f := vigil.Finding{ID: "f1", Detector: tc.detector, Severity: tc.sev, Confidence: 0.9, Actor: actor, Title: "t"}
 		a, ok := p.Decide(f, now)
