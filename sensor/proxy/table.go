@@ -52,15 +52,20 @@ func (t *Table) Publish(actions []vigil.Action) {
 		m[a.Key] = append(m[a.Key], a)
 	}
 	// Keep what Add put in force moments ago and the list does not hold
-	// yet: it was read from the store before the action was written.
+	// yet: it was read from the store before the action was written. The
+	// list may also hold the version of an action before Add escalated it
+	// (same ID): the added one, the newer decision, takes its place.
 	now, kept := time.Now(), t.recent[:0]
 	for _, r := range t.recent {
 		if now.Sub(r.at) > addGrace {
 			continue
 		}
 		kept = append(kept, r)
-		if !slices.ContainsFunc(m[r.action.Key], func(x vigil.Action) bool { return x.ID == r.action.ID }) {
-			m[r.action.Key] = append(m[r.action.Key], r.action)
+		acts := m[r.action.Key] // built above: not the caller's slice
+		if i := slices.IndexFunc(acts, func(x vigil.Action) bool { return x.ID == r.action.ID }); i >= 0 {
+			acts[i] = r.action
+		} else {
+			m[r.action.Key] = append(acts, r.action)
 		}
 	}
 	t.recent = kept

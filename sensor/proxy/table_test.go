@@ -41,6 +41,15 @@ func TestTableAdd(t *testing.T) {
 	if got, ok := tb.Lookup(attacker, now); !ok || got.Kind != vigil.ActionBlock {
 		t.Fatalf("Publish right after Add lifted the action: %+v %v", got, ok)
 	}
+	// …nor undoes the escalation when the store still has the action as it
+	// was before (same ID, monitor)…
+	tb.Publish([]vigil.Action{kept, monitor})
+	if got, ok := tb.Lookup(attacker, now); !ok || got.Kind != vigil.ActionBlock {
+		t.Fatalf("Publish of the pre-escalation version undid the escalation: %+v %v", got, ok)
+	}
+	if n := len((*tb.snap.Load())["addr:203.0.113.9"]); n != 1 {
+		t.Fatalf("%d actions for the key after Publish of the old version, want 1", n)
+	}
 	// …nor doubles it when the store has it by then.
 	tb.Publish([]vigil.Action{kept, block})
 	if n := len((*tb.snap.Load())["addr:203.0.113.9"]); n != 1 {
