@@ -1,8 +1,9 @@
 package identity
 
 import (
+	"encoding/binary"
+	"encoding/hex"
 	"net/http"
-	"strconv"
 	"strings"
 )
 
@@ -92,6 +93,11 @@ func Fingerprint(h http.Header) string {
 
 // fingerprint is Fingerprint with the User-Agent family already known.
 func fingerprint(h http.Header, family string) string {
+	return hex16(fingerprintSum(h, family))
+}
+
+// fingerprintSum is the digest fingerprint formats.
+func fingerprintSum(h http.Header, family string) uint64 {
 	// The set of names is hashed without sorting: the per-name hashes are
 	// added, which does not depend on the map's order.
 	var set uint64
@@ -112,12 +118,20 @@ func fingerprint(h http.Header, family string) string {
 		f.writeByte('|')
 		f.writeString(first(h, name))
 	}
-	var out [16]byte
-	b := strconv.AppendUint(out[:0], f.sum, 16)
-	if len(b) < 16 {
-		return strings.Repeat("0", 16-len(b)) + string(b)
-	}
-	return string(b)
+	return f.sum
+}
+
+// appendHex16 appends v as 16 lower-case hex digits, leading zeros kept.
+func appendHex16(b []byte, v uint64) []byte {
+	var be [8]byte
+	binary.BigEndian.PutUint64(be[:], v)
+	return hex.AppendEncode(b, be[:])
+}
+
+// hex16 is v as 16 lower-case hex digits: one allocation, the result.
+func hex16(v uint64) string {
+	var buf [16]byte
+	return string(appendHex16(buf[:0], v))
 }
 
 // nameHash is what one header name adds to the fingerprint's name set: 0

@@ -147,10 +147,16 @@ func validHeaderName(s string) bool {
 // h must have canonical keys, as net/http and package ingest give them; it is
 // only read.
 func (r *Resolver) Resolve(peer string, h http.Header) vigil.Actor {
+	return r.resolve(peer, h, "")
+}
+
+// resolve is Resolve with the ClientHello's JA4 folded into the
+// fingerprint ("" for none), formatted once.
+func (r *Resolver) resolve(peer string, h http.Header, ja4 string) vigil.Actor {
 	return vigil.Actor{
 		Principal:   r.principal(h),
 		Addr:        r.addr(peer, h),
-		Fingerprint: fingerprint(h, r.uaFamily(first(h, "User-Agent"))),
+		Fingerprint: hex16(withTLS(fingerprintSum(h, r.uaFamily(first(h, "User-Agent"))), ja4)),
 	}
 }
 

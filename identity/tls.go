@@ -3,7 +3,6 @@ package identity
 import (
 	"crypto/sha256"
 	"crypto/tls"
-	"encoding/binary"
 	"encoding/hex"
 	"net/http"
 	"slices"
@@ -241,7 +240,7 @@ func appendHash(b, s []byte) []byte {
 // same headers but different TLS stacks differ. An empty ja4 gives
 // Fingerprint(h).
 func FingerprintTLS(h http.Header, ja4 string) string {
-	return withTLS(Fingerprint(h), ja4)
+	return hex16(withTLS(fingerprintSum(h, UAFamily(first(h, "User-Agent"))), ja4))
 }
 
 // ResolveTLS is Resolve for a request that came over a TLS connection whose
@@ -249,22 +248,21 @@ func FingerprintTLS(h http.Header, ja4 string) string {
 // then covers the ClientHello too (see FingerprintTLS). An empty ja4 gives
 // the same actor as Resolve.
 func (r *Resolver) ResolveTLS(peer string, h http.Header, ja4 string) vigil.Actor {
-	a := r.Resolve(peer, h)
-	a.Fingerprint = withTLS(a.Fingerprint, ja4)
-	return a
+	return r.resolve(peer, h, ja4)
 }
 
-// withTLS folds ja4 into an HTTP fingerprint: a 64-bit digest of both, as
-// 16 hex digits. It runs on every request of a TLS connection, so it reads
-// eight bytes at a time (each word through mix) rather than FNV's one.
-func withTLS(httpFP, ja4 string) string {
+// withTLS folds ja4 into an HTTP fingerprint's digest: a 64-bit digest of
+// the fingerprint's 16 hex digits and ja4, or httpSum itself when ja4 is
+// empty. It runs on every request of a TLS connection, so it reads eight
+// bytes at a time (each word through mix) rather than FNV's one, and the
+// caller formats the result once.
+func withTLS(httpSum uint64, ja4 string) uint64 {
 	if ja4 == "" {
-		return httpFP
+		return httpSum
 	}
-	h := absorb(absorb(fnvOffset, httpFP), ja4)
-	var sum [8]byte
-	binary.BigEndian.PutUint64(sum[:], h)
-	return hex.EncodeToString(sum[:])
+	var buf [16]byte
+	httpFP := appendHex16(buf[:0], httpSum)
+	return absorb(absorb(fnvOffset, string(httpFP)), ja4) // the conversion stays on the stack
 }
 
 // absorb mixes s and its length into h.
