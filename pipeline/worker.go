@@ -109,6 +109,13 @@ func (w *worker) process(ctx context.Context, x *vigil.Exchange) {
 			fs = append(fs[:len(fs):len(fs)], got...)
 		}
 	}
+	// Detectors name the endpoint with the fixed rules (inventory.Template);
+	// the inventory's learned name, when there is one, wins over that name.
+	// The fixed name is made once per exchange, not per finding.
+	fixed := ep
+	if p.cfg.Inventory != nil && len(fs) > 0 {
+		fixed.Template = inventory.Template(x.Request.Path())
+	}
 	for i := range fs {
 		f := &fs[i]
 		if f.ID == "" {
@@ -120,10 +127,7 @@ func (w *worker) process(ctx context.Context, x *vigil.Exchange) {
 		if f.Actor == (vigil.Actor{}) {
 			f.Actor = x.Actor
 		}
-		if f.Endpoint == (vigil.Endpoint{}) || (f.Endpoint != ep && f.Endpoint.Host == ep.Host && f.Endpoint.Method == ep.Method &&
-			f.Endpoint.Template == inventory.Template(x.Request.Path())) {
-			// Detectors name the endpoint with the fixed rules; the
-			// inventory's learned name wins.
+		if f.Endpoint == (vigil.Endpoint{}) || f.Endpoint == fixed {
 			f.Endpoint = ep
 		}
 		if f.Time.IsZero() {
