@@ -711,12 +711,14 @@ func (r *Rule) window() time.Duration {
 	return DefaultWindow
 }
 
-// decision is what the policy says about one finding.
+// decision is what the policy says about one finding; action builds the
+// action it calls for, which apply does only for findings that are not
+// suppressed or below a threshold.
 type decision struct {
 	rule     int              // index of the matching rule, -1 for none
 	intended vigil.ActionKind // the rule's action
 	key      string           // "" when the actor has no key of the rule's kind
-	action   vigil.Action     // as it is written (monitor in monitor mode), without ID
+	created  time.Time        // the finding's time, now when it has none
 }
 
 func (p *Policy) decide(f *vigil.Finding, now time.Time) decision {
@@ -730,48 +732,51 @@ func (p *Policy) decide(f *vigil.Finding, now time.Time) decision {
 			return d
 		}
 		d.key = r.keyFor(f.Actor)
-		if d.key == "" {
-			return d
+		d.created = f.Time
+		if d.created.IsZero() {
+			d.created = now
 		}
-		created := f.Time
-		if created.IsZero() {
-			created = now
-		}
-		a := vigil.Action{
-			Kind:    r.Action,
-			Key:     d.key,
-			Created: created,
-			Until:   created.Add(r.ttl()),
-			Source:  f.ID,
-		}
-		what := string(r.Action)
-		switch r.Action {
-		case vigil.ActionRateLimit:
-			a.Rate = r.Rate
-			if a.Rate <= 0 {
-				a.Rate = DefaultRate
-			}
-			what += fmt.Sprintf(" at %g/s", a.Rate)
-		case vigil.ActionTarpit:
-			a.Delay = r.Delay
-			if a.Delay <= 0 {
-				a.Delay = DefaultDelay
-			}
-			what += " by " + a.Delay.String()
-		}
-		reason := fmt.Sprintf("rule %s: %s: %s", r.Name, f.Detector, truncate(f.Title, 200))
-		if n := r.threshold(); n > 1 {
-			reason += fmt.Sprintf(" (%d findings within %s)", n, shortDuration(r.window()))
-		}
-		if p.Mode != ModeEnforce && r.Action != vigil.ActionMonitor {
-			reason = monitorPrefix + what + ": " + reason
-			a.Kind, a.Rate, a.Delay = vigil.ActionMonitor, 0, 0
-		}
-		a.Reason = reason
-		d.action = a
 		return d
 	}
 	return decision{rule: -1}
+}
+
+// action is the action d calls for, as it is written (monitor in monitor
+// mode), without ID. d has a rule, an action other than none and a key.
+func (p *Policy) action(f *vigil.Finding, d decision) vigil.Action {
+	r := &p.Rules[d.rule]
+	a := vigil.Action{
+		Kind:    r.Action,
+		Key:     d.key,
+		Created: d.created,
+		Until:   d.created.Add(r.ttl()),
+		Source:  f.ID,
+	}
+	what := string(r.Action)
+	switch r.Action {
+	case vigil.ActionRateLimit:
+		a.Rate = r.Rate
+		if a.Rate <= 0 {
+			a.Rate = DefaultRate
+		}
+		what += fmt.Sprintf(" at %g/s", a.Rate)
+	case vigil.ActionTarpit:
+		a.Delay = r.Delay
+		if a.Delay <= 0 {
+			a.Delay = DefaultDelay
+		}
+		what += " by " + a.Delay.String()
+	}
+	reason := fmt.Sprintf("rule %s: %s: %s", r.Name, f.Detector, truncate(f.Title, 200))
+	if n := r.threshold(); n > 1 {
+		reason += fmt.Sprintf(" (%d findings within %s)", n, shortDuration(r.window()))
+	}
+	if p.Mode != ModeEnforce && r.Action != vigil.ActionMonitor {
+		reason = monitorPrefix + what + ": " + reason
+		a.Kind, a.Rate, a.Delay = vigil.ActionMonitor, 0, 0
+	}
+	a.Reason = reason
+	return a
 }
 
 // monitorPrefix begins the Reason of an action monitor mode wrote instead
@@ -789,7 +794,7 @@ func (p *Policy) Decide(f vigil.Finding, now time.Time) (vigil.Action, bool) {
 	if d.rule < 0 || d.intended == ActionNone || d.key == "" {
 		return vigil.Action{}, false
 	}
-	return d.action, true
+	return p.action(&f, d), true
 }
 
 // Stops reports whether a finding stops the request that caused it before

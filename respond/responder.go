@@ -335,7 +335,7 @@ func (r *Responder) apply(f *vigil.Finding) (vigil.Action, bool) {
 		r.st.unkeyed.Add(1)
 		return vigil.Action{}, false
 	}
-	at := d.action.Created.UnixNano()
+	at := d.created.UnixNano()
 	r.sweep(at)
 
 	want := rank(d.intended)
@@ -360,7 +360,7 @@ func (r *Responder) apply(f *vigil.Finding) (vigil.Action, bool) {
 		}
 	}
 
-	a := d.action
+	a := pol.action(f, d)
 	var id uint64
 	if escalate != nil {
 		r.st.escalations.Add(1)
