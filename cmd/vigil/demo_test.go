@@ -143,16 +143,12 @@ func checkCapture(t *testing.T, traffic, truth string) {
 			t.Fatalf("capture keeps a credential: %q", auth)
 		}
 	}
-	tb, err := os.ReadFile(truth)
+	lines, err := simulate.ReadTruthFile(truth)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sent, actors := 0, map[string]bool{}
-	for _, line := range strings.Split(strings.TrimSpace(string(tb)), "\n") {
-		var l simulate.TruthLine
-		if err := json.Unmarshal([]byte(line), &l); err != nil {
-			t.Fatal(err)
-		}
+	for _, l := range lines {
 		if l.Status != 0 {
 			sent++
 			actors[l.Addr] = true

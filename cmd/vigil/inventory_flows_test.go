@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/vigilsec/vigil"
 	"github.com/vigilsec/vigil/config"
 )
 
@@ -103,19 +100,12 @@ func TestDeclaredFlowsAnalyze(t *testing.T) {
 			if code, _, errOut := vigilRun(t, "", args...); code != exitOK {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
-			f, err := os.Open(findings)
+			b, err := os.ReadFile(findings)
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer f.Close()
 			var got []string
-			sc := bufio.NewScanner(f)
-			sc.Buffer(nil, 1<<20)
-			for sc.Scan() {
-				var fd vigil.Finding
-				if err := json.Unmarshal(sc.Bytes(), &fd); err != nil {
-					t.Fatal(err)
-				}
+			for _, fd := range readFindings(t, b) {
 				if fd.Detector == "behavior.flow-skip" {
 					got = append(got, fd.Actor.Addr)
 					if !strings.Contains(fd.Title, "signup complete without verify-phone") {
