@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -35,14 +34,7 @@ second, including the ones added or removed here. See docs/respond.md.`,
 		if err := a.validate(); err != nil {
 			return nil, err
 		}
-		if _, err := os.Stat(a.cfg.Store.Path); err != nil {
-			return nil, usagef("store %s: %v", a.cfg.Store.Path, err)
-		}
-		st, err := sqlite.Open(cmd.Context(), a.cfg.Store.Path)
-		if err != nil {
-			return nil, fmt.Errorf("open store %s: %w", a.cfg.Store.Path, err)
-		}
-		return st, nil
+		return a.openExistingStore(cmd.Context(), "")
 	}
 
 	var all, jsonOut bool

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/vigilsec/vigil"
 	"github.com/vigilsec/vigil/config"
-	"github.com/vigilsec/vigil/store/sqlite"
 )
 
 func newIncidentsCmd(a *app) *cobra.Command {
@@ -42,12 +40,9 @@ out unless --all is given.`,
 			if err := a.validate(); err != nil {
 				return err
 			}
-			if _, err := os.Stat(a.cfg.Store.Path); err != nil {
-				return usagef("store %s: %v", a.cfg.Store.Path, err)
-			}
-			st, err := sqlite.Open(cmd.Context(), a.cfg.Store.Path)
+			st, err := a.openExistingStore(cmd.Context(), "")
 			if err != nil {
-				return fmt.Errorf("open store %s: %w", a.cfg.Store.Path, err)
+				return err
 			}
 			defer st.Close()
 			incs, err := st.Incidents(cmd.Context())

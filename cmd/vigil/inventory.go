@@ -19,7 +19,6 @@ import (
 	"github.com/vigilsec/vigil/identity"
 	"github.com/vigilsec/vigil/inventory"
 	"github.com/vigilsec/vigil/inventory/spec"
-	"github.com/vigilsec/vigil/store/sqlite"
 )
 
 // inventoryFlags are shared by vigil inventory and its subcommands.
@@ -239,12 +238,9 @@ func (a *app) inventoryProfiles(ctx context.Context, cmd *cobra.Command, f *inve
 	}
 	inv := a.newInventory(specs)
 	if len(f.from) == 0 {
-		if _, err := os.Stat(a.cfg.Store.Path); err != nil {
-			return nil, usagef("store %s: %v (read traffic with --from, or run vigil proxy, analyze or demo first)", a.cfg.Store.Path, err)
-		}
-		st, err := sqlite.Open(ctx, a.cfg.Store.Path)
+		st, err := a.openExistingStore(ctx, "read traffic with --from, or run vigil proxy, analyze or demo first")
 		if err != nil {
-			return nil, fmt.Errorf("open store %s: %w", a.cfg.Store.Path, err)
+			return nil, err
 		}
 		defer st.Close()
 		if err := loadInventory(ctx, st, inv, a.logger); err != nil {

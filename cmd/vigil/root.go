@@ -1,13 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
+	"os"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/vigilsec/vigil/config"
+	"github.com/vigilsec/vigil/store/sqlite"
 )
 
 // app is what every command shares: the streams, the loaded configuration
@@ -103,6 +106,23 @@ func (a *app) validate() error {
 		return usageError{err}
 	}
 	return nil
+}
+
+// openExistingStore opens the store a command reads (a.cfg.Store.Path). A
+// missing store is a usage error, not a new empty store; hint, when set, says
+// how to get one.
+func (a *app) openExistingStore(ctx context.Context, hint string) (*sqlite.Store, error) {
+	if _, err := os.Stat(a.cfg.Store.Path); err != nil {
+		if hint != "" {
+			return nil, usagef("store %s: %v (%s)", a.cfg.Store.Path, err, hint)
+		}
+		return nil, usagef("store %s: %v", a.cfg.Store.Path, err)
+	}
+	st, err := sqlite.Open(ctx, a.cfg.Store.Path)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", a.cfg.Store.Path, err)
+	}
+	return st, nil
 }
 
 // set copies a flag's value over the configuration when the user gave it.

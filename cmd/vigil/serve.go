@@ -16,7 +16,6 @@ import (
 
 	"github.com/vigilsec/vigil"
 	"github.com/vigilsec/vigil/config"
-	"github.com/vigilsec/vigil/store/sqlite"
 	"github.com/vigilsec/vigil/web"
 )
 
@@ -48,12 +47,9 @@ unless told otherwise.`,
 			if err != nil {
 				return err
 			}
-			if _, err := os.Stat(a.cfg.Store.Path); err != nil {
-				return usagef("store %s: %v (run vigil proxy, analyze or demo first, or pass --store)", a.cfg.Store.Path, err)
-			}
-			st, err := sqlite.Open(cmd.Context(), a.cfg.Store.Path)
+			st, err := a.openExistingStore(cmd.Context(), "run vigil proxy, analyze or demo first, or pass --store")
 			if err != nil {
-				return fmt.Errorf("open store %s: %w", a.cfg.Store.Path, err)
+				return err
 			}
 			defer st.Close()
 			ln, err := net.Listen("tcp", a.cfg.Web.Listen)
