@@ -92,12 +92,7 @@ func (a *app) serveEgress(ctx context.Context, g *errgroup.Group, eng *engine, l
 	if err != nil {
 		return err
 	}
-	srv := proxy.NewServer(p, proxy.ServerConfig{
-		ReadHeaderTimeout: a.cfg.Proxy.ReadHeaderTimeout,
-		IdleTimeout:       a.cfg.Proxy.IdleTimeout,
-		MaxHeaderBytes:    a.cfg.Proxy.MaxHeaderBytes,
-		Logger:            log,
-	})
+	srv := a.proxyServer(p, log)
 	g.Go(func() error {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("egress proxy: %w", err)

@@ -358,12 +358,7 @@ func (a *app) runProxy(ctx context.Context, pr proxyRun) error {
 	if err != nil {
 		return usageError{err}
 	}
-	srv := proxy.NewServer(p, proxy.ServerConfig{
-		ReadHeaderTimeout: a.cfg.Proxy.ReadHeaderTimeout,
-		IdleTimeout:       a.cfg.Proxy.IdleTimeout,
-		MaxHeaderBytes:    a.cfg.Proxy.MaxHeaderBytes,
-		Logger:            log,
-	})
+	srv := a.proxyServer(p, log)
 	ln, err := net.Listen("tcp", a.cfg.Proxy.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.cfg.Proxy.Listen, err)
@@ -432,6 +427,17 @@ func (a *app) runProxy(ctx context.Context, pr proxyRun) error {
 	ps := p.Stats()
 	log.Info("proxy stopped", "requests", ps.Requests, "analyzed", st.Analyzed, "shed", st.Shed, "findings", st.Findings)
 	return err
+}
+
+// proxyServer is the HTTP server, with the proxy section's limits, that
+// serves p: the proxy's listener and the demo's egress one.
+func (a *app) proxyServer(p *proxy.Proxy, log *slog.Logger) *http.Server {
+	return proxy.NewServer(p, proxy.ServerConfig{
+		ReadHeaderTimeout: a.cfg.Proxy.ReadHeaderTimeout,
+		IdleTimeout:       a.cfg.Proxy.IdleTimeout,
+		MaxHeaderBytes:    a.cfg.Proxy.MaxHeaderBytes,
+		Logger:            log,
+	})
 }
 
 // inlineDetectors are the technique detectors that judge a request alone,
