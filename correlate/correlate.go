@@ -46,6 +46,8 @@ const (
 	maxIDs       = 64
 	maxActs      = 64
 	maxDetectors = 32
+	// maxAreas bounds the attack areas listed per incident.
+	maxAreas = 8
 	// maxOutbox bounds stage findings and incident snapshots waiting for
 	// a sink or the store that failed; beyond it the oldest are dropped and
 	// counted.
@@ -235,7 +237,7 @@ func (c *Correlator) flush(ctx context.Context, force bool) error {
 				c.st.sinkErrors.Add(1)
 				errs = append(errs, fmt.Errorf("correlate: stage findings: %w", err))
 				c.mu.Lock()
-				c.outFind = c.capFindings(append(out, c.outFind...))
+				c.outFind = capOutbox(c, append(out, c.outFind...))
 				c.mu.Unlock()
 				break
 			}
@@ -279,7 +281,7 @@ func (c *Correlator) flush(ctx context.Context, force bool) error {
 				c.st.storeErrors.Add(1)
 				errs = append(errs, fmt.Errorf("correlate: save incident %s: %w", s.ID, err))
 				c.mu.Lock()
-				c.outInc = c.capIncidents(append(snaps[i:], c.outInc...))
+				c.outInc = capOutbox(c, append(snaps[i:], c.outInc...))
 				c.mu.Unlock()
 				break
 			}
@@ -288,20 +290,14 @@ func (c *Correlator) flush(ctx context.Context, force bool) error {
 	return errors.Join(errs...)
 }
 
-func (c *Correlator) capFindings(fs []vigil.Finding) []vigil.Finding {
-	if n := len(fs) - maxOutbox; n > 0 {
+// capOutbox keeps the newest maxOutbox entries of an outbox (stage findings
+// or incident snapshots) and counts the ones it drops.
+func capOutbox[T any](c *Correlator, out []T) []T {
+	if n := len(out) - maxOutbox; n > 0 {
 		c.st.dropped.Add(int64(n))
-		fs = fs[n:]
+		out = out[n:]
 	}
-	return fs
-}
-
-func (c *Correlator) capIncidents(is []vigil.Incident) []vigil.Incident {
-	if n := len(is) - maxOutbox; n > 0 {
-		c.st.dropped.Add(int64(n))
-		is = is[n:]
-	}
-	return is
+	return out
 }
 
 // attach adds the IDs of actions against an open incident's actors to it.
@@ -334,14 +330,15 @@ func (c *Correlator) attach(acts []vigil.Action) {
 func (c *Correlator) Snapshot() []vigil.Incident {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make([]vigil.Incident, 0, c.open.len())
-	for e := c.open.l.Front(); e != nil; e = e.Next() {
-		out = append(out, e.Value.(*entry[*incident]).val.snapshot())
+	open := c.open.values()
+	out := make([]vigil.Incident, len(open))
+	for i, in := range open {
+		out[i] = in.snapshot()
 	}
 	return out
 }
 
-// now is the findings' clock: the newest finding time seen.
+// findingTime is a finding's time, the wall clock for a finding without one.
 func (c *Correlator) findingTime(f *vigil.Finding) time.Time {
 	if f.Time.IsZero() {
 		return c.now()
@@ -466,10 +463,7 @@ func (c *Correlator) index(in *incident, f *vigil.Finding, opening bool) {
 // wait keeps a finding that opens nothing, in case its actor's incident
 // comes within the idle window.
 func (c *Correlator) wait(f *vigil.Finding, stage vigil.Stage) {
-	k := f.Actor.KeyOf(vigil.KeyAddr)
-	if k == "" {
-		k = f.Actor.Key()
-	}
+	k := waitKey(f.Actor)
 	ws, _ := c.waiting.get(k)
 	if len(ws) >= MaxWaitingPerKey {
 		ws = ws[1:]
@@ -479,13 +473,18 @@ func (c *Correlator) wait(f *vigil.Finding, stage vigil.Stage) {
 	c.st.waited.Add(1)
 }
 
+// waitKey is the key findings wait under: the actor's address, or its
+// primary key when it has none.
+func waitKey(a vigil.Actor) string {
+	if k := a.KeyOf(vigil.KeyAddr); k != "" {
+		return k
+	}
+	return a.Key()
+}
+
 // fold adds to the incident the findings waiting under the actor's address.
 func (c *Correlator) fold(in *incident, a vigil.Actor) {
-	k := a.KeyOf(vigil.KeyAddr)
-	if k == "" {
-		k = a.Key()
-	}
-	ws, ok := c.waiting.del(k)
+	ws, ok := c.waiting.del(waitKey(a))
 	if !ok {
 		return
 	}
@@ -512,7 +511,7 @@ func (c *Correlator) newIncident(t time.Time) *incident {
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], binary.BigEndian.Uint64(c.idBase[:])+c.seq*0x9E3779B97F4A7C15)
 	in := &incident{inc: vigil.Incident{ID: "i" + hex.EncodeToString(b[:]), FirstSeen: t, LastSeen: t}}
-	if _, old, ok := c.open.put(in.inc.ID, in); ok {
+	if old, ok := c.open.put(in.inc.ID, in); ok {
 		c.st.evicted.Add(1)
 		c.retire(old)
 	}
@@ -525,7 +524,7 @@ func (c *Correlator) newIncident(t time.Time) *incident {
 // least recently active end.
 func (c *Correlator) sweep() {
 	for range 16 {
-		_, in, ok := c.open.oldest()
+		in, ok := c.open.oldest()
 		if !ok || c.clock.Sub(in.inc.LastSeen) <= c.cfg.Idle {
 			return
 		}
@@ -545,7 +544,7 @@ func (c *Correlator) retire(in *incident) {
 	in.keys = nil
 	in.inc.Closed = true
 	delete(c.dirty, in)
-	c.outInc = c.capIncidents(append(c.outInc, in.snapshot()))
+	c.outInc = capOutbox(c, append(c.outInc, in.snapshot()))
 	c.st.open.Store(int64(c.open.len()))
 }
 
@@ -567,7 +566,7 @@ func (c *Correlator) merge(from, into *incident) {
 	from.inc.MergedInto = into.inc.ID
 	from.inc.Closed = true
 	delete(c.dirty, from)
-	c.outInc = c.capIncidents(append(c.outInc, from.snapshot()))
+	c.outInc = capOutbox(c, append(c.outInc, from.snapshot()))
 	c.dirty[into] = true
 	c.st.merged.Add(1)
 	c.st.open.Store(int64(c.open.len()))
@@ -576,5 +575,5 @@ func (c *Correlator) merge(from, into *incident) {
 // emit queues a stage finding.
 func (c *Correlator) emit(f vigil.Finding) {
 	c.st.stageFindings.Add(1)
-	c.outFind = c.capFindings(append(c.outFind, f))
+	c.outFind = capOutbox(c, append(c.outFind, f))
 }

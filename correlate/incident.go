@@ -2,6 +2,7 @@ package correlate
 
 import (
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -38,8 +39,8 @@ func chained(m uint8) bool {
 
 // target notes that a critical stage finding targeted addr.
 func (in *incident) target(addr string) {
-	if addr != "" && len(in.targeted) < maxKeys && !slices.Contains(in.targeted, addr) {
-		in.targeted = append(in.targeted, addr)
+	if addr != "" {
+		in.targeted = addCapped(in.targeted, addr, maxKeys)
 	}
 }
 
@@ -79,8 +80,8 @@ func (in *incident) join(c *Correlator, f *vigil.Finding, stage vigil.Stage, t t
 		return false
 	}
 	in.addActor(f)
-	if p := principalOf(f); p != "" && !slices.Contains(in.principals, p) && len(in.principals) < maxActors {
-		in.principals = append(in.principals, p)
+	if p := principalOf(f); p != "" {
+		in.principals = addCapped(in.principals, p, maxActors)
 	}
 	in.inc.Findings++
 	if f.ID != "" {
@@ -95,8 +96,8 @@ func (in *incident) join(c *Correlator, f *vigil.Finding, stage vigil.Stage, t t
 	if f.Severity > in.inc.Severity {
 		in.inc.Severity = f.Severity
 	}
-	if f.Area != "" && !slices.Contains(in.inc.Areas, f.Area) && len(in.inc.Areas) < 8 {
-		in.inc.Areas = append(in.inc.Areas, f.Area)
+	if f.Area != "" {
+		in.inc.Areas = addCapped(in.inc.Areas, f.Area, maxAreas)
 	}
 	if in.detectors == nil {
 		in.detectors = map[string]bool{}
@@ -110,8 +111,8 @@ func (in *incident) join(c *Correlator, f *vigil.Finding, stage vigil.Stage, t t
 	prev, wasCritical := in.stages, in.critical
 	in.stages |= bit(stage)
 	in.inc.Stage = max(in.inc.Stage, stage)
-	if stage == vigil.StageExploitation && !slices.Contains(in.exploits, f.Detector) && len(in.exploits) < 2 {
-		in.exploits = append(in.exploits, f.Detector)
+	if stage == vigil.StageExploitation {
+		in.exploits = addCapped(in.exploits, f.Detector, 2)
 	}
 	in.critical = in.critical || chained(in.stages) || len(in.exploits) >= 2
 	switch {
@@ -152,24 +153,15 @@ func (in *incident) join(c *Correlator, f *vigil.Finding, stage vigil.Stage, t t
 	return true
 }
 
-// addActor lists f's actor, reporting whether it is new to the incident.
-func (in *incident) addActor(f *vigil.Finding) bool {
+// addActor lists f's actor, with the principal it is keyed on; the first
+// one gives the incident its ActorKey.
+func (in *incident) addActor(f *vigil.Finding) {
 	a := f.Actor
-	if p := principalOf(f); p != a.Principal {
-		a.Principal = p
-	}
-	for _, b := range in.inc.Actors {
-		if b == a {
-			return false
-		}
-	}
+	a.Principal = principalOf(f)
 	if len(in.inc.Actors) == 0 {
 		in.inc.ActorKey = a.Key()
 	}
-	if len(in.inc.Actors) < maxActors {
-		in.inc.Actors = append(in.inc.Actors, a)
-	}
-	return true
+	in.inc.Actors = addCapped(in.inc.Actors, a, maxActors)
 }
 
 // addEntry inserts into the timeline in time order and drops the middle
@@ -188,6 +180,14 @@ func (in *incident) addEntry(c *Correlator, e vigil.TimelineEntry) {
 		in.inc.TimelineDropped++
 	}
 	in.inc.Timeline = tl
+}
+
+// addCapped appends v to s unless s holds it already or is full at max.
+func addCapped[T comparable](s []T, v T, max int) []T {
+	if len(s) < max && !slices.Contains(s, v) {
+		return append(s, v)
+	}
+	return s
 }
 
 // dropMiddle keeps the first and last halves of s beyond n.
@@ -240,12 +240,22 @@ func (in *incident) stageFinding(f *vigil.Finding, stage vigil.Stage, before uin
 	}
 }
 
-func stageList(mask uint8) []string {
-	var out []string
+// stagesIn lists the stages set in mask, in kill-chain order.
+func stagesIn(mask uint8) []vigil.Stage {
+	var out []vigil.Stage
 	for s := vigil.StageRecon; s <= vigil.StageExfiltration; s++ {
 		if mask&bit(s) != 0 {
-			out = append(out, s.String())
+			out = append(out, s)
 		}
+	}
+	return out
+}
+
+// stageList names the stages set in mask, in kill-chain order.
+func stageList(mask uint8) []string {
+	var out []string
+	for _, s := range stagesIn(mask) {
+		out = append(out, s.String())
 	}
 	return out
 }
@@ -253,12 +263,7 @@ func stageList(mask uint8) []string {
 // score rises with the furthest stage, the number of stages, the worst
 // severity and the number of areas; 0 to 100. docs/incidents.md.
 func (in *incident) score() float64 {
-	n := 0
-	for s := vigil.StageRecon; s <= vigil.StageExfiltration; s++ {
-		if in.stages&bit(s) != 0 {
-			n++
-		}
-	}
+	n := bits.OnesCount8(in.stages)
 	sc := stageWeight[in.inc.Stage] + 10*float64(max(0, n-1)) + severityWeight[min(max(in.inc.Severity, 0), vigil.SeverityCritical)] + 5*float64(max(0, len(in.inc.Areas)-1))
 	return min(100, sc)
 }
@@ -289,14 +294,10 @@ func (in *incident) sortedDetectors() []string {
 // absorb merges from into in.
 func (in *incident) absorb(c *Correlator, from *incident) {
 	for _, a := range from.inc.Actors {
-		if !slices.Contains(in.inc.Actors, a) && len(in.inc.Actors) < maxActors {
-			in.inc.Actors = append(in.inc.Actors, a)
-		}
+		in.inc.Actors = addCapped(in.inc.Actors, a, maxActors)
 	}
 	for _, p := range from.principals {
-		if !slices.Contains(in.principals, p) && len(in.principals) < maxActors {
-			in.principals = append(in.principals, p)
-		}
+		in.principals = addCapped(in.principals, p, maxActors)
 	}
 	for _, e := range from.inc.Timeline {
 		in.addEntry(c, e)
@@ -308,14 +309,10 @@ func (in *incident) absorb(c *Correlator, from *incident) {
 		}
 	}
 	for _, id := range from.inc.ActionIDs {
-		if !slices.Contains(in.inc.ActionIDs, id) && len(in.inc.ActionIDs) < maxActs {
-			in.inc.ActionIDs = append(in.inc.ActionIDs, id)
-		}
+		in.inc.ActionIDs = addCapped(in.inc.ActionIDs, id, maxActs)
 	}
 	for _, a := range from.inc.Areas {
-		if !slices.Contains(in.inc.Areas, a) && len(in.inc.Areas) < 8 {
-			in.inc.Areas = append(in.inc.Areas, a)
-		}
+		in.inc.Areas = addCapped(in.inc.Areas, a, maxAreas)
 	}
 	for d := range from.detectors {
 		if len(in.detectors) < maxDetectors {
@@ -331,9 +328,7 @@ func (in *incident) absorb(c *Correlator, from *incident) {
 	}
 	in.stages |= from.stages
 	for _, d := range from.exploits {
-		if !slices.Contains(in.exploits, d) && len(in.exploits) < 2 {
-			in.exploits = append(in.exploits, d)
-		}
+		in.exploits = addCapped(in.exploits, d, 2)
 	}
 	in.critical = in.critical || from.critical || chained(in.stages) || len(in.exploits) >= 2
 	in.inc.Stage = max(in.inc.Stage, from.inc.Stage)
@@ -352,12 +347,7 @@ func (in *incident) snapshot() vigil.Incident {
 	out.ActionIDs = slices.Clone(in.inc.ActionIDs)
 	out.Timeline = slices.Clone(in.inc.Timeline)
 	out.Detectors = in.sortedDetectors()
-	out.Stages = nil
-	for s := vigil.StageRecon; s <= vigil.StageExfiltration; s++ {
-		if in.stages&bit(s) != 0 {
-			out.Stages = append(out.Stages, s)
-		}
-	}
+	out.Stages = stagesIn(in.stages)
 	return out
 }
 

@@ -31,24 +31,24 @@ func (c *lru[V]) get(k string) (V, bool) {
 	return zero, false
 }
 
-// put stores v under k as the most recent entry and returns the entry it
+// put stores v under k as the most recent entry and returns the value it
 // evicted at the cap, if any.
-func (c *lru[V]) put(k string, v V) (evictedKey string, evicted V, ok bool) {
+func (c *lru[V]) put(k string, v V) (evicted V, ok bool) {
 	if e, found := c.m[k]; found {
 		e.Value.(*entry[V]).val = v
 		c.l.MoveToFront(e)
-		return "", evicted, false
+		return evicted, false
 	}
 	if c.l.Len() >= c.max {
 		if b := c.l.Back(); b != nil {
 			old := b.Value.(*entry[V])
 			c.l.Remove(b)
 			delete(c.m, old.key)
-			evictedKey, evicted, ok = old.key, old.val, true
+			evicted, ok = old.val, true
 		}
 	}
 	c.m[k] = c.l.PushFront(&entry[V]{key: k, val: v})
-	return evictedKey, evicted, ok
+	return evicted, ok
 }
 
 func (c *lru[V]) del(k string) (V, bool) {
@@ -61,12 +61,20 @@ func (c *lru[V]) del(k string) (V, bool) {
 	return zero, false
 }
 
-// oldest returns the least recently used entry.
-func (c *lru[V]) oldest() (string, V, bool) {
+// oldest returns the least recently used value.
+func (c *lru[V]) oldest() (V, bool) {
 	if b := c.l.Back(); b != nil {
-		e := b.Value.(*entry[V])
-		return e.key, e.val, true
+		return b.Value.(*entry[V]).val, true
 	}
 	var zero V
-	return "", zero, false
+	return zero, false
+}
+
+// values returns the values, most recently used first.
+func (c *lru[V]) values() []V {
+	out := make([]V, 0, c.l.Len())
+	for e := c.l.Front(); e != nil; e = e.Next() {
+		out = append(out, e.Value.(*entry[V]).val)
+	}
+	return out
 }
