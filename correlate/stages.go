@@ -30,8 +30,8 @@ type rule struct {
 }
 
 // stageTable is THE mapping from detectors to stages, first match wins:
-// more specific entries come first. docs/incidents.md prints it; keep the
-// two in step. Detectors not listed fall back to their OWASP category
+// more specific entries come first. docs/incidents.md prints it;
+// TestStageTableDocumented keeps the two in step. Detectors not listed fall back to their OWASP category
 // (categoryStage).
 var stageTable = []rule{
 	// Reconnaissance: probing, wordlists, spec hunting, version rolling;
@@ -99,23 +99,4 @@ func Classify(f *vigil.Finding) (vigil.Stage, Role) {
 		return r.Stage, r.Role
 	}
 	return vigil.StageRecon, Opens
-}
-
-// Table returns the detector-to-stage table, for documentation and tests:
-// each entry is a detector id (or a prefix ending in "."), its stage and
-// whether it opens incidents.
-func Table() []struct {
-	Detector string
-	Stage    vigil.Stage
-	Opens    bool
-} {
-	out := make([]struct {
-		Detector string
-		Stage    vigil.Stage
-		Opens    bool
-	}, len(stageTable))
-	for i, r := range stageTable {
-		out[i].Detector, out[i].Stage, out[i].Opens = r.Detector, r.Stage, r.Role == Opens
-	}
-	return out
 }
