@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"strings"
 	"time"
@@ -323,6 +324,17 @@ var (
 	reNotType    = regexp.MustCompile("cannot unmarshal !!(\\w+) `?([^`]*)`? ?into (\\S+)")
 )
 
+// sections are the top-level keys of a config file, from Config's yaml tags,
+// so that the list in the unknown-key message cannot fall behind.
+var sections = func() string {
+	t := reflect.TypeFor[Config]()
+	names := make([]string, t.NumField())
+	for i := range names {
+		names[i], _, _ = strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+	}
+	return strings.Join(names, ", ")
+}()
+
 // friendly rewrites the YAML decoder's messages, which speak of Go types, in
 // the file's own terms.
 func friendly(err error) string {
@@ -331,7 +343,7 @@ func friendly(err error) string {
 	msg = reUnknownKey.ReplaceAllStringFunc(msg, func(m string) string {
 		sub := reUnknownKey.FindStringSubmatch(m)
 		if sub[2] == "Config" {
-			return fmt.Sprintf("unknown key %q (sections are proxy, identity, pipeline, store, web, log)", sub[1])
+			return fmt.Sprintf("unknown key %q (sections are %s)", sub[1], sections)
 		}
 		section := strings.ToLower(sub[2])
 		switch sub[2] {
