@@ -3,7 +3,6 @@ package simulate
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/vigilsec/vigil"
@@ -159,16 +158,12 @@ func scoreIncidents(ctx context.Context, src IncidentSource, ids map[string]*ide
 				ci2.TimeToIncidentMS = &ms
 			}
 		}
-		names := make([]string, 0)
-		for name, at := range attackers {
-			if at.campaign == ci && (at.findings > 0 || len(at.incidents) > 0) {
-				names = append(names, name)
+		for _, at := range attackers {
+			if at.campaign != ci || (at.findings == 0 && len(at.incidents) == 0) {
+				continue
 			}
-		}
-		slices.Sort(names)
-		for _, name := range names {
 			ci2.Attackers++
-			switch n := len(attackers[name].incidents); {
+			switch n := len(at.incidents); {
 			case n == 0:
 				ci2.InNone++
 			case n == 1:

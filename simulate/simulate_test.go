@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"slices"
 	"strings"
@@ -94,18 +93,11 @@ func matchTemplate(template, path string) bool {
 
 func readTruth(t *testing.T, b []byte) []TruthLine {
 	t.Helper()
-	var out []TruthLine
-	tr := NewTruthReader(bytes.NewReader(b))
-	for {
-		l, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.Fatalf("read truth: %v", err)
-		}
-		out = append(out, l)
+	out, err := readAllTruth(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("read truth: %v", err)
 	}
+	return out
 }
 
 // checkEndpoints asserts every truth line's template fits its path and is

@@ -186,6 +186,15 @@ func ReadTruthFile(path string) ([]TruthLine, error) {
 		defer zr.Close()
 		r = zr
 	}
+	lines, err := readAllTruth(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return lines, nil
+}
+
+// readAllTruth reads every line of a truth stream.
+func readAllTruth(r io.Reader) ([]TruthLine, error) {
 	var lines []TruthLine
 	tr := NewTruthReader(r)
 	for {
@@ -194,7 +203,7 @@ func ReadTruthFile(path string) ([]TruthLine, error) {
 			return lines, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, err
 		}
 		lines = append(lines, l)
 	}
