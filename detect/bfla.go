@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/vigilsec/vigil"
-	"github.com/vigilsec/vigil/inventory"
 )
 
 // BFLAConfig bounds and tunes the BFLA detector. The zero value is usable.
@@ -127,10 +126,8 @@ func (d *BFLA) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, e
 		return nil, nil
 	}
 	name := d.cohortOf(&x.Request)
-	method := x.Request.Method
-	tmpl := inventory.Template(path)
-	host := x.Request.Host()
-	op := method + " " + host + tmpl
+	method, host := x.Request.Method, x.Request.Host()
+	op, tmpl := endpointKey(&x.Request)
 
 	d.mu.RLock()
 	c := d.cohorts[name]

@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"github.com/vigilsec/vigil"
-	"github.com/vigilsec/vigil/inventory"
 )
 
 // BulkConfig tunes the bulk response detector. The zero value is usable.
@@ -74,19 +73,13 @@ func (d *Bulk) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, e
 	if size < 0 {
 		size = int64(len(r.Body))
 	}
-	rq := &x.Request
-	tmpl := inventory.Template(rq.Path())
-	key := rq.Method + " " + rq.Host() + tmpl
+	key, _ := endpointKey(&x.Request)
 
 	d.mu.Lock()
-	e := d.eps[key]
+	e := boundedEntry(d.eps, key, d.cfg.MaxEndpoints)
 	if e == nil {
-		if len(d.eps) >= d.cfg.MaxEndpoints {
-			d.mu.Unlock()
-			return nil, nil
-		}
-		e = &sizeStats{}
-		d.eps[key] = e
+		d.mu.Unlock()
+		return nil, nil
 	}
 	largest := e.max
 	base, learned := max(largest, d.cfg.MinBytes), e.n >= d.cfg.Learn

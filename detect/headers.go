@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"github.com/vigilsec/vigil"
-	"github.com/vigilsec/vigil/inventory"
 )
 
 // Headers finds sensitive endpoints served without the security headers that
@@ -59,8 +58,8 @@ func (d *Headers) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding
 	if missing == nil {
 		return nil, nil
 	}
-	rq := &x.Request
-	key := rq.Method + " " + rq.Host() + inventory.Template(rq.Path()) + " " + strings.Join(missing, ",")
+	key, _ := endpointKey(&x.Request)
+	key += " " + strings.Join(missing, ",")
 	d.mu.Lock()
 	_, done := d.seen[key]
 	full := len(d.seen) >= maxHeaderEndpoints
@@ -73,12 +72,14 @@ func (d *Headers) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding
 	}
 	var ev []vigil.Evidence
 	for _, h := range missing {
-		why := map[string]string{
-			"Cache-Control":             "without Cache-Control: no-store, browsers and shared caches may keep the caller's data",
-			"X-Content-Type-Options":    "without X-Content-Type-Options: nosniff, a browser may sniff the JSON as HTML",
-			"Strict-Transport-Security": "without Strict-Transport-Security, a client may be downgraded to plain HTTP",
-		}[h]
-		ev = append(ev, vigil.Evidence{Where: "response.header." + h, Value: "missing", Why: why})
+		ev = append(ev, vigil.Evidence{Where: "response.header." + h, Value: "missing", Why: missingHeaderWhy[h]})
 	}
 	return []vigil.Finding{finding(headersID, x, vigil.API8Misconfiguration, vigil.SeverityLow, 0.6, "Sensitive endpoint without security headers", ev)}, nil
+}
+
+// missingHeaderWhy says what each header the detector checks guards against.
+var missingHeaderWhy = map[string]string{
+	"Cache-Control":             "without Cache-Control: no-store, browsers and shared caches may keep the caller's data",
+	"X-Content-Type-Options":    "without X-Content-Type-Options: nosniff, a browser may sniff the JSON as HTML",
+	"Strict-Transport-Security": "without Strict-Transport-Security, a client may be downgraded to plain HTTP",
 }

@@ -124,3 +124,22 @@ func secretName(k string) bool {
 	}
 	return false
 }
+
+// endpointKey is an exchange's endpoint as per-endpoint state keys it,
+// "METHOD host template" (vigil.Endpoint's String), and its path template.
+func endpointKey(rq *vigil.Request) (key, tmpl string) {
+	tmpl = inventory.Template(rq.Path())
+	return vigil.Endpoint{Host: rq.Host(), Method: rq.Method, Template: tmpl}.String(), tmpl
+}
+
+// boundedEntry returns m's entry for key, adding a zero one while m holds
+// fewer than limit entries; nil when key is new and m is full. The caller
+// holds the lock guarding m.
+func boundedEntry[T any](m map[string]*T, key string, limit int) *T {
+	e := m[key]
+	if e == nil && len(m) < limit {
+		e = new(T)
+		m[key] = e
+	}
+	return e
+}

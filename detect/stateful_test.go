@@ -94,6 +94,17 @@ func TestUnauth(t *testing.T) {
 	})
 }
 
+func TestHostOnly(t *testing.T) {
+	for in, want := range map[string]string{
+		"203.0.113.7:443": "203.0.113.7", "[2001:db8::1]:8080": "2001:db8::1", "203.0.113.7": "203.0.113.7",
+		"2001:db8::1": "2001:db8::1", "::1": "::1", "203.0.113.7:": "203.0.113.7:", "host:http": "host:http", "": "",
+	} {
+		if got := hostOnly(in); got != want {
+			t.Errorf("hostOnly(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestTokenShare(t *testing.T) {
 	const h = "https://api.shop.test"
 	d := NewTokenShare(TokenShareConfig{Networks: 3, Window: time.Hour})

@@ -3,10 +3,10 @@ package detect
 import (
 	"context"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/vigilsec/vigil"
-	"github.com/vigilsec/vigil/inventory"
 )
 
 // UnauthConfig bounds and tunes the unauthenticated access detector. The zero
@@ -78,19 +78,14 @@ func (d *Unauth) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding,
 	if rq.Method == "OPTIONS" {
 		return nil, nil // CORS preflights carry no credentials by design
 	}
-	tmpl := inventory.Template(rq.Path())
-	key := rq.Method + " " + rq.Host() + tmpl
+	key, tmpl := endpointKey(rq)
 	authed := hasCredentials(rq)
 
 	d.mu.Lock()
-	e := d.eps[key]
+	e := boundedEntry(d.eps, key, d.cfg.MaxEndpoints)
 	if e == nil {
-		if len(d.eps) >= d.cfg.MaxEndpoints {
-			d.mu.Unlock()
-			return nil, nil
-		}
-		e = &authStats{}
-		d.eps[key] = e
+		d.mu.Unlock()
+		return nil, nil
 	}
 	var report bool
 	var authedN int
@@ -136,30 +131,22 @@ func addrOf(x *vigil.Exchange) string {
 	return hostOnly(x.Client.Addr)
 }
 
-// hostOnly strips a port from "ip:port" or "[v6]:port".
+// hostOnly strips a port from "ip:port" or "[v6]:port"; anything else (a
+// bare address, an empty or non-numeric port) is returned as it is.
 func hostOnly(a string) string {
-	if h, _, ok := cutPort(a); ok {
-		return h
-	}
-	return a
-}
-
-func cutPort(a string) (host, port string, ok bool) {
 	i := len(a) - 1
 	for i >= 0 && a[i] >= '0' && a[i] <= '9' {
 		i--
 	}
 	if i < 0 || a[i] != ':' || i == len(a)-1 {
-		return "", "", false
+		return a
 	}
 	h := a[:i]
 	if len(h) > 1 && h[0] == '[' && h[len(h)-1] == ']' {
-		return h[1 : len(h)-1], a[i+1:], true
+		return h[1 : len(h)-1]
 	}
-	for j := 0; j < len(h); j++ {
-		if h[j] == ':' {
-			return "", "", false // a bare IPv6 address
-		}
+	if strings.IndexByte(h, ':') >= 0 {
+		return a // a bare IPv6 address
 	}
-	return h, a[i+1:], true
+	return h
 }
