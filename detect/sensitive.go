@@ -132,20 +132,9 @@ func metaName(n string) bool {
 	return strings.HasPrefix(n, "has") || strings.HasPrefix(n, "is")
 }
 
-func cardName(k string) bool {
-	n := pii.NormKey(k)
-	return strings.Contains(n, "card") && !strings.Contains(n, "gift") || n == "pan" || n == "cc" || n == "ccnumber" || strings.Contains(n, "creditcard")
-}
+func cardName(k string) bool { return pii.CardName(pii.NormKey(k)) }
 
-func idName(k string) bool {
-	n := pii.NormKey(k)
-	for _, s := range [...]string{"id", "ref", "order", "tracking", "phone", "isbn", "ean", "upc", "gtin", "imei", "serial", "barcode", "sku", "timestamp", "ts"} {
-		if strings.HasSuffix(n, s) {
-			return true
-		}
-	}
-	return false
-}
+func idName(k string) bool { return pii.IDName(pii.NormKey(k)) }
 
 func digitsLike(v string) bool {
 	return len(v) <= 23 && strings.Trim(v, "0123456789 -") == ""

@@ -29,6 +29,25 @@ func NormKey(k string) string {
 	return string(b[:n])
 }
 
+// CardName reports whether a key, normalized by NormKey, names a payment
+// card number ("card_number", "pan", "creditCard"; not a gift card).
+func CardName(n string) bool {
+	return strings.Contains(n, "card") && !strings.Contains(n, "gift") || n == "pan" || n == "cc" || n == "ccnumber" ||
+		strings.Contains(n, "creditcard")
+}
+
+// IDName reports whether a key, normalized by NormKey, names an identifier
+// whose digits may pass for a card number (order, tracking, phone, barcode
+// numbers), which outweighs a card-like parent or shape.
+func IDName(n string) bool {
+	for _, s := range [...]string{"id", "ref", "order", "tracking", "phone", "isbn", "ean", "upc", "gtin", "imei", "serial", "barcode", "sku", "timestamp", "ts"} {
+		if strings.HasSuffix(n, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // CardNumber returns the digits of v when they form a card number: 13 to 19
 // digits (spaces and dashes allowed between), a known issuer prefix and a
 // valid Luhn check digit.
@@ -52,12 +71,12 @@ func CardNumber(v string) (string, bool) {
 		return "", false
 	}
 	d := string(b[:n])
-	return d, Issuer(d) && redact.Luhn(d)
+	return d, issuer(d) && redact.Luhn(d)
 }
 
-// Issuer reports a known card issuer prefix: Visa, Mastercard, Amex,
+// issuer reports a known card issuer prefix: Visa, Mastercard, Amex,
 // Discover, JCB, Diners. d holds at least 4 digits.
-func Issuer(d string) bool {
+func issuer(d string) bool {
 	if len(d) < 4 {
 		return false
 	}

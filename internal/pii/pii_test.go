@@ -49,3 +49,28 @@ func TestNormKey(t *testing.T) {
 		}
 	}
 }
+
+func TestCardNameIDName(t *testing.T) {
+	for _, c := range []struct {
+		key        string
+		card, isID bool
+	}{
+		{"card_number", true, false},
+		{"creditCard", true, false},
+		{"PAN", true, false},
+		{"gift_card", false, false},    // a gift card code is no payment card
+		{"card_id", true, true},        // an id under a card-like name: IDName wins at the callers
+		{"order_number", false, false}, // "number" is no id suffix
+		{"orderRef", false, true},
+		{"tracking", false, true},
+		{"company", false, false},
+	} {
+		n := NormKey(c.key)
+		if got := CardName(n); got != c.card {
+			t.Errorf("CardName(%q) = %v, want %v", n, got, c.card)
+		}
+		if got := IDName(n); got != c.isID {
+			t.Errorf("IDName(%q) = %v, want %v", n, got, c.isID)
+		}
+	}
+}

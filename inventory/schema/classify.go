@@ -76,9 +76,9 @@ func keyHints(key, parent string) hint {
 	n := pii.NormKey(key)
 	var h hint
 	meta := metaName(n)
-	if idName(n) {
+	if pii.IDName(n) {
 		h |= hNoCard
-	} else if cardName(n) || cardName(pii.NormKey(parent)) {
+	} else if pii.CardName(n) || pii.CardName(pii.NormKey(parent)) {
 		h |= hCard
 	}
 	if !meta && (containsAny(n, "phone", "mobile", "msisdn", "telephone", "whatsapp") || hasWord(key, "tel") || hasWord(key, "fax") || hasWord(key, "cell")) {
@@ -153,16 +153,6 @@ func metaName(n string) bool {
 		"expires", "required", "length", "strength", "changed", "updated", "reset", "url", "type", "label",
 		"placeholder", "field", "mode", "rules", "verified", "status", "format", "question", "answer") ||
 		strings.HasPrefix(n, "has") || strings.HasPrefix(n, "is") || strings.Contains(n, "passwordless")
-}
-
-func cardName(n string) bool {
-	return strings.Contains(n, "card") && !strings.Contains(n, "gift") || n == "pan" || n == "cc" || n == "ccnumber" ||
-		strings.Contains(n, "creditcard")
-}
-
-func idName(n string) bool {
-	return hasSuffixAny(n, "id", "ref", "order", "tracking", "phone", "isbn", "ean", "upc", "gtin", "imei", "serial",
-		"barcode", "sku", "timestamp", "ts")
 }
 
 func secretName(n string) bool {
