@@ -3,6 +3,7 @@ package inventory
 import (
 	"bytes"
 	"hash/maphash"
+	"maps"
 	"mime"
 	"net"
 	"net/http"
@@ -398,22 +399,28 @@ func (p *Profile) bodies(x *vigil.Exchange) {
 		p.ResponseClasses |= schema.ClassifyText(r.Body)
 		return
 	}
-	key := strconv.Itoa(r.Status)
-	n := p.ResponseSchemas[key]
+	n := p.responseSchema(strconv.Itoa(r.Status))
+	if n != nil && n.ObserveJSON(r.Body) == nil {
+		p.ResponseClasses |= n.Classes()
+	}
+}
+
+// responseSchema returns the response schema of a status, creating it within
+// maxSchemas; nil, counted in Dropped, when a new one would exceed it.
+func (p *Profile) responseSchema(status string) *schema.Node {
+	n := p.ResponseSchemas[status]
 	if n == nil {
 		if len(p.ResponseSchemas) >= maxSchemas {
 			p.Dropped++
-			return
+			return nil
 		}
 		if p.ResponseSchemas == nil {
 			p.ResponseSchemas = map[string]*schema.Node{}
 		}
 		n = schema.New()
-		p.ResponseSchemas[key] = n
+		p.ResponseSchemas[status] = n
 	}
-	if n.ObserveJSON(r.Body) == nil {
-		p.ResponseClasses |= n.Classes()
-	}
+	return n
 }
 
 // isJSON says whether a body is JSON: by media type, or by its first byte
@@ -511,19 +518,9 @@ func (p *Profile) merge(q *Profile) {
 		p.RequestSchema.Merge(q.RequestSchema)
 	}
 	for k, n := range q.ResponseSchemas {
-		m := p.ResponseSchemas[k]
-		if m == nil {
-			if len(p.ResponseSchemas) >= maxSchemas {
-				p.Dropped++
-				continue
-			}
-			if p.ResponseSchemas == nil {
-				p.ResponseSchemas = map[string]*schema.Node{}
-			}
-			m = schema.New()
-			p.ResponseSchemas[k] = m
+		if m := p.responseSchema(k); m != nil {
+			m.Merge(n)
 		}
-		m.Merge(n)
 	}
 	for _, v := range q.Params {
 		if r := p.Param(v.In, v.Name); r != nil {
@@ -538,10 +535,10 @@ func (p *Profile) merge(q *Profile) {
 // clone returns a deep copy of p.
 func (p *Profile) clone() *Profile {
 	c := *p
-	c.Statuses = cloneMap(p.Statuses)
-	c.RequestTypes = cloneMap(p.RequestTypes)
-	c.ResponseTypes = cloneMap(p.ResponseTypes)
-	c.Auth = cloneMap(p.Auth)
+	c.Statuses = maps.Clone(p.Statuses)
+	c.RequestTypes = maps.Clone(p.RequestTypes)
+	c.ResponseTypes = maps.Clone(p.ResponseTypes)
+	c.Auth = maps.Clone(p.Auth)
 	if p.RequestSchema != nil {
 		c.RequestSchema = schema.New()
 		c.RequestSchema.Merge(p.RequestSchema)
@@ -560,17 +557,6 @@ func (p *Profile) clone() *Profile {
 		c.Params = append(c.Params, &q)
 	}
 	return &c
-}
-
-func cloneMap[K comparable](m map[K]int64) map[K]int64 {
-	if m == nil {
-		return nil
-	}
-	c := make(map[K]int64, len(m))
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
 }
 
 // countKey adds one to m[k], creating m; a new key beyond max is counted in
