@@ -1,9 +1,7 @@
 package inventory
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/url"
 	"regexp"
@@ -14,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/vigilsec/vigil"
-	"github.com/vigilsec/vigil/sensor/ingest"
 	"github.com/vigilsec/vigil/simulate"
 )
 
@@ -277,20 +274,8 @@ func shopObservations(t *testing.T, trafficPath, truthPath string) []observation
 		queue[k] = append(queue[k], l.Template)
 		exists[k] = append(exists[k], l.Status != 404 && l.Status != 405 && l.Status != 0)
 	}
-	src, err := ingest.Open(trafficPath, ingest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
 	var obs []observation
-	for {
-		x, err := src.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, x := range readTraffic(t, trafficPath) {
 		if x.Request.Host() == "payments.partner.test" {
 			continue // the shop's own calls to its partner, through the egress proxy: no truth line
 		}
