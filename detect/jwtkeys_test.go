@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -201,6 +202,9 @@ func TestJWTSignature(t *testing.T) {
 			if len(fs) != 1 {
 				t.Fatalf("%d findings, want 1", len(fs))
 			}
+		}
+		if p, ok := d.parsed.get(forged); !ok || !errors.Is(p.sig, jwt.ErrTokenSignatureInvalid) {
+			t.Errorf("memo holds %+v (found %v), want the token's signature verdict", p, ok)
 		}
 	})
 }
