@@ -72,15 +72,17 @@ func (r *Redactor) Body(contentType string, b []byte) []byte {
 		return nil
 	}
 	mt, _, _ := mime.ParseMediaType(contentType)
+	isJSON := looksJSON(mt, b)
+	valid := isJSON && json.Valid(b) // checked once: both cases below need it
 	switch {
-	case mt == "application/x-www-form-urlencoded" && !(looksJSON("", b) && json.Valid(b)):
+	case mt == "application/x-www-form-urlencoded" && !valid:
 		// A form body. JSON sent with a form content type (a mislabelled
 		// client, or an attacker slipping past content-type based rules)
 		// gets the JSON rules below: whoever reads it later decodes it as
 		// JSON, "\u0020" escapes and all.
 		return clone(r.form(b))
-	case looksJSON(mt, b):
-		if !json.Valid(b) {
+	case isJSON:
+		if !valid {
 			// Truncated or broken: the text rules. Masking a broken value
 			// can make the body valid, so the JSON rules follow then, which
 			// keeps redaction idempotent.
