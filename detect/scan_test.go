@@ -38,8 +38,8 @@ func TestMemo(t *testing.T) {
 // statefulIDs are the builtin detectors that learn from traffic: their
 // verdicts depend on what they saw before, so runs in another order differ.
 var statefulIDs = map[string]bool{
-	"detect.authz.bfla": true, "detect.auth.unauthenticated": true, "detect.auth.tokenshare": true, "detect.exposure.bulk": true,
-	"detect.misconfig.headers": true, // reports each endpoint once
+	bflaID: true, unauthID: true, tokenShareID: true, bulkID: true,
+	headersID: true, // reports each endpoint once
 }
 
 // TestConcurrentAnalyze runs the merged stateless analyzers from several

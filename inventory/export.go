@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/getkin/kin-openapi/openapi3"
 )
@@ -140,7 +141,7 @@ func paramName(seg string) string {
 		switch {
 		case r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9':
 			if upper && b.Len() > 0 {
-				r = []rune(strings.ToUpper(string(r)))[0]
+				r = unicode.ToUpper(r)
 			}
 			b.WriteRune(r)
 			upper = false
@@ -274,7 +275,7 @@ func operationID(method, path string) string {
 				continue
 			}
 			if up {
-				r = []rune(strings.ToUpper(string(r)))[0]
+				r = unicode.ToUpper(r)
 				up = false
 			}
 			b.WriteRune(r)

@@ -104,11 +104,10 @@ func isDate(s string) bool {
 	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
 		return false
 	}
-	y1, ok1 := digits2(s[0:])
+	_, ok1 := digits2(s[0:])
 	_, ok2 := digits2(s[2:])
 	m, ok3 := digits2(s[5:])
 	d, ok4 := digits2(s[8:])
-	_ = y1
 	return ok1 && ok2 && ok3 && ok4 && m >= 1 && m <= 12 && d >= 1 && d <= 31
 }
 
