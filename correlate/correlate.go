@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/vigilsec/vigil/internal/lru"
 	"slices"
 	"strings"
 	"sync"
@@ -121,15 +122,15 @@ type Correlator struct {
 	flushMu sync.Mutex // serializes the writes, so snapshots land in order
 
 	mu       sync.Mutex
-	open     *lru[*incident]        // by incident ID
-	keys     map[string]*incident   // actor key → open incident
-	waiting  *lru[[]waitingFinding] // actor key → findings waiting for an incident
-	dirty    map[*incident]bool     // to save
-	outInc   []vigil.Incident       // snapshots the store did not take yet
-	outFind  []vigil.Finding        // stage findings the sinks did not take yet
-	seenActs *lru[struct{}]         // action IDs already attached
-	clock    time.Time              // the newest finding time seen
-	lastSync time.Time              // wall clock of the last action read
+	open     *lru.Cache[*incident]        // by incident ID
+	keys     map[string]*incident         // actor key → open incident
+	waiting  *lru.Cache[[]waitingFinding] // actor key → findings waiting for an incident
+	dirty    map[*incident]bool           // to save
+	outInc   []vigil.Incident             // snapshots the store did not take yet
+	outFind  []vigil.Finding              // stage findings the sinks did not take yet
+	seenActs *lru.Cache[struct{}]         // action IDs already attached
+	clock    time.Time                    // the newest finding time seen
+	lastSync time.Time                    // wall clock of the last action read
 	idBase   [8]byte
 	seq      uint64
 
@@ -172,11 +173,11 @@ func New(cfg Config, w IncidentWriter, opts ...Option) *Correlator {
 		cfg:      cfg,
 		w:        w,
 		now:      time.Now,
-		open:     newLRU[*incident](cfg.MaxOpen),
+		open:     lru.New[*incident](cfg.MaxOpen),
 		keys:     make(map[string]*incident),
-		waiting:  newLRU[[]waitingFinding](cfg.MaxWaiting),
+		waiting:  lru.New[[]waitingFinding](cfg.MaxWaiting),
 		dirty:    make(map[*incident]bool),
-		seenActs: newLRU[struct{}](4 * maxActs * 64),
+		seenActs: lru.New[struct{}](4 * maxActs * 64),
 	}
 	if l, ok := w.(ActionLister); ok {
 		c.acts = l
@@ -306,19 +307,19 @@ func (c *Correlator) attach(acts []vigil.Action) {
 		if a.ID == "" {
 			continue
 		}
-		if _, ok := c.seenActs.get(a.ID); ok {
+		if _, ok := c.seenActs.Get(a.ID); ok {
 			continue
 		}
 		in := c.keys[a.Key]
 		if id, _, ok := strings.Cut(a.Source, "/"); ok {
-			if byID, found := c.open.get(id); found {
-				in = byID
+			if byID, found := c.open.Get(id); found {
+				in = *byID
 			}
 		}
 		if in == nil {
 			continue // not (yet) an incident's actor: try again next time
 		}
-		c.seenActs.put(a.ID, struct{}{})
+		c.seenActs.Put(a.ID, struct{}{})
 		if len(in.inc.ActionIDs) < maxActs && !slices.Contains(in.inc.ActionIDs, a.ID) {
 			in.inc.ActionIDs = append(in.inc.ActionIDs, a.ID)
 			c.dirty[in] = true
@@ -330,7 +331,7 @@ func (c *Correlator) attach(acts []vigil.Action) {
 func (c *Correlator) Snapshot() []vigil.Incident {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	open := c.open.values()
+	open := c.open.Values()
 	out := make([]vigil.Incident, len(open))
 	for i, in := range open {
 		out[i] = in.snapshot()
@@ -464,12 +465,15 @@ func (c *Correlator) index(in *incident, f *vigil.Finding, opening bool) {
 // comes within the idle window.
 func (c *Correlator) wait(f *vigil.Finding, stage vigil.Stage) {
 	k := waitKey(f.Actor)
-	ws, _ := c.waiting.get(k)
+	var ws []waitingFinding
+	if p, ok := c.waiting.Get(k); ok {
+		ws = *p
+	}
 	if len(ws) >= MaxWaitingPerKey {
 		ws = ws[1:]
 	}
 	ws = append(ws, waitingFinding{f: *f, stage: stage})
-	c.waiting.put(k, ws)
+	c.waiting.Put(k, ws)
 	c.st.waited.Add(1)
 }
 
@@ -484,7 +488,7 @@ func waitKey(a vigil.Actor) string {
 
 // fold adds to the incident the findings waiting under the actor's address.
 func (c *Correlator) fold(in *incident, a vigil.Actor) {
-	ws, ok := c.waiting.del(waitKey(a))
+	ws, ok := c.waiting.Delete(waitKey(a))
 	if !ok {
 		return
 	}
@@ -511,12 +515,12 @@ func (c *Correlator) newIncident(t time.Time) *incident {
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], binary.BigEndian.Uint64(c.idBase[:])+c.seq*0x9E3779B97F4A7C15)
 	in := &incident{inc: vigil.Incident{ID: "i" + hex.EncodeToString(b[:]), FirstSeen: t, LastSeen: t}}
-	if old, ok := c.open.put(in.inc.ID, in); ok {
+	if old, ok := c.open.Put(in.inc.ID, in); ok {
 		c.st.evicted.Add(1)
 		c.retire(old)
 	}
 	c.st.opened.Add(1)
-	c.st.open.Store(int64(c.open.len()))
+	c.st.open.Store(int64(c.open.Len()))
 	return in
 }
 
@@ -524,11 +528,15 @@ func (c *Correlator) newIncident(t time.Time) *incident {
 // least recently active end.
 func (c *Correlator) sweep() {
 	for range 16 {
-		in, ok := c.open.oldest()
-		if !ok || c.clock.Sub(in.inc.LastSeen) <= c.cfg.Idle {
+		_, p, ok := c.open.Oldest()
+		if !ok {
 			return
 		}
-		c.open.del(in.inc.ID)
+		in := *p
+		if c.clock.Sub(in.inc.LastSeen) <= c.cfg.Idle {
+			return
+		}
+		c.open.Delete(in.inc.ID)
 		c.st.closed.Add(1)
 		c.retire(in)
 	}
@@ -545,13 +553,13 @@ func (c *Correlator) retire(in *incident) {
 	in.inc.Closed = true
 	delete(c.dirty, in)
 	c.outInc = capOutbox(c, append(c.outInc, in.snapshot()))
-	c.st.open.Store(int64(c.open.len()))
+	c.st.open.Store(int64(c.open.Len()))
 }
 
 // merge moves from into into: one actor's two incidents. from is kept,
 // closed, with MergedInto set.
 func (c *Correlator) merge(from, into *incident) {
-	c.open.del(from.inc.ID)
+	c.open.Delete(from.inc.ID)
 	into.absorb(c, from)
 	for _, k := range from.keys {
 		if c.keys[k] == from {
@@ -569,7 +577,7 @@ func (c *Correlator) merge(from, into *incident) {
 	c.outInc = capOutbox(c, append(c.outInc, from.snapshot()))
 	c.dirty[into] = true
 	c.st.merged.Add(1)
-	c.st.open.Store(int64(c.open.len()))
+	c.st.open.Store(int64(c.open.Len()))
 }
 
 // emit queues a stage finding.

@@ -431,7 +431,7 @@ func TestBounds(t *testing.T) {
 			stream = append(stream, fb{det: "detect.exposure.sensitive", sev: high, addr: fmt.Sprintf("198.51.%d.%d", i/250, i%250)})
 		}
 		_, c := run(t, Config{MaxWaiting: 100}, stream)
-		if n := c.waiting.len(); n != 100 {
+		if n := c.waiting.Len(); n != 100 {
 			t.Errorf("%d keys waiting, want the cap 100", n)
 		}
 	})

@@ -68,8 +68,8 @@ func FuzzWriteFindings(f *testing.F) {
 			t.Fatal(err)
 		}
 		st := c.Stats()
-		if st.Open > 4 || c.waiting.len() > 5 {
-			t.Fatalf("open %d, waiting %d: over the caps", st.Open, c.waiting.len())
+		if st.Open > 4 || c.waiting.Len() > 5 {
+			t.Fatalf("open %d, waiting %d: over the caps", st.Open, c.waiting.Len())
 		}
 		for _, in := range c.Snapshot() {
 			if in.Closed || in.MergedInto != "" {

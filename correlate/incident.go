@@ -149,7 +149,7 @@ func (in *incident) join(c *Correlator, f *vigil.Finding, stage vigil.Stage, t t
 	in.inc.Score = in.score()
 	in.inc.Title = in.title()
 	c.dirty[in] = true
-	c.open.get(in.inc.ID) // most recently active
+	c.open.Get(in.inc.ID) // most recently active
 	return true
 }
 

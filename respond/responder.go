@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"github.com/vigilsec/vigil/internal/lru"
 	"hash/maphash"
 	"strconv"
 	"strings"
@@ -82,12 +83,12 @@ type Responder struct {
 	seed       maphash.Seed
 
 	mu       sync.Mutex
-	issued   *lru[issued]   // by actor key
-	counters *lru[[]hit]    // by rule and actor key
-	pending  []vigil.Action // oldest first
-	pendBase int            // how many have left pending's front
-	pendIdx  map[string]int // pending position (pendBase-relative) by action ID
-	ids      [8]byte        // random base for action IDs
+	issued   *lru.Cache[issued] // by actor key
+	counters *lru.Cache[[]hit]  // by rule and actor key
+	pending  []vigil.Action     // oldest first
+	pendBase int                // how many have left pending's front
+	pendIdx  map[string]int     // pending position (pendBase-relative) by action ID
+	ids      [8]byte            // random base for action IDs
 	seq      uint64
 
 	st counters
@@ -179,8 +180,8 @@ func NewResponder(p *Policy, rec Recorder, opts ...Option) *Responder {
 		o(r)
 	}
 	r.cur.Store(p.clone())
-	r.issued = newLRU[issued](r.maxKeys)
-	r.counters = newLRU[[]hit](r.maxKeys)
+	r.issued = lru.New[issued](r.maxKeys)
+	r.counters = lru.New[[]hit](r.maxKeys)
 	_, _ = rand.Read(r.ids[:])
 	return r
 }
@@ -199,7 +200,7 @@ func (r *Responder) SetPolicy(p *Policy) {
 	defer r.mu.Unlock()
 	defer r.gauges()
 	r.cur.Store(c)
-	r.counters = newLRU[[]hit](r.maxKeys)
+	r.counters = lru.New[[]hit](r.maxKeys)
 }
 
 // Stops reports whether the policy in force stops a request in line on this
@@ -340,7 +341,7 @@ func (r *Responder) apply(f *vigil.Finding) (vigil.Action, bool) {
 
 	want := rank(d.intended)
 	var escalate *issued
-	if in, ok := r.issued.get(d.key); ok {
+	if in, ok := r.issued.Get(d.key); ok {
 		if in.until > at {
 			if in.kind >= want {
 				r.st.suppressed.Add(1)
@@ -348,7 +349,7 @@ func (r *Responder) apply(f *vigil.Finding) (vigil.Action, bool) {
 			}
 			escalate = in
 		} else {
-			r.issued.del(d.key) // expired: forgotten
+			r.issued.Delete(d.key) // expired: forgotten
 		}
 	}
 
@@ -376,7 +377,7 @@ func (r *Responder) apply(f *vigil.Finding) (vigil.Action, bool) {
 		id = r.newID()
 	}
 	a.ID = formatID(id)
-	if r.issued.put(d.key, issued{id: id, until: a.Until.UnixNano(), kind: want}) {
+	if _, evicted := r.issued.Put(d.key, issued{id: id, until: a.Until.UnixNano(), kind: want}); evicted {
 		r.st.evicted.Add(1)
 	}
 	return a, true
@@ -390,7 +391,7 @@ func (r *Responder) count(rule int, key, findingID string, at int64, n int, wind
 	if findingID != "" {
 		fid = maphash.String(r.seed, findingID)
 	}
-	hp, ok := r.counters.get(ck)
+	hp, ok := r.counters.Get(ck)
 	var hits []hit
 	if ok {
 		hits = *hp
@@ -416,12 +417,12 @@ func (r *Responder) count(rule int, key, findingID string, at int64, n int, wind
 	}
 	hits = kept
 	if len(hits) >= n {
-		r.counters.del(ck)
+		r.counters.Delete(ck)
 		return true
 	}
 	if ok {
 		*hp = hits
-	} else if r.counters.put(ck, hits) {
+	} else if _, evicted := r.counters.Put(ck, hits); evicted {
 		r.st.evicted.Add(1)
 	}
 	return false
@@ -431,22 +432,22 @@ func (r *Responder) count(rule int, key, findingID string, at int64, n int, wind
 // used end, where they gather.
 func (r *Responder) sweep(at int64) {
 	for range 8 {
-		k, v, ok := r.issued.oldest()
+		k, v, ok := r.issued.Oldest()
 		if !ok || v.until > at {
 			break
 		}
-		r.issued.del(k)
+		r.issued.Delete(k)
 	}
 	pol := r.cur.Load()
 	for range 8 {
-		k, v, ok := r.counters.oldest()
+		k, v, ok := r.counters.Oldest()
 		if !ok {
 			break
 		}
 		rule, _, _ := strings.Cut(k, "\x00")
 		i, _ := strconv.Atoi(rule)
 		if i >= len(pol.Rules) {
-			r.counters.del(k)
+			r.counters.Delete(k)
 			continue
 		}
 		w := int64(pol.Rules[i].window())
@@ -460,13 +461,13 @@ func (r *Responder) sweep(at int64) {
 		if !stale {
 			break
 		}
-		r.counters.del(k)
+		r.counters.Delete(k)
 	}
 }
 
 func (r *Responder) gauges() {
-	r.st.keys.Store(int64(r.issued.len()))
-	r.st.thresholds.Store(int64(r.counters.len()))
+	r.st.keys.Store(int64(r.issued.Len()))
+	r.st.thresholds.Store(int64(r.counters.Len()))
 	r.st.pending.Store(int64(len(r.pending)))
 }
 
@@ -537,11 +538,11 @@ func (r *Responder) Remember(acts []vigil.Action, now time.Time) {
 		if k == 0 {
 			continue
 		}
-		if in, ok := r.issued.get(a.Key); ok && in.until > now.UnixNano() && in.kind >= k {
+		if in, ok := r.issued.Get(a.Key); ok && in.until > now.UnixNano() && in.kind >= k {
 			continue
 		}
 		own := strings.HasPrefix(a.Reason, "rule ") || strings.HasPrefix(a.Reason, monitorPrefix)
-		if r.issued.put(a.Key, issued{id: id, until: a.Until.UnixNano(), kind: k, foreign: !own}) {
+		if _, evicted := r.issued.Put(a.Key, issued{id: id, until: a.Until.UnixNano(), kind: k, foreign: !own}); evicted {
 			r.st.evicted.Add(1)
 		}
 	}

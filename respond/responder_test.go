@@ -508,36 +508,3 @@ func TestBoundedMemory(t *testing.T) {
 		t.Errorf("%.1f MiB for %d keys and %d counters: more than the 48 MiB allowed", mb(final), DefaultMaxKeys, DefaultMaxKeys)
 	}
 }
-
-func TestLRU(t *testing.T) {
-	l := newLRU[int](3)
-	l.put("a", 1)
-	l.put("b", 2)
-	l.put("c", 3)
-	if _, ok := l.get("a"); !ok { // a is now the most recent
-		t.Fatal("a missing")
-	}
-	if !l.put("d", 4) { // evicts b
-		t.Error("no eviction reported")
-	}
-	if _, ok := l.get("b"); ok {
-		t.Error("b should be gone")
-	}
-	for _, k := range []string{"a", "c", "d"} {
-		if _, ok := l.get(k); !ok {
-			t.Errorf("%s missing", k)
-		}
-	}
-	if k, _, _ := l.oldest(); k != "a" {
-		t.Errorf("oldest %s, want a", k)
-	}
-	l.del("a")
-	l.del("c")
-	l.del("d")
-	if l.len() != 0 || l.head != nil || l.tail != nil {
-		t.Error("not empty")
-	}
-	if l.put("e", 5) {
-		t.Error("eviction in an empty lru")
-	}
-}
