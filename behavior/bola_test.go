@@ -2,9 +2,7 @@ package behavior
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"runtime"
 	"strings"
 	"testing"
@@ -12,8 +10,6 @@ import (
 
 	"github.com/vigilsec/vigil"
 	"github.com/vigilsec/vigil/internal/actortable"
-	"github.com/vigilsec/vigil/sensor/ingest"
-	"github.com/vigilsec/vigil/simulate"
 )
 
 // step is one exchange of a multi-actor scenario.
@@ -441,45 +437,9 @@ func fuzzPlayAuth(t *testing.T, an vigil.Analyzer, data []byte, cat vigil.Catego
 // TestSimulatorTrafficAuth runs BOLA and Credentials on the recorded
 // simulator traffic: the attackers get their findings, benign actors none.
 func TestSimulatorTrafficAuth(t *testing.T) {
-	campaign, actor := simTruthActors(t)
-	src, err := ingest.Open(simTraffic, ingest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
 	b, c := NewBOLA(Config{}), NewCredentials(Config{})
-	detectors := []vigil.Analyzer{b, c}
-	got := map[string]map[string]int{}
-	benign, attack := map[string]int{}, map[string]int{}
-	for {
-		x, err := src.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range detectors {
-			fs, err := d.Analyze(context.Background(), x)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, f := range fs {
-				id, camp := actor[f.Actor.Addr], campaign[f.Actor.Addr]
-				if got[id] == nil {
-					got[id] = map[string]int{}
-				}
-				got[id][f.Detector]++
-				if camp == simulate.CampaignBenign || camp == "" {
-					benign[f.Detector]++
-					t.Errorf("benign or unlabelled actor %q (%s): %s %v", id, f.Actor.Addr, f, f.Evidence)
-				} else {
-					attack[f.Detector]++
-					t.Logf("%s/%s: %s", camp, id, f)
-				}
-			}
-		}
-	}
+	r := runSim(t, b, c)
+	got, benign, attack := r.got, r.benign, r.attack
 	for _, d := range []string{DetectorBOLA, DetectorEnumeration, DetectorCredentialStuffing, DetectorBruteForce} {
 		t.Logf("%s: attack %d, benign %d", d, attack[d], benign[d])
 	}

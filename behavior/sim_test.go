@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/vigilsec/vigil"
 	"github.com/vigilsec/vigil/sensor/ingest"
 	"github.com/vigilsec/vigil/simulate"
 )
@@ -32,18 +33,26 @@ func simTruthActors(t testing.TB) (campaign, actor map[string]string) {
 	return campaign, actor
 }
 
-func TestSimulatorTraffic(t *testing.T) {
+// simRun is what a run of detectors over the recorded simulator traffic
+// found.
+type simRun struct {
+	got             map[string]map[string]int // simulated actor id → detector → findings
+	benign, attack  map[string]int            // detector → findings on benign and attacking actors
+	n, unlabelled   int                       // exchanges, and those without a truth line
+	campaign, actor map[string]string         // from simTruthActors
+}
+
+// runSim feeds the recorded simulator traffic to the detectors and fails t
+// for every finding on a benign or unlabelled actor.
+func runSim(t *testing.T, detectors ...vigil.Analyzer) simRun {
+	t.Helper()
 	campaign, actor := simTruthActors(t)
 	src, err := ingest.Open(simTraffic, ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	cfg := Config{}
-	detectors := All(cfg)
-	got := map[string]map[string]int{} // simulated actor id → detector → findings
-	benign, attack := map[string]int{}, map[string]int{}
-	n, unlabelled := 0, 0
+	r := simRun{got: map[string]map[string]int{}, benign: map[string]int{}, attack: map[string]int{}, campaign: campaign, actor: actor}
 	for {
 		x, err := src.Next()
 		if errors.Is(err, io.EOF) {
@@ -52,9 +61,9 @@ func TestSimulatorTraffic(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n++
+		r.n++
 		if _, ok := campaign[x.Actor.Addr]; !ok {
-			unlabelled++ // the shop's own calls to its payment partner
+			r.unlabelled++ // the shop's own calls to its payment partner
 		}
 		for _, d := range detectors {
 			fs, err := d.Analyze(context.Background(), x)
@@ -63,20 +72,28 @@ func TestSimulatorTraffic(t *testing.T) {
 			}
 			for _, f := range fs {
 				id, c := actor[f.Actor.Addr], campaign[f.Actor.Addr]
-				if got[id] == nil {
-					got[id] = map[string]int{}
+				if r.got[id] == nil {
+					r.got[id] = map[string]int{}
 				}
-				got[id][f.Detector]++
+				r.got[id][f.Detector]++
 				if c == simulate.CampaignBenign || c == "" {
-					benign[f.Detector]++
+					r.benign[f.Detector]++
 					t.Errorf("benign or unlabelled actor %q (%s): %s %v", id, f.Actor.Addr, f, f.Evidence)
 				} else {
-					attack[f.Detector]++
+					r.attack[f.Detector]++
 					t.Logf("%s/%s: %s", c, id, f)
 				}
 			}
 		}
 	}
+	return r
+}
+
+func TestSimulatorTraffic(t *testing.T) {
+	detectors := All(Config{})
+	r := runSim(t, detectors...)
+	got, benign, attack, n, unlabelled := r.got, r.benign, r.attack, r.n, r.unlabelled
+	campaign, actor := r.campaign, r.actor
 	if n < 1000 {
 		t.Fatalf("only %d exchanges", n)
 	}
