@@ -157,19 +157,8 @@ func (p *AdaptiveProbing) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil
 		return nil, nil // a success from an actor without errors: nothing to look at
 	}
 	r := &x.Request
-	path := r.Path()
-	if len(path) > maxPathBytes {
-		path = path[:maxPathBytes]
-	}
-	tmpl := inventory.Template(path)
-	var eh maphash.Hash
-	eh.SetSeed(p.seed)
-	eh.WriteString(r.Host())
-	eh.WriteByte(' ')
-	eh.WriteString(r.Method)
-	eh.WriteByte(' ')
-	eh.WriteString(tmpl)
-	ep := eh.Sum64()
+	tmpl := inventory.Template(cutPath(r.Path()))
+	ep := endpointHash(p.seed, r.Host(), r.Method, tmpl)
 	now := n.Last
 	s := n.State.find(ep)
 	if s == nil {
@@ -546,17 +535,8 @@ func topFields(b []byte, fn func(k, v []byte, typ uint8)) bool {
 			v = v[1 : len(v)-1]
 		}
 		fn(k, v, typ)
-		c.ws()
-		if c.i >= len(b) {
-			return false
-		}
-		switch b[c.i] {
-		case ',':
-			c.i++
-		case '}':
-			return true
-		default:
-			return false
+		if more, ok := c.next('}'); !more {
+			return ok
 		}
 	}
 	return true // more fields than read
@@ -594,13 +574,5 @@ func (s *jsonCursor) skip() bool {
 		}
 		return false
 	}
-	start := s.i
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		if c == ',' || c == '}' || c == ']' || isSpace(c) {
-			break
-		}
-		s.i++
-	}
-	return s.i > start
+	return len(s.scalar()) > 0
 }

@@ -177,19 +177,8 @@ func params(r *vigil.Request, buf []param) []param {
 
 func (b *Baseline) endpoint(x *vigil.Exchange) (uint64, string) {
 	r := &x.Request
-	path := r.Path()
-	if len(path) > maxPathBytes {
-		path = path[:maxPathBytes]
-	}
-	tmpl := inventory.Template(path)
-	var h maphash.Hash
-	h.SetSeed(b.seed)
-	h.WriteString(r.Host())
-	h.WriteByte(' ')
-	h.WriteString(r.Method)
-	h.WriteByte(' ')
-	h.WriteString(tmpl)
-	return h.Sum64(), tmpl
+	tmpl := inventory.Template(cutPath(r.Path()))
+	return endpointHash(b.seed, r.Host(), r.Method, tmpl), tmpl
 }
 
 func (b *Baseline) paramHash(p *param) uint64 {

@@ -757,7 +757,10 @@ func (s *lister) list() {
 			} else {
 				ok = s.skip(1)
 			}
-			if !ok || !s.comma('}') {
+			if !ok {
+				return
+			}
+			if more, _ := s.next('}'); !more {
 				return
 			}
 		}
@@ -769,7 +772,6 @@ type lister struct {
 	steps int
 	n     int
 	out   [maxListIDs][]byte
-	done  bool
 }
 
 func (s *lister) add(id []byte) {
@@ -777,24 +779,6 @@ func (s *lister) add(id []byte) {
 		s.out[s.n] = id
 		s.n++
 	}
-}
-
-// comma consumes ',' (true, more follows) or the closing byte (sets done).
-func (s *lister) comma(end byte) bool {
-	s.ws()
-	if s.i >= len(s.b) {
-		return false
-	}
-	switch s.b[s.i] {
-	case ',':
-		s.i++
-		return true
-	case end:
-		s.i++
-		s.done = true
-		return false
-	}
-	return false
 }
 
 // array reads an array, taking the ids of its object items.
@@ -816,9 +800,8 @@ func (s *lister) array() bool {
 		if !ok {
 			return false
 		}
-		s.done = false
-		if !s.comma(']') {
-			return s.done
+		if more, ok := s.next(']'); !more {
+			return ok
 		}
 	}
 	return false
@@ -855,9 +838,8 @@ func (s *lister) item() bool {
 		} else if !s.skip(3) {
 			return false
 		}
-		s.done = false
-		if !s.comma('}') {
-			return s.done
+		if more, ok := s.next('}'); !more {
+			return ok
 		}
 	}
 	return false
@@ -894,21 +876,12 @@ func (s *lister) skip(depth int) bool {
 			if !s.skip(depth + 1) {
 				return false
 			}
-			s.done = false
-			if !s.comma(end) {
-				return s.done
+			if more, ok := s.next(end); !more {
+				return ok
 			}
 		}
 		return false
 	default:
-		start := s.i
-		for s.i < len(s.b) {
-			c := s.b[s.i]
-			if c == ',' || c == '}' || c == ']' || isSpace(c) {
-				break
-			}
-			s.i++
-		}
-		return s.i > start
+		return len(s.scalar()) > 0
 	}
 }

@@ -232,10 +232,7 @@ type input struct {
 func (c *Cracking) inspect(x *vigil.Exchange) *input {
 	in := &input{}
 	r := &x.Request
-	path := r.Path()
-	if len(path) > maxPathBytes {
-		path = path[:maxPathBytes]
-	}
+	path := cutPath(r.Path())
 	tmpl := inventory.Template(path)
 	in.host, in.template = r.Host(), tmpl
 

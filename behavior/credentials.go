@@ -338,7 +338,7 @@ func (c *Credentials) finding(x *vigil.Exchange, id string, conf float64, title 
 		Time:       x.Time,
 		ExchangeID: x.ID,
 		Actor:      x.Actor,
-		Endpoint:   vigil.Endpoint{Host: x.Request.Host(), Method: x.Request.Method, Template: c.template(x)},
+		Endpoint:   endpointOf(x),
 		Title:      title,
 		Evidence:   ev,
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/vigilsec/vigil"
 	"github.com/vigilsec/vigil/internal/actortable"
 	"github.com/vigilsec/vigil/internal/sketch"
-	"github.com/vigilsec/vigil/inventory"
 )
 
 // FlowDetector finds business flows completed out of order: a step of a
@@ -337,12 +336,8 @@ func (d *FlowDetector) completed(x *vigil.Exchange, fi int, mark *flowMark, now 
 		Time:       x.Time,
 		ExchangeID: x.ID,
 		Actor:      x.Actor,
-		Endpoint: vigil.Endpoint{
-			Host:     x.Request.Host(),
-			Method:   x.Request.Method,
-			Template: inventory.Template(cutPath(x.Request.Path())),
-		},
-		Title: "Business flow velocity: " + f.name + " completed " + strconv.Itoa(int(mark.done)) + " times within " + fmtDuration(d.cfg.Window),
+		Endpoint:   endpointOf(x),
+		Title:      "Business flow velocity: " + f.name + " completed " + strconv.Itoa(int(mark.done)) + " times within " + fmtDuration(d.cfg.Window),
 		Evidence: []vigil.Evidence{
 			{Where: "flow", Value: f.name, Why: "business flow completed (a 2xx of its last step, " + f.steps[len(f.steps)-1].name + ")"},
 			{Where: "behavior.flow_completions", Value: strconv.Itoa(int(mark.done)), Why: "completions by this actor within " + fmtDuration(d.cfg.Window)},
@@ -382,19 +377,8 @@ func (d *FlowDetector) finding(x *vigil.Exchange, f *cflow, step int, missing []
 		Time:       x.Time,
 		ExchangeID: x.ID,
 		Actor:      x.Actor,
-		Endpoint: vigil.Endpoint{
-			Host:     x.Request.Host(),
-			Method:   x.Request.Method,
-			Template: inventory.Template(cutPath(x.Request.Path())),
-		},
-		Title:    "Business flow skipped: " + f.name + " " + s.name + " without " + strings.Join(miss, ", "),
-		Evidence: ev,
+		Endpoint:   endpointOf(x),
+		Title:      "Business flow skipped: " + f.name + " " + s.name + " without " + strings.Join(miss, ", "),
+		Evidence:   ev,
 	}
-}
-
-func cutPath(p string) string {
-	if len(p) > maxPathBytes {
-		return p[:maxPathBytes]
-	}
-	return p
 }

@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/vigilsec/vigil"
-	"github.com/vigilsec/vigil/inventory"
 )
 
 // DetectorPromptInjection is the id of PromptInjection's findings.
@@ -75,9 +74,6 @@ func (p *PromptInjection) Stats() Stats {
 	return Stats{Findings: map[string]int64{DetectorPromptInjection: p.findings[0].Load() + p.findings[1].Load()}}
 }
 
-// Leaks is the number of leak findings raised (a part of Stats' count).
-func (p *PromptInjection) Leaks() int64 { return p.findings[1].Load() }
-
 // promptRule is one pattern with its weight: 2 strong, 1 weak.
 type promptRule struct {
 	name   string
@@ -124,10 +120,7 @@ func promptKey(k []byte) bool {
 // IsLLMEndpoint reports whether a request looks like a call to an
 // LLM-backed endpoint (see PromptInjection).
 func IsLLMEndpoint(r *vigil.Request) bool {
-	p := r.Path()
-	if len(p) > maxPathBytes {
-		p = p[:maxPathBytes]
-	}
+	p := cutPath(r.Path())
 	for p != "" {
 		var seg string
 		seg, p, _ = strings.Cut(p, "/")
@@ -336,10 +329,6 @@ func names(ev []vigil.Evidence) string {
 }
 
 func (p *PromptInjection) finding(x *vigil.Exchange, sev vigil.Severity, conf float64, title string, ev []vigil.Evidence) vigil.Finding {
-	path := x.Request.Path()
-	if len(path) > maxPathBytes {
-		path = path[:maxPathBytes]
-	}
 	return vigil.Finding{
 		Detector:   DetectorPromptInjection,
 		Category:   vigil.API10UnsafeConsumption,
@@ -349,7 +338,7 @@ func (p *PromptInjection) finding(x *vigil.Exchange, sev vigil.Severity, conf fl
 		Time:       x.Time,
 		ExchangeID: x.ID,
 		Actor:      x.Actor,
-		Endpoint:   vigil.Endpoint{Host: x.Request.Host(), Method: x.Request.Method, Template: inventory.Template(path)},
+		Endpoint:   endpointOf(x),
 		Title:      title,
 		Evidence:   ev,
 	}

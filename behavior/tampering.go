@@ -2,7 +2,6 @@ package behavior
 
 import (
 	"context"
-	"hash/maphash"
 	"strconv"
 	"strings"
 	"sync"
@@ -135,11 +134,14 @@ func negative(v []byte) bool {
 	return false
 }
 
-// tamper is what one request shows.
+// tamper is what one request shows. The price key is kept raw (pointing
+// into the request) and made fit for evidence only when a finding needs it:
+// most priced requests raise nothing.
 type tamper struct {
-	negKey, negVal     string
-	priceKey, priceVal string
-	hasPrice           bool
+	negKey, negVal string
+	priceWhere     string // "query." or "body."
+	priceK, priceV []byte
+	hasPrice       bool
 }
 
 // Analyze implements vigil.Analyzer. It never returns an error.
@@ -165,7 +167,7 @@ func (t *Tampering) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Findi
 			return
 		case 2:
 			if !tp.hasPrice {
-				tp.hasPrice, tp.priceKey, tp.priceVal = true, where+cutKey(k), cutValue(v)
+				tp.hasPrice, tp.priceWhere, tp.priceK, tp.priceV = true, where, k, v
 			}
 		}
 		if tp.negKey == "" && negative(v) {
@@ -202,21 +204,13 @@ func (t *Tampering) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Findi
 	}
 	a.State.fired, a.State.hasFired = now, true
 	t.counts.findings[0].Add(1)
-	return []vigil.Finding{t.finding(x, path, &tp, unusualPrice)}, nil
+	return []vigil.Finding{t.finding(x, &tp, unusualPrice)}, nil
 }
 
 // learn counts a request with a body on its endpoint and reports whether
 // it carries a price key the endpoint's requests rarely carry.
 func (t *Tampering) learn(x *vigil.Exchange, path string, priced bool) bool {
-	tmpl := inventory.Template(path)
-	var h maphash.Hash
-	h.SetSeed(t.table.Seed())
-	h.WriteString(x.Request.Host())
-	h.WriteByte(' ')
-	h.WriteString(x.Request.Method)
-	h.WriteByte(' ')
-	h.WriteString(tmpl)
-	key := h.Sum64()
+	key := endpointHash(t.table.Seed(), x.Request.Host(), x.Request.Method, inventory.Template(path))
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	c := t.stats[key]
@@ -237,7 +231,7 @@ func (t *Tampering) learn(x *vigil.Exchange, path string, priced bool) bool {
 	return unusual
 }
 
-func (t *Tampering) finding(x *vigil.Exchange, path string, tp *tamper, unusualPrice bool) vigil.Finding {
+func (t *Tampering) finding(x *vigil.Exchange, tp *tamper, unusualPrice bool) vigil.Finding {
 	answered := "answered " + strconv.Itoa(x.Status())
 	var ev []vigil.Evidence
 	var what []string
@@ -247,8 +241,8 @@ func (t *Tampering) finding(x *vigil.Exchange, path string, tp *tamper, unusualP
 		what = append(what, "negative "+name)
 	}
 	if unusualPrice {
-		name := tp.priceKey[strings.IndexByte(tp.priceKey, '.')+1:]
-		ev = append(ev, vigil.Evidence{Where: tp.priceKey, Value: tp.priceVal,
+		name := cutKey(tp.priceK)
+		ev = append(ev, vigil.Evidence{Where: tp.priceWhere + name, Value: cutValue(tp.priceV),
 			Why: "client-supplied " + name + " on an endpoint whose other requests do not send one, " + answered})
 		what = append(what, "client-supplied "+name)
 	}
@@ -261,7 +255,7 @@ func (t *Tampering) finding(x *vigil.Exchange, path string, tp *tamper, unusualP
 		Time:       x.Time,
 		ExchangeID: x.ID,
 		Actor:      x.Actor,
-		Endpoint:   vigil.Endpoint{Host: x.Request.Host(), Method: x.Request.Method, Template: inventory.Template(path)},
+		Endpoint:   endpointOf(x),
 		Title:      "Parameter tampering: " + strings.Join(what, " and "),
 		Evidence:   ev,
 	}

@@ -2,10 +2,12 @@ package behavior
 
 import (
 	"bytes"
+	"hash/maphash"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/inventory"
 )
 
 // Limits of what the scanners read from one exchange.
@@ -107,6 +109,33 @@ func bodySaysInvalid(b []byte) bool {
 	}
 }
 
+// cutPath cuts a path to maxPathBytes before templating.
+func cutPath(p string) string {
+	if len(p) > maxPathBytes {
+		return p[:maxPathBytes]
+	}
+	return p
+}
+
+// endpointOf is the endpoint of x as findings name it: host, method and
+// the template of the cut path.
+func endpointOf(x *vigil.Exchange) vigil.Endpoint {
+	return vigil.Endpoint{Host: x.Request.Host(), Method: x.Request.Method, Template: inventory.Template(cutPath(x.Request.Path()))}
+}
+
+// endpointHash hashes host, method and template, the key of an endpoint's
+// state in the detectors that keep per-endpoint state.
+func endpointHash(seed maphash.Seed, host, method, tmpl string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(seed)
+	h.WriteString(host)
+	h.WriteByte(' ')
+	h.WriteString(method)
+	h.WriteByte(' ')
+	h.WriteString(tmpl)
+	return h.Sum64()
+}
+
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // jsonScanner walks JSON and calls fn for every scalar with the name of the
@@ -115,13 +144,15 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\
 type jsonScanner struct {
 	jsonCursor
 	budget int
-	fn     func(key, val []byte, str bool)
 }
 
+// scanJSON walks b with a jsonScanner. fn is passed down rather than kept in
+// the scanner so that it does not escape: callers' closures stay on the
+// stack.
 func scanJSON(b []byte, fn func(key, val []byte, str bool)) {
-	s := jsonScanner{jsonCursor: jsonCursor{b: b}, budget: maxScanValues, fn: fn}
+	s := jsonScanner{jsonCursor: jsonCursor{b: b}, budget: maxScanValues}
 	s.ws()
-	s.value(nil, 0)
+	s.value(nil, 0, fn)
 }
 
 // jsonCursor is the position in a JSON document that the package's two
@@ -149,7 +180,7 @@ func (s *jsonCursor) colon() bool {
 	return true
 }
 
-func (s *jsonScanner) value(key []byte, depth int) bool {
+func (s *jsonScanner) value(key []byte, depth int, fn func(key, val []byte, str bool)) bool {
 	if depth > maxJSONDepth || s.budget <= 0 || s.i >= len(s.b) {
 		return false
 	}
@@ -171,21 +202,11 @@ func (s *jsonScanner) value(key []byte, depth int) bool {
 			if !s.colon() {
 				return false
 			}
-			if !s.value(k, depth+1) {
+			if !s.value(k, depth+1, fn) {
 				return false
 			}
-			s.ws()
-			if s.i >= len(s.b) {
-				return false
-			}
-			switch s.b[s.i] {
-			case ',':
-				s.i++
-			case '}':
-				s.i++
-				return true
-			default:
-				return false
+			if more, ok := s.next('}'); !more {
+				return ok
 			}
 		}
 	case '[':
@@ -197,44 +218,60 @@ func (s *jsonScanner) value(key []byte, depth int) bool {
 		}
 		for {
 			s.ws()
-			if !s.value(key, depth+1) {
+			if !s.value(key, depth+1, fn) {
 				return false
 			}
-			s.ws()
-			if s.i >= len(s.b) {
-				return false
-			}
-			switch s.b[s.i] {
-			case ',':
-				s.i++
-			case ']':
-				s.i++
-				return true
-			default:
-				return false
+			if more, ok := s.next(']'); !more {
+				return ok
 			}
 		}
 	case '"':
 		v, ok := s.str()
 		if ok {
-			s.fn(key, v, true)
+			fn(key, v, true)
 		}
 		return ok
 	default:
-		start := s.i
-		for s.i < len(s.b) {
-			c := s.b[s.i]
-			if c == ',' || c == '}' || c == ']' || isSpace(c) {
-				break
-			}
-			s.i++
-		}
-		if s.i == start {
+		v := s.scalar()
+		if len(v) == 0 {
 			return false
 		}
-		s.fn(key, s.b[start:s.i], false)
+		fn(key, v, false)
 		return true
 	}
+}
+
+// scalar moves past a bare JSON literal (a number, true, false or null)
+// and returns it, empty when there is none.
+func (s *jsonCursor) scalar() []byte {
+	start := s.i
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		if c == ',' || c == '}' || c == ']' || isSpace(c) {
+			break
+		}
+		s.i++
+	}
+	return s.b[start:s.i]
+}
+
+// next consumes what follows an object member or array element: ','
+// (more follows) or the closing byte end (the object or array is done).
+// ok is false for anything else.
+func (s *jsonCursor) next(end byte) (more, ok bool) {
+	s.ws()
+	if s.i >= len(s.b) {
+		return false, false
+	}
+	switch s.b[s.i] {
+	case ',':
+		s.i++
+		return true, true
+	case end:
+		s.i++
+		return false, true
+	}
+	return false, false
 }
 
 // str reads a string and returns its raw contents (escapes kept).
