@@ -2,7 +2,6 @@ package sketch
 
 import (
 	"encoding/binary"
-	"hash/maphash"
 	"math"
 	"math/bits"
 )
@@ -22,7 +21,7 @@ const (
 // 32-bit collisions). The sparse form never takes more bytes than the
 // registers it turns into. The zero HLL is not usable; make one with NewHLL.
 //
-// Hashes must be well mixed (maphash, or Hash): the sketch reads the top p
+// Hashes must be well mixed (maphash): the sketch reads the top p
 // bits as the register index and the leading zeros of the rest.
 type HLL struct {
 	buf   []byte // sparse: little-endian uint32 hashes; dense: registers
@@ -182,13 +181,3 @@ func (h *HLL) Reset() {
 	}
 	h.buf, h.n, h.dense = h.buf[:0], 0, false
 }
-
-// seed hashes strings for Hash within this process: sketches merged with
-// each other must come from one process.
-var seed = maphash.MakeSeed()
-
-// Hash is a well-mixed 64-bit hash of s for Add, stable within a process.
-func Hash(s string) uint64 { return maphash.String(seed, s) }
-
-// HashBytes is Hash for a byte slice.
-func HashBytes(b []byte) uint64 { return maphash.Bytes(seed, b) }

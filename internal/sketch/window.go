@@ -27,9 +27,6 @@ func NewWindow(span time.Duration) Window {
 	return Window{width: max(int64(span)/WindowBuckets, 1), head: math.MinInt64}
 }
 
-// Span is the window's span.
-func (w *Window) Span() time.Duration { return time.Duration(w.width * WindowBuckets) }
-
 func floorDiv(a, b int64) int64 {
 	q := a / b
 	if a%b != 0 && (a < 0) != (b < 0) {
