@@ -108,3 +108,17 @@ type Evidence struct {
 func (f Finding) String() string {
 	return fmt.Sprintf("%s %s %s %s actor=%s", f.Severity, f.Detector, f.Endpoint, f.Title, f.Actor.Key())
 }
+
+// FormatDuration writes a duration the way findings' evidence and actions'
+// reasons say it: "10m" and "1h" rather than time.Duration's "10m0s" and
+// "1h0m0s"; other durations as time.Duration writes them ("1m30s", "2s").
+func FormatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}

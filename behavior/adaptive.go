@@ -456,7 +456,7 @@ func (s *probeState) judge() (probeSignals, bool) {
 func (p *AdaptiveProbing) finding(x *vigil.Exchange, tmpl string, s *probeState, sig probeSignals) vigil.Finding {
 	ev := []vigil.Evidence{
 		{Where: "endpoint", Value: x.Request.Method + " " + tmpl, Why: "endpoint probed"},
-		{Where: "behavior.requests", Value: strconv.Itoa(int(s.reqs)), Why: strconv.Itoa(int(s.errs)) + " answered with an error (" + strconv.Itoa(int(s.server)) + " of them 5xx) within " + fmtDuration(p.cfg.Window)},
+		{Where: "behavior.requests", Value: strconv.Itoa(int(s.reqs)), Why: strconv.Itoa(int(s.errs)) + " answered with an error (" + strconv.Itoa(int(s.server)) + " of them 5xx) within " + vigil.FormatDuration(p.cfg.Window)},
 		{Where: "behavior.input_shapes", Value: strconv.Itoa(int(s.nshapes)), Why: "distinct input shapes (fields, types, value classes)"},
 	}
 	var what []string

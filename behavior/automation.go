@@ -330,7 +330,7 @@ func (a *Automation) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Find
 		sev, conf = vigil.SeverityHigh, 0.85
 	}
 	ev = append([]vigil.Evidence{{Where: "behavior.automation_score", Value: strconv.FormatFloat(score, 'f', 2, 64),
-		Why: fmt.Sprintf("%d requests within %s", s.reqs, fmtDuration(a.cfg.Window))}}, ev...)
+		Why: fmt.Sprintf("%d requests within %s", s.reqs, vigil.FormatDuration(a.cfg.Window))}}, ev...)
 	title := "Automated client: " + signalNames(ev)
 	return []vigil.Finding{{
 		Detector:   DetectorAutomation,

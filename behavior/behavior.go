@@ -274,18 +274,6 @@ type Stats struct {
 	Suppressed int64
 }
 
-// fmtDuration prints a window the way config files write it ("10m", "90s").
-func fmtDuration(w time.Duration) string {
-	s := w.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = s[:len(s)-2]
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = s[:len(s)-2]
-	}
-	return s
-}
-
 // All returns every behavioural detector with one configuration, in the
 // order the pipeline runs them. The CLI builds its analyzers from it, so a
 // detector added here runs in proxy, analyze and demo alike.

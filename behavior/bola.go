@@ -418,7 +418,7 @@ func (b *BOLA) enumerate(x *vigil.Exchange, method, host, tmpl string, tk, obj u
 		Title:      "Object enumeration: " + strconv.Itoa(n) + " distinct ids asked, " + ratio + " answered 403 or 404",
 		Evidence: []vigil.Evidence{
 			{Where: "endpoint", Value: method + " " + tmpl, Why: "endpoint enumerated"},
-			{Where: "behavior.distinct_ids", Value: strconv.Itoa(n), Why: "distinct ids within " + fmtDuration(b.cfg.Window)},
+			{Where: "behavior.distinct_ids", Value: strconv.Itoa(n), Why: "distinct ids within " + vigil.FormatDuration(b.cfg.Window)},
 			{Where: "behavior.denied_ratio", Value: ratio, Why: strconv.Itoa(nd) + " of " + strconv.Itoa(n) + " ids answered 403 or 404"},
 		},
 	}, true
@@ -494,7 +494,7 @@ func (b *BOLA) foreignRead(x *vigil.Exchange, host, tmpl string, tk, obj uint64,
 	m := x.Request.Method
 	ev := []vigil.Evidence{
 		{Where: "endpoint", Value: m + " " + tmpl, Why: "object read answered " + strconv.Itoa(x.Status())},
-		{Where: "behavior.foreign_objects", Value: strconv.Itoa(n), Why: "distinct objects owned by other principals accessed within " + fmtDuration(b.cfg.Window)},
+		{Where: "behavior.foreign_objects", Value: strconv.Itoa(n), Why: "distinct objects owned by other principals accessed within " + vigil.FormatDuration(b.cfg.Window)},
 	}
 	for i := n - 1; i >= 0 && i >= n-maxBOLAExamples; i-- {
 		ev = append(ev, vigil.Evidence{Where: "object.id", Value: a.State.foreign[i].id, Why: "owned by another principal (masked)"})

@@ -435,7 +435,7 @@ func (c *Cracking) crackingFinding(x *vigil.Exchange, in *input, ep *endpointSta
 	ratio := strconv.Itoa(misses*100/n) + "%"
 	ev := []vigil.Evidence{
 		{Where: "endpoint", Value: x.Request.Method + " " + in.template, Why: "endpoint tried"},
-		{Where: "behavior.distinct_values", Value: strconv.Itoa(n), Why: "distinct values of " + in.where + " within " + fmtDuration(c.cfg.Window)},
+		{Where: "behavior.distinct_values", Value: strconv.Itoa(n), Why: "distinct values of " + in.where + " within " + vigil.FormatDuration(c.cfg.Window)},
 		{Where: "behavior.failure_ratio", Value: ratio, Why: strconv.Itoa(misses) + " of " + strconv.Itoa(n) + " values failed"},
 	}
 	ev = append(ev, ep.examples()...)
@@ -447,7 +447,7 @@ func (c *Cracking) succeededFinding(x *vigil.Exchange, in *input, ep *endpointSt
 	ev := []vigil.Evidence{
 		{Where: "endpoint", Value: x.Request.Method + " " + in.template, Why: "endpoint tried"},
 		{Where: in.where, Value: mask(in.shown), Why: "guessed value accepted, answered " + strconv.Itoa(x.Status())},
-		{Where: "behavior.distinct_values", Value: strconv.Itoa(n), Why: strconv.Itoa(misses) + " values failed before within " + fmtDuration(c.cfg.Window)},
+		{Where: "behavior.distinct_values", Value: strconv.Itoa(n), Why: strconv.Itoa(misses) + " values failed before within " + vigil.FormatDuration(c.cfg.Window)},
 	}
 	return c.finding(x, in, DetectorCrackingSucceeded, vigil.SeverityCritical, 0.9,
 		"Cracking succeeded: a guessed value of "+in.where+" was accepted after "+strconv.Itoa(misses)+" failures", ev)

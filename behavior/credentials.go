@@ -276,7 +276,7 @@ func (c *Credentials) stuffing(x *vigil.Exchange, uh uint64, name string, fail b
 	ratio := strconv.Itoa(fails*100/n) + "%"
 	ev := []vigil.Evidence{
 		{Where: "endpoint", Value: x.Request.Method + " " + c.template(x), Why: "login endpoint"},
-		{Where: "behavior.distinct_usernames", Value: strconv.Itoa(n), Why: "distinct usernames tried within " + fmtDuration(c.cfg.Window)},
+		{Where: "behavior.distinct_usernames", Value: strconv.Itoa(n), Why: "distinct usernames tried within " + vigil.FormatDuration(c.cfg.Window)},
 		{Where: "behavior.failure_ratio", Value: ratio, Why: strconv.Itoa(fails) + " of " + strconv.Itoa(n) + " usernames only failed"},
 	}
 	for _, e := range a.State.ex[:a.State.nex] {
@@ -318,7 +318,7 @@ func (c *Credentials) brute(x *vigil.Exchange, uh uint64, name string, at int64)
 	ev := []vigil.Evidence{
 		{Where: "endpoint", Value: x.Request.Method + " " + c.template(x), Why: "login endpoint"},
 		{Where: "body.username", Value: mask(name), Why: "targeted account (masked)"},
-		{Where: "behavior.failed_logins", Value: strconv.Itoa(n), Why: "failed logins for this username within " + fmtDuration(c.cfg.Window) + ", from any actor"},
+		{Where: "behavior.failed_logins", Value: strconv.Itoa(n), Why: "failed logins for this username within " + vigil.FormatDuration(c.cfg.Window) + ", from any actor"},
 	}
 	return c.finding(x, DetectorBruteForce, 0.85,
 		"Brute force: "+strconv.Itoa(n)+" failed logins for one account", ev), true

@@ -337,10 +337,10 @@ func (d *FlowDetector) completed(x *vigil.Exchange, fi int, mark *flowMark, now 
 		ExchangeID: x.ID,
 		Actor:      x.Actor,
 		Endpoint:   endpointOf(x),
-		Title:      "Business flow velocity: " + f.name + " completed " + strconv.Itoa(int(mark.done)) + " times within " + fmtDuration(d.cfg.Window),
+		Title:      "Business flow velocity: " + f.name + " completed " + strconv.Itoa(int(mark.done)) + " times within " + vigil.FormatDuration(d.cfg.Window),
 		Evidence: []vigil.Evidence{
 			{Where: "flow", Value: f.name, Why: "business flow completed (a 2xx of its last step, " + f.steps[len(f.steps)-1].name + ")"},
-			{Where: "behavior.flow_completions", Value: strconv.Itoa(int(mark.done)), Why: "completions by this actor within " + fmtDuration(d.cfg.Window)},
+			{Where: "behavior.flow_completions", Value: strconv.Itoa(int(mark.done)), Why: "completions by this actor within " + vigil.FormatDuration(d.cfg.Window)},
 			{Where: "behavior.flow_baseline", Value: strconv.FormatUint(p99, 10), Why: why},
 		},
 	}, true
@@ -360,9 +360,9 @@ func (d *FlowDetector) finding(x *vigil.Exchange, f *cflow, step int, missing []
 	for _, j := range missing {
 		m := &f.steps[j]
 		miss = append(miss, m.name)
-		why := "required: no 2xx of " + strings.TrimSpace(m.method+" "+m.text) + " by this actor within " + fmtDuration(d.cfg.Window)
+		why := "required: no 2xx of " + strings.TrimSpace(m.method+" "+m.text) + " by this actor within " + vigil.FormatDuration(d.cfg.Window)
 		if st := steps[j]; st.tried && st.tryAt >= cut {
-			why += "; last tried " + fmtDuration(time.Duration(now-st.tryAt).Round(time.Second)) + " before, answered " + strconv.Itoa(int(st.status))
+			why += "; last tried " + vigil.FormatDuration(time.Duration(now-st.tryAt).Round(time.Second)) + " before, answered " + strconv.Itoa(int(st.status))
 		} else {
 			why += "; not tried"
 		}

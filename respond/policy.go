@@ -769,7 +769,7 @@ func (p *Policy) action(f *vigil.Finding, d decision) vigil.Action {
 	}
 	reason := fmt.Sprintf("rule %s: %s: %s", r.Name, f.Detector, truncate(f.Title, 200))
 	if n := r.threshold(); n > 1 {
-		reason += fmt.Sprintf(" (%d findings within %s)", n, shortDuration(r.window()))
+		reason += fmt.Sprintf(" (%d findings within %s)", n, vigil.FormatDuration(r.window()))
 	}
 	if p.Mode != ModeEnforce && r.Action != vigil.ActionMonitor {
 		reason = monitorPrefix + what + ": " + reason
@@ -828,18 +828,6 @@ func truncate(s string, n int) string {
 }
 
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
-
-// shortDuration prints 10m rather than 10m0s.
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = s[:len(s)-2]
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = s[:len(s)-2]
-	}
-	return s
-}
 
 // clone deep-copies the policy, so that a Responder is not affected by
 // later changes to the caller's.

@@ -4,7 +4,6 @@ import (
 	"hash/maphash"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/vigilsec/vigil"
 	"github.com/vigilsec/vigil/inventory"
@@ -20,7 +19,7 @@ func (d *Detector) probe(x *vigil.Exchange, o *observation, a *actor, now int64)
 	if len(k.ents) < d.cfg.ProbeBurst || k.quiet(now, d.window) {
 		return vigil.Finding{}, false
 	}
-	title := "Shadow API probing: " + strconv.Itoa(len(k.ents)) + " unknown endpoints within " + fmtDuration(d.cfg.Window)
+	title := "Shadow API probing: " + strconv.Itoa(len(k.ents)) + " unknown endpoints within " + vigil.FormatDuration(d.cfg.Window)
 	return d.finding(kindProbe, x, k, vigil.SeverityMedium, title, now), true
 }
 
@@ -250,18 +249,6 @@ func why(kd kind, e example) string {
 	}
 	if e.flags&flagUnknown != 0 {
 		s += ", not a known endpoint"
-	}
-	return s
-}
-
-// fmtDuration prints a window the way config files write it ("10m", "90s").
-func fmtDuration(w time.Duration) string {
-	s := w.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = s[:len(s)-2]
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = s[:len(s)-2]
 	}
 	return s
 }
