@@ -108,18 +108,6 @@ func tooMany(w http.ResponseWriter, wait time.Duration) {
 	fail(w, http.StatusTooManyRequests, "too many attempts; retry later")
 }
 
-// firstBlocked returns the longest wait among the keys that are blocked.
-func firstBlocked(checks ...func() (time.Duration, bool)) (time.Duration, bool) {
-	var wait time.Duration
-	blocked := false
-	for _, c := range checks {
-		if d, ok := c(); ok {
-			wait, blocked = max(wait, d), true
-		}
-	}
-	return wait, blocked
-}
-
 // clientAddr is the address a request came from (the shop trusts no
 // forwarding header).
 func clientAddr(r *http.Request) string {
