@@ -16,7 +16,14 @@ import (
 // startShop starts a shop for one test and stops it at the end.
 func startShop(t testing.TB) *Shop {
 	t.Helper()
-	s, err := Start(t.Context(), Options{Seed: 1, Logger: slog.New(slog.DiscardHandler)})
+	return startShopWith(t, Options{})
+}
+
+// startShopWith is startShop with o (seed 1 and a silent logger).
+func startShopWith(t testing.TB, o Options) *Shop {
+	t.Helper()
+	o.Seed, o.Logger = 1, slog.New(slog.DiscardHandler)
+	s, err := Start(t.Context(), o)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
