@@ -67,12 +67,12 @@ func categoryIndex(c vigil.Category) int {
 
 // categoryLabel is "API1:2023 Broken Object Level Authorization", or "Other".
 func categoryLabel(c vigil.Category) string {
-	info := category(c)
-	if c == "" || categoryIndex(c) == len(categories) {
-		if c != "" {
-			return string(c)
-		}
-		return info.Title
+	i := categoryIndex(c)
+	switch {
+	case c == "":
+		return category(c).Title
+	case i == len(categories):
+		return string(c)
 	}
-	return string(c) + " " + info.Title
+	return string(c) + " " + categories[i].Title
 }

@@ -37,11 +37,7 @@ func Summary(w io.Writer, r *scan.Report) error {
 	} else {
 		ew.printf("\nFindings (%d):\n", len(findings))
 		for _, x := range findings {
-			name := x.Name
-			if name == "" {
-				name = x.Test
-			}
-			ew.printf("  %-8s %-10s %s  %s\n", strings.ToUpper(x.Severity.String()), oneLine(string(x.Category)), oneLine(x.Operation), oneLine(name))
+			ew.printf("  %-8s %-10s %s  %s\n", strings.ToUpper(x.Severity.String()), oneLine(string(x.Category)), oneLine(x.Operation), oneLine(testName(x)))
 			ew.printf("           test %s", oneLine(x.Test))
 			if x.Identity != "" {
 				ew.printf(", as %s", oneLine(x.Identity))
@@ -216,11 +212,7 @@ func (p *Progress) status() string {
 
 // findingLine is the one-line announcement of a finding.
 func findingLine(r scan.Result) string {
-	name := r.Name
-	if name == "" {
-		name = r.Test
-	}
-	return fmt.Sprintf("FAIL %-8s %s  %s (%s)", strings.ToUpper(r.Severity.String()), oneLine(r.Operation), oneLine(name), oneLine(r.Test))
+	return fmt.Sprintf("FAIL %-8s %s  %s (%s)", strings.ToUpper(r.Severity.String()), oneLine(r.Operation), oneLine(testName(r)), oneLine(r.Test))
 }
 
 func plural(n int) string {

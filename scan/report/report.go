@@ -92,6 +92,14 @@ func compareCategory(a, b vigil.Category) int {
 	return cmp.Compare(a, b)
 }
 
+// testName is x's test name, or its test id when it has none.
+func testName(x scan.Result) string {
+	if x.Name != "" {
+		return x.Name
+	}
+	return x.Test
+}
+
 // severitiesDesc lists the severities, most severe first.
 var severitiesDesc = []vigil.Severity{
 	vigil.SeverityCritical, vigil.SeverityHigh, vigil.SeverityMedium, vigil.SeverityLow, vigil.SeverityInfo,

@@ -329,11 +329,7 @@ func sarifRules(r *scan.Report) ([]sarifRule, map[string]int) {
 
 // resultMessage is the one-paragraph message of a finding.
 func resultMessage(x scan.Result) string {
-	name := x.Name
-	if name == "" {
-		name = x.Test
-	}
-	msg := fmt.Sprintf("%s: %s", x.Operation, name)
+	msg := fmt.Sprintf("%s: %s", x.Operation, testName(x))
 	if x.Identity != "" {
 		msg += fmt.Sprintf(" (as %s)", x.Identity)
 	}
