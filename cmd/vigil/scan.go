@@ -125,15 +125,22 @@ Only scan APIs you are allowed to test. See docs/scan.md.`,
 			if storePath == "" && !slices.ContainsFunc(ts, func(t *scan.Template) bool { return t.Kind != scan.KindReplay }) {
 				return usagef("--only %s: the replay tests replay the findings of a store: give --from-store", strings.Join(only, ","))
 			}
-			if harPath != "" || storePath != "" {
-				if cfg.Observed, err = observedTraffic(cmd.Context(), api, harPath, storePath); err != nil {
+			var st *sqlite.Store
+			if storePath != "" {
+				if st, err = openScanStore(cmd.Context(), storePath); err != nil {
+					return err
+				}
+				defer st.Close()
+			}
+			if harPath != "" || st != nil {
+				if cfg.Observed, err = observedTraffic(cmd.Context(), api, harPath, st); err != nil {
 					return err
 				}
 				a.logger.Info("recorded traffic read", "object_reads", len(cfg.Observed))
 			}
-			if storePath != "" {
-				if cfg.Findings, err = detectedAttacks(cmd.Context(), storePath, ts); err != nil {
-					return err
+			if st != nil {
+				if cfg.Findings, err = scan.DetectedFrom(cmd.Context(), st, ts); err != nil {
+					return fmt.Errorf("--from-store: %w", err)
 				}
 				a.logger.Info("detected attacks read", "findings", len(cfg.Findings))
 			}
@@ -258,9 +265,21 @@ func scanVersion() string {
 // keep at most scan.MaxObserved reads anyway.
 const maxTrafficRecords = 1_000_000
 
+// openScanStore opens the --from-store store, which must exist.
+func openScanStore(ctx context.Context, storePath string) (*sqlite.Store, error) {
+	if _, err := os.Stat(storePath); err != nil {
+		return nil, usageError{fmt.Errorf("--from-store: %w", err)}
+	}
+	st, err := sqlite.Open(ctx, storePath)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--from-store: %w", err)}
+	}
+	return st, nil
+}
+
 // observedTraffic reads the object reads of recorded traffic: a HAR or
-// JSON-lines file, and the samples of a store.
-func observedTraffic(ctx context.Context, api *scan.API, harPath, storePath string) ([]scan.Observed, error) {
+// JSON-lines file, and the samples of a store (st may be nil).
+func observedTraffic(ctx context.Context, api *scan.API, harPath string, st *sqlite.Store) ([]scan.Observed, error) {
 	obs := scan.NewObserver(api)
 	if harPath != "" {
 		src, err := ingest.Open(harPath, ingest.Options{})
@@ -283,15 +302,7 @@ func observedTraffic(ctx context.Context, api *scan.API, harPath, storePath stri
 			obs.Add(x)
 		}
 	}
-	if storePath != "" {
-		if _, err := os.Stat(storePath); err != nil {
-			return nil, usageError{fmt.Errorf("--from-store: %w", err)}
-		}
-		st, err := sqlite.Open(ctx, storePath)
-		if err != nil {
-			return nil, usageError{fmt.Errorf("--from-store: %w", err)}
-		}
-		defer st.Close()
+	if st != nil {
 		eps, err := st.Endpoints(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("--from-store: %w", err)
@@ -310,22 +321,4 @@ func observedTraffic(ctx context.Context, api *scan.API, harPath, storePath stri
 		}
 	}
 	return obs.Observed(), nil
-}
-
-// detectedAttacks reads the findings of a store that the replay templates
-// of ts replay.
-func detectedAttacks(ctx context.Context, storePath string, ts []*scan.Template) ([]vigil.Finding, error) {
-	if _, err := os.Stat(storePath); err != nil {
-		return nil, usageError{fmt.Errorf("--from-store: %w", err)}
-	}
-	st, err := sqlite.Open(ctx, storePath)
-	if err != nil {
-		return nil, usageError{fmt.Errorf("--from-store: %w", err)}
-	}
-	defer st.Close()
-	fs, err := scan.DetectedFrom(ctx, st, ts)
-	if err != nil {
-		return nil, fmt.Errorf("--from-store: %w", err)
-	}
-	return fs, nil
 }
