@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -20,7 +19,6 @@ const maxHits = 10_000
 // the tokens in the paths it is asked for.
 type callback struct {
 	srv  *http.Server
-	ln   net.Listener
 	base string
 	done chan struct{}
 
@@ -36,7 +34,7 @@ func startCallback(addr, public string) (*callback, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scan: callback listener: %w", err)
 	}
-	c := &callback{ln: ln, base: "http://" + ln.Addr().String(), hits: map[string]string{}, done: make(chan struct{})}
+	c := &callback{base: "http://" + ln.Addr().String(), hits: map[string]string{}, done: make(chan struct{})}
 	if public != "" {
 		c.base = strings.TrimRight(public, "/")
 	}
@@ -53,9 +51,7 @@ func startCallback(addr, public string) (*callback, error) {
 	})}
 	go func() {
 		defer close(c.done)
-		if err := c.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			_ = err
-		}
+		_ = c.srv.Serve(ln) // ends with http.ErrServerClosed on close
 	}()
 	return c, nil
 }

@@ -3,9 +3,11 @@ package scan
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -513,12 +515,7 @@ func fromPattern(pattern string) (string, bool) {
 }
 
 func sortedProps(s *openapi3.Schema) []string {
-	keys := make([]string, 0, len(s.Properties))
-	for k := range s.Properties {
-		keys = append(keys, k)
-	}
-	sortStrings(keys)
-	return keys
+	return slices.Sorted(maps.Keys(s.Properties))
 }
 
 func singular(name string) string {

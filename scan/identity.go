@@ -240,14 +240,7 @@ func (id *Identity) apply(h map[string]string) {
 	case id.Cookie != "":
 		h["Cookie"] = id.Cookie
 	case id.Login != nil && id.token != "":
-		switch u := id.Login.Use; {
-		case strings.HasPrefix(u, "header:"):
-			h[strings.TrimPrefix(u, "header:")] = id.token
-		case strings.HasPrefix(u, "cookie:"):
-			h["Cookie"] = strings.TrimPrefix(u, "cookie:") + "=" + id.token
-		default:
-			h["Authorization"] = "Bearer " + id.token
-		}
+		id.applyToken(h, id.token)
 	}
 }
 
@@ -285,16 +278,6 @@ func (id *Identity) bearerToken() string {
 		return id.token
 	}
 	return ""
-}
-
-// withToken returns a copy of h with the identity's bearer token replaced.
-func withToken(h map[string]string, tok string) map[string]string {
-	out := map[string]string{}
-	for k, v := range h {
-		out[k] = v
-	}
-	out["Authorization"] = "Bearer " + tok
-	return out
 }
 
 // jsonPointer resolves an RFC 6901 pointer in v.

@@ -73,16 +73,3 @@ func (r *Report) Findings() []Result {
 	}
 	return out
 }
-
-// Worst returns the highest severity among the findings, and false when
-// there are none.
-func (r *Report) Worst() (vigil.Severity, bool) {
-	var worst vigil.Severity
-	found := false
-	for _, x := range r.Results {
-		if x.Status == StatusFail && (!found || x.Severity > worst) {
-			worst, found = x.Severity, true
-		}
-	}
-	return worst, found
-}

@@ -116,11 +116,10 @@ type runner struct {
 	logger   *slog.Logger
 	callback *callback
 
-	mu       sync.Mutex
-	results  []Result
-	failed   map[string]int // template id → findings
-	exemplar map[string]*Response
-	smoke    map[string]*Response // operation → its smoke response
+	mu      sync.Mutex
+	results []Result
+	failed  map[string]int       // template id → findings
+	smoke   map[string]*Response // operation → its smoke response
 
 	replays    []*replayTarget
 	replayUses map[string][]*Template // replay template id → the templates it uses
@@ -177,7 +176,7 @@ func newRunner(cfg Config) (*runner, error) {
 	}
 	r := &runner{cfg: cfg, base: &url.URL{Scheme: u.Scheme, Host: strings.ToLower(u.Host), Path: strings.TrimRight(u.Path, "/")},
 		limit: rate.NewLimiter(rate.Limit(cfg.Rate), 1), red: redact.New(), pool: newPool(), logger: cfg.Logger.With("component", "scan"),
-		failed: map[string]int{}, exemplar: map[string]*Response{}, smoke: map[string]*Response{}}
+		failed: map[string]int{}, smoke: map[string]*Response{}}
 	r.gen = &generator{api: cfg.API, pool: r.pool}
 	if r.replayUses, err = resolveReplays(cfg.Templates, cfg.Known); err != nil {
 		return nil, err

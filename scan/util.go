@@ -2,12 +2,8 @@ package scan
 
 import (
 	"encoding/json"
-	"slices"
-	"strconv"
 	"strings"
 )
-
-func sortStrings(s []string) { slices.Sort(s) }
 
 // flatten returns the field paths of a JSON document in the convention of
 // spec.Fields ("a.b", "items[].id", "[]" for a top-level array's items) with
@@ -71,8 +67,6 @@ func sameJSON(a, b []byte) bool {
 }
 
 func is2xx(status int) bool { return status >= 200 && status < 300 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
 
 func lastSegment(p string) string {
 	if i := strings.LastIndexAny(p, ".]"); i >= 0 {
