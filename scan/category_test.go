@@ -277,16 +277,7 @@ func notesConfig(t *testing.T, url string, only string) Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, err := BuiltinTemplates()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ts []*Template
-	for _, x := range all {
-		if strings.HasPrefix(x.ID, only) {
-			ts = append(ts, x)
-		}
-	}
+	ts := builtinWhere(t, func(x *Template) bool { return strings.HasPrefix(x.ID, only) })
 	if len(ts) == 0 {
 		t.Fatalf("no template %s", only)
 	}

@@ -204,16 +204,7 @@ func TestExpiredToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, err := BuiltinTemplates()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ts []*Template
-	for _, x := range all {
-		if x.ID == "auth.expired-token" {
-			ts = append(ts, x)
-		}
-	}
+	ts := builtinWhere(t, func(x *Template) bool { return x.ID == "auth.expired-token" })
 	valid := sign(t, jwt.SigningMethodHS256, secret, time.Now().Add(time.Hour))
 	old := sign(t, jwt.SigningMethodHS256, secret, time.Now().Add(-time.Hour))
 	for _, tc := range []struct {

@@ -107,13 +107,19 @@ func loadSimFindings(dir string) ([]vigil.Finding, error) {
 
 func replayTemplates(t *testing.T) []*Template {
 	t.Helper()
+	return builtinWhere(t, func(x *Template) bool { return x.Kind == KindReplay })
+}
+
+// builtinWhere returns the built-in templates keep says yes to.
+func builtinWhere(t testing.TB, keep func(*Template) bool) []*Template {
+	t.Helper()
 	ts, err := BuiltinTemplates()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []*Template
 	for _, x := range ts {
-		if x.Kind == KindReplay {
+		if keep(x) {
 			out = append(out, x)
 		}
 	}
