@@ -159,11 +159,13 @@ func ParseAPI(source string, data []byte) (a *API, err error) {
 				continue
 			}
 			method = strings.ToUpper(method)
-			full := p
+			// The full path (server base + p) package spec gave it: of the
+			// paths ending in p, the one with the shortest base
+			// ("/api/orders", not "/api/admin/orders", for "/orders").
+			full, found := p, false
 			for _, so := range s.Ops {
-				if so.Method == method && strings.HasSuffix(so.Path, p) {
-					full = so.Path
-					break
+				if so.Method == method && strings.HasSuffix(so.Path, p) && (!found || len(so.Path) < len(full)) {
+					full, found = so.Path, true
 				}
 			}
 			if seen[method+" "+full] {

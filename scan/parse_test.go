@@ -213,3 +213,32 @@ func FuzzParseAPI(f *testing.F) {
 		}
 	})
 }
+
+// TestParseAPIBasePath: each spec path gets its own full path under the
+// server's base path, also when another path ends the same way.
+func TestParseAPIBasePath(t *testing.T) {
+	a, err := ParseAPI("base.yaml", []byte(`openapi: 3.0.0
+info: {title: base, version: "1"}
+servers: [{url: /api}]
+paths:
+  /orders:
+    get: {responses: {"200": {description: ok}}}
+  /admin/orders:
+    get: {responses: {"200": {description: ok}}}
+  /orders/{id}:
+    get:
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses: {"200": {description: ok}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, op := range a.Ops {
+		got = append(got, op.String())
+	}
+	want := "GET /api/admin/orders|GET /api/orders|GET /api/orders/{id}"
+	if strings.Join(got, "|") != want {
+		t.Errorf("ops %q, want %s", got, want)
+	}
+}
