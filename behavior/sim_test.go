@@ -2,8 +2,6 @@ package behavior
 
 import (
 	"context"
-	"errors"
-	"io"
 	"sort"
 	"strconv"
 	"testing"
@@ -47,20 +45,12 @@ type simRun struct {
 func runSim(t *testing.T, detectors ...vigil.Analyzer) simRun {
 	t.Helper()
 	campaign, actor := simTruthActors(t)
-	src, err := ingest.Open(simTraffic, ingest.Options{})
+	xs, err := ingest.ReadAll(simTraffic, ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer src.Close()
 	r := simRun{got: map[string]map[string]int{}, benign: map[string]int{}, attack: map[string]int{}, campaign: campaign, actor: actor}
-	for {
-		x, err := src.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, x := range xs {
 		r.n++
 		if _, ok := campaign[x.Actor.Addr]; !ok {
 			r.unlabelled++ // the shop's own calls to its payment partner

@@ -3,8 +3,6 @@ package correlate
 import (
 	"compress/gzip"
 	"context"
-	"errors"
-	"io"
 	"os"
 	"slices"
 	"testing"
@@ -45,11 +43,10 @@ func (m *memStore) Incidents(_ context.Context) ([]vigil.Incident, error) {
 // attacker the detectors saw is in exactly one incident, incidents hold no
 // benign actor, and each campaign's incidents carry its own area.
 func TestSimulatorTraffic(t *testing.T) {
-	src, err := ingest.Open(simTraffic, ingest.Options{})
+	xs, err := ingest.ReadAll(simTraffic, ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer src.Close()
 	ds, err := detect.New(detect.Builtin())
 	if err != nil {
 		t.Fatal(err)
@@ -60,14 +57,7 @@ func TestSimulatorTraffic(t *testing.T) {
 	ctx := context.Background()
 	m := newMem()
 	c := New(Config{}, m, WithSinks(m))
-	for {
-		x, err := src.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, x := range xs {
 		for _, a := range analyzers {
 			fs, err := a.Analyze(ctx, x)
 			if err != nil {

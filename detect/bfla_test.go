@@ -2,9 +2,7 @@ package detect
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -252,22 +250,11 @@ func TestBFLAConcurrent(t *testing.T) {
 // readSimTraffic reads a simulator traffic fixture.
 func readSimTraffic(t *testing.T, path string) []*vigil.Exchange {
 	t.Helper()
-	src, err := ingest.Open(path, ingest.Options{})
+	xs, err := ingest.ReadAll(path, ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer src.Close()
-	var xs []*vigil.Exchange
-	for {
-		x, err := src.Next()
-		if errors.Is(err, io.EOF) {
-			return xs
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		xs = append(xs, x)
-	}
+	return xs
 }
 
 // FuzzJWTClaims feeds bearer tokens to the unverified JWT readers of the JWT

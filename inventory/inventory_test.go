@@ -1,8 +1,6 @@
 package inventory
 
 import (
-	"errors"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -19,22 +17,11 @@ import (
 // readTraffic reads a traffic fixture.
 func readTraffic(t testing.TB, path string) []*vigil.Exchange {
 	t.Helper()
-	src, err := ingest.Open(path, ingest.Options{})
+	xs, err := ingest.ReadAll(path, ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer src.Close()
-	var xs []*vigil.Exchange
-	for {
-		x, err := src.Next()
-		if errors.Is(err, io.EOF) {
-			return xs
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		xs = append(xs, x)
-	}
+	return xs
 }
 
 const shopTraffic = "../testdata/sim/seed7-30s.traffic.jsonl.gz"

@@ -2,9 +2,7 @@ package scan
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -48,11 +46,10 @@ func simulatedFindings(t *testing.T) []vigil.Finding {
 
 func loadSimFindings(dir string) ([]vigil.Finding, error) {
 	ctx := context.Background()
-	src, err := ingest.Open(simTraffic, ingest.Options{})
+	xs, err := ingest.ReadAll(simTraffic, ingest.Options{})
 	if err != nil {
 		return nil, err
 	}
-	defer src.Close()
 	sp, err := spec.Parse("openapi.yaml", shop.Spec())
 	if err != nil {
 		return nil, err
@@ -69,14 +66,7 @@ func loadSimFindings(dir string) ([]vigil.Finding, error) {
 	}
 	defer st.Close()
 	n := 0
-	for {
-		x, err := src.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
+	for _, x := range xs {
 		ep := vigil.Endpoint{Host: x.Request.Host(), Method: x.Request.Method, Template: inventory.Template(x.Request.Path())}
 		for _, a := range as {
 			fs, err := a.Analyze(ctx, x)

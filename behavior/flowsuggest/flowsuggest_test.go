@@ -2,9 +2,7 @@ package flowsuggest_test
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -30,22 +28,15 @@ const (
 // simulator's recorded traffic.
 func shopProfiles(t testing.TB) []*inventory.Profile {
 	t.Helper()
-	src, err := ingest.Open(shopTraffic, ingest.Options{})
+	xs, err := ingest.ReadAll(shopTraffic, ingest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer src.Close()
 	inv := inventory.New(inventory.Config{})
-	for {
-		x, err := src.Next()
-		if errors.Is(err, io.EOF) {
-			return inv.Profiles()
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, x := range xs {
 		inv.Observe(x)
 	}
+	return inv.Profiles()
 }
 
 // call is one request of a hand-made API: "POST /signup 201".

@@ -338,3 +338,27 @@ func prefix(b []byte, n int) []byte {
 	}
 	return b
 }
+
+// ReadAll reads a whole traffic file with Open and returns its exchanges.
+// A record that cannot be read is an error: ReadAll is for fixtures and
+// tools that want every exchange of a known-good file in memory, not for
+// hostile or unbounded input (use Next, which skips bad records and holds
+// one exchange at a time).
+func ReadAll(path string, opts Options) ([]*vigil.Exchange, error) {
+	src, err := Open(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	var xs []*vigil.Exchange
+	for {
+		x, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			return xs, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		xs = append(xs, x)
+	}
+}

@@ -600,3 +600,27 @@ func TestOpenDirectory(t *testing.T) {
 		t.Errorf("Open(dir) = %v, want an EINVALID error", err)
 	}
 }
+
+func TestReadAll(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.jsonl")
+	line := `{"time":"2026-01-02T03:04:05Z","request":{"method":"GET","url":"http://h/a"},"response":{"status":200}}`
+	if err := os.WriteFile(good, []byte(line+"\n"+line+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	xs, err := ReadAll(good, Options{})
+	if err != nil || len(xs) != 2 || xs[1].Request.Method != "GET" || xs[0].ID == xs[1].ID {
+		t.Fatalf("ReadAll: %d exchanges, %v", len(xs), err)
+	}
+	bad := filepath.Join(dir, "bad.jsonl")
+	if err := os.WriteFile(bad, []byte(line+"\n{not json\n"+line+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var re *RecordError
+	if xs, err := ReadAll(bad, Options{}); !errors.As(err, &re) || re.Record != 2 || xs != nil {
+		t.Errorf("a bad record: %d exchanges, %v; want a RecordError for record 2", len(xs), err)
+	}
+	if _, err := ReadAll(filepath.Join(dir, "missing.jsonl"), Options{}); err == nil {
+		t.Error("a missing file read without error")
+	}
+}
