@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"golang.org/x/term"
 	"io"
 	"os"
 	"strings"
@@ -123,11 +124,7 @@ func NewProgress(w io.Writer, total int) *Progress {
 // redrawn in place.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // Step records one finished test. Write errors are ignored: progress is a
