@@ -546,7 +546,7 @@ func (b Behavior) checkFlows() []string {
 				bad(sk+".path", "at most %d alternatives, got %d", MaxPathAlternatives, n)
 			}
 			for _, p := range s.Path {
-				if !strings.HasPrefix(p, "/") || strings.Trim(p, "/") == "" || strings.ContainsAny(p, "?#| \t") || len(p) > 1024 {
+				if !FlowPathOK(p) {
 					bad(sk+".path", "want a suffix such as /checkout/pay or /orders/{id}/pay (alternatives as a list), got %q", p)
 					break
 				}
@@ -554,6 +554,13 @@ func (b Behavior) checkFlows() []string {
 		}
 	}
 	return errs
+}
+
+// FlowPathOK reports whether p can be a step path of behavior.flows: a
+// suffix starting with "/", not "/" alone, at most 1024 bytes, without a
+// query, fragment, "|" (alternatives are a list) or blank.
+func FlowPathOK(p string) bool {
+	return strings.HasPrefix(p, "/") && strings.Trim(p, "/") != "" && !strings.ContainsAny(p, "?#| \t") && len(p) <= 1024
 }
 
 // Prefixes parses TrustedProxies; a bare address is a /32 or /128.

@@ -183,8 +183,7 @@ func Suggest(ps []*inventory.Profile, opt Options) Result {
 // (config.FlowStep.Path): rooted, not just "/", without the characters the
 // config refuses, at most 1024 bytes, printable UTF-8 (what YAML carries).
 func usable(t string) bool {
-	return strings.HasPrefix(t, "/") && strings.Trim(t, "/") != "" && len(t) <= 1024 &&
-		!strings.ContainsAny(t, "?#| ") && utf8.ValidString(t) && strings.IndexFunc(t, func(r rune) bool { return !unicode.IsPrint(r) }) < 0
+	return config.FlowPathOK(t) && utf8.ValidString(t) && strings.IndexFunc(t, func(r rune) bool { return !unicode.IsPrint(r) }) < 0
 }
 
 type suggester struct {
