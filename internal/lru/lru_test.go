@@ -13,7 +13,7 @@ func TestCache(t *testing.T) {
 	if v, ok := c.Get("a"); !ok || *v != 1 { // a is now the most recent
 		t.Fatalf("a: %v %v", v, ok)
 	}
-	*must(t, c, "c") = 30 // the pointer writes through
+	*must(t, c, "c") = 30                          // the pointer writes through
 	if old, ok := c.Put("d", 4); !ok || old != 2 { // evicts b
 		t.Errorf("evicted %d %v, want 2 true", old, ok)
 	}
