@@ -50,8 +50,14 @@ type Proxy struct {
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
 	IdleTimeout       time.Duration `yaml:"idle_timeout"`
 	MaxHeaderBytes    int           `yaml:"max_header_bytes"`
-	TLSCert           string        `yaml:"tls_cert"`
-	TLSKey            string        `yaml:"tls_key"`
+	// MaxBodyBytes caps a request body the fast engine takes; a longer one
+	// is answered 413 (the std engine streams bodies of any length).
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// Engine is the HTTP server of the proxy's plain-HTTP listener: "fast"
+	// (fasthttp) or "std" (net/http). A TLS listener is always std.
+	Engine  string `yaml:"engine"`
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
 	// NeutralErrors replaces verbose error bodies (stack traces, SQL errors,
 	// internal validation messages) with a neutral one carrying the request
 	// id; the original stays in the capture as evidence.
@@ -64,6 +70,12 @@ type Proxy struct {
 	MaxTarpit    time.Duration `yaml:"max_tarpit"`
 	MaxTarpitted int           `yaml:"max_tarpitted"`
 }
+
+// The proxy's HTTP engines (proxy.engine).
+const (
+	EngineFast = "fast" // fasthttp: the default for plain HTTP
+	EngineStd  = "std"  // net/http: HTTP/2 and TLS, bodies of any length
+)
 
 // Inline configures the proxy's synchronous check of each request by the
 // request-side detectors, bounded by a deadline.
@@ -258,6 +270,8 @@ func Default() Config {
 			ReadHeaderTimeout: 10 * time.Second,
 			IdleTimeout:       120 * time.Second,
 			MaxHeaderBytes:    64 << 10,
+			MaxBodyBytes:      16 << 20,
+			Engine:            EngineFast,
 			Inline:            Inline{Deadline: 2 * time.Millisecond},
 			MaxTarpit:         10 * time.Second,
 			MaxTarpitted:      256,
@@ -405,6 +419,12 @@ func (c Config) Validate() error {
 	}
 	if p.MaxHeaderBytes < 4<<10 || p.MaxHeaderBytes > 1<<20 {
 		bad("proxy.max_header_bytes", "must be between 4096 and 1048576, got %d", p.MaxHeaderBytes)
+	}
+	if p.MaxBodyBytes < 1<<10 || p.MaxBodyBytes > 1<<32 {
+		bad("proxy.max_body_bytes", "must be between 1024 and 4294967296, got %d", p.MaxBodyBytes)
+	}
+	if p.Engine != EngineFast && p.Engine != EngineStd {
+		bad("proxy.engine", "want %q or %q, got %q", EngineFast, EngineStd, p.Engine)
 	}
 	if (p.TLSCert == "") != (p.TLSKey == "") {
 		bad("proxy.tls_cert", "tls_cert and tls_key go together")

@@ -40,10 +40,12 @@ func newBenchProxyCmd(a *app) *cobra.Command {
 		Short: "Requests/s and latency: direct, httputil.ReverseProxy, nginx, Coraza+CRS and vigil proxy",
 		Long: `Load the same local upstream with wrk, in one run: directly, through a plain
 httputil.ReverseProxy, through nginx (one worker, keep-alive upstream), through
-vigil proxy three ways, each with a temporary store: "vigil" (capture on, no
-detectors: the cost of the sensor itself), "vigil-detect" (every detector on)
-and "vigil-inline" (every detector, plus the inline check of each request in
-enforce mode), and through Coraza v3 with the OWASP Core Rule Set around an
+vigil proxy four ways, each with a temporary store: "vigil" (capture on, no
+detectors: the cost of the sensor itself), "vigil-detect" (every detector on),
+"vigil-inline" (every detector, plus the inline check of each request in
+enforce mode) and "vigil-detect-std" (every detector, behind the net/http
+engine instead of the default fasthttp one), and through Coraza v3 with the
+OWASP Core Rule Set around an
 httputil.ReverseProxy ("coraza-crs"). --crs adds "vigil-crs": every detector
 and the CRS engine in the pipeline. Prints requests/s, p50 and p99 latency,
 each target's ratio to direct, to nginx and to Coraza+CRS, and (with --latency,
@@ -72,6 +74,7 @@ itself.`,
 			vigils := []proxybench.Vigil{
 				{Name: "vigil-detect", Command: vigilCmd("detect")},
 				{Name: "vigil-inline", Command: vigilCmd("inline", "--inline", "--enforce")},
+				{Name: "vigil-detect-std", Command: vigilCmd("detect-std", "--engine", "std")},
 			}
 			if withCRS {
 				vigils = append(vigils, proxybench.Vigil{Name: "vigil-crs", Command: vigilCmd("crs", "--crs")})

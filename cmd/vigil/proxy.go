@@ -46,6 +46,7 @@ func newProxyCmd(a *app) *cobra.Command {
 		upstreamTimeout                                                                  time.Duration
 		detectors                                                                        bool
 		crs                                                                              crsFlags
+		engine                                                                           string
 	)
 	d := config.Default()
 	cmd := &cobra.Command{
@@ -83,6 +84,7 @@ change and on SIGHUP.`,
 			set(fs, "trusted-proxy", &a.cfg.Identity.TrustedProxies, trusted)
 			set(fs, "tls-cert", &a.cfg.Proxy.TLSCert, tlsCert)
 			set(fs, "tls-key", &a.cfg.Proxy.TLSKey, tlsKey)
+			set(fs, "engine", &a.cfg.Proxy.Engine, engine)
 			set(fs, "detectors", &a.cfg.Pipeline.Detect, detectors)
 			crs.apply(fs, &a.cfg)
 			if enforce {
@@ -111,6 +113,7 @@ change and on SIGHUP.`,
 	f.StringSliceVar(&trusted, "trusted-proxy", nil, "address or CIDR of a proxy allowed to set --client-ip-header (repeatable)")
 	f.StringVar(&tlsCert, "tls-cert", "", "PEM certificate: serve HTTPS (with --tls-key)")
 	f.StringVar(&tlsKey, "tls-key", "", "PEM private key for --tls-cert")
+	f.StringVar(&engine, "engine", d.Proxy.Engine, "HTTP server for plain HTTP: fast (fasthttp, request bodies up to proxy.max_body_bytes) or std (net/http, request bodies of any length streamed); HTTPS always uses std")
 	f.BoolVar(&detectors, "detectors", d.Pipeline.Detect, "run the built-in detectors; --detectors=false records inventory and samples only")
 	crs.add(f)
 	f.BoolVar(&enforce, "enforce", false, "enforce the response policy (block, rate-limit, tarpit, decoy); without it actions are only recorded, unless respond.mode says enforce")
@@ -381,7 +384,7 @@ func (a *app) runProxy(ctx context.Context, pr proxyRun) error {
 	g.Go(func() error {
 		var err error
 		if scheme == "https" {
-			err = srv.ServeTLS(ln, a.cfg.Proxy.TLSCert, a.cfg.Proxy.TLSKey)
+			err = srv.(*http.Server).ServeTLS(ln, a.cfg.Proxy.TLSCert, a.cfg.Proxy.TLSKey)
 		} else {
 			err = srv.Serve(ln)
 		}
@@ -429,15 +432,28 @@ func (a *app) runProxy(ctx context.Context, pr proxyRun) error {
 	return err
 }
 
+// httpServer is what serves the proxy's listener: net/http's server or
+// proxy.FastServer.
+type httpServer interface {
+	Serve(net.Listener) error
+	Shutdown(context.Context) error
+}
+
 // proxyServer is the HTTP server, with the proxy section's limits, that
-// serves p: the proxy's listener and the demo's egress one.
-func (a *app) proxyServer(p *proxy.Proxy, log *slog.Logger) *http.Server {
-	return proxy.NewServer(p, proxy.ServerConfig{
+// serves p: the proxy's listener and the demo's egress one. A plain-HTTP
+// listener gets the engine proxy.engine names; TLS is always net/http's.
+func (a *app) proxyServer(p *proxy.Proxy, log *slog.Logger) httpServer {
+	cfg := proxy.ServerConfig{
 		ReadHeaderTimeout: a.cfg.Proxy.ReadHeaderTimeout,
 		IdleTimeout:       a.cfg.Proxy.IdleTimeout,
 		MaxHeaderBytes:    a.cfg.Proxy.MaxHeaderBytes,
+		MaxBodyBytes:      a.cfg.Proxy.MaxBodyBytes,
 		Logger:            log,
-	})
+	}
+	if a.cfg.Proxy.TLSCert == "" && a.cfg.Proxy.Engine == config.EngineFast {
+		return proxy.NewFastServer(p, cfg)
+	}
+	return proxy.NewServer(p, cfg)
 }
 
 // inlineDetectors are the technique detectors that judge a request alone,

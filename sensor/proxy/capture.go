@@ -143,6 +143,7 @@ type captureWriter struct {
 
 	id      string       // the request id (set by the proxy only)
 	neutral *neutralized // the upstream's response when a neutral one went out instead
+	stream  *streamBody  // the response body streams after the handler returned (FastServer)
 }
 
 var (

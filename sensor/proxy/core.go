@@ -219,7 +219,7 @@ func (c *core) serve(w http.ResponseWriter, r *http.Request, fwd forwardFunc) {
 	// Deferred so that the Exchange is submitted also when the response
 	// is aborted (httputil.ReverseProxy panics with http.ErrAbortHandler
 	// when the copy fails midway); the panic goes on after it.
-	defer c.finish(r, cw, tee, reqHeader, id, actor, start)
+	defer c.finishOrDefer(r, cw, tee, reqHeader, id, actor, start)
 
 	if act, ok := c.table.Lookup(actor, start); ok && !c.enforce(cw, r, act, id, start) {
 		return
@@ -279,6 +279,17 @@ func (c *core) exchange(r *http.Request, reqHeader http.Header, id string, actor
 		Request: vigil.Request{Method: r.Method, URL: &u, Proto: r.Proto, Header: reqHeader},
 		Actor:   actor,
 	}
+}
+
+// finishOrDefer finishes the request now, or once its response body has
+// streamed to the client when it streams after the handler returned
+// (FastServer).
+func (c *core) finishOrDefer(r *http.Request, cw *captureWriter, tee *bodyTee, reqHeader http.Header, id string, actor vigil.Actor, start time.Time) {
+	if s := cw.stream; s != nil {
+		s.onClose(func() { c.finish(r, cw, tee, reqHeader, id, actor, start) })
+		return
+	}
+	c.finish(r, cw, tee, reqHeader, id, actor, start)
 }
 
 // finish builds the Exchange and submits it.

@@ -240,7 +240,13 @@ func (p *Proxy) handleError(w http.ResponseWriter, r *http.Request, err error) {
 		w.WriteHeader(http.StatusBadGateway)
 		return
 	}
-	if r.Context().Err() != nil {
+	p.upstreamFailed(cw, r.Context(), id, err)
+}
+
+// upstreamFailed answers the client of a request the upstream did not
+// answer; ctx is the client's request context (nil: none).
+func (p *Proxy) upstreamFailed(cw *captureWriter, ctx context.Context, id string, err error) {
+	if ctx != nil && ctx.Err() != nil {
 		// Whatever failed, nobody is left to answer; finish counts it.
 		p.logger.Debug("client went away", "request_id", id, "err", err)
 		return

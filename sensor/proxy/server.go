@@ -23,6 +23,10 @@ type ServerConfig struct {
 	// streams, WebSocket sessions and large downloads, whose length the
 	// proxy cannot know. Idle and header timeouts still bound idle peers.
 	WriteTimeout time.Duration
+	// MaxBodyBytes caps a request body FastServer takes (default
+	// DefaultMaxBodyBytes); a longer one is answered 413. NewServer's
+	// net/http server streams bodies of any length and ignores it.
+	MaxBodyBytes int64
 	// TLSConfig is used by ServeTLS; nil means TLS 1.2 or later.
 	TLSConfig *tls.Config
 	// Logger receives the server's own errors (TLS handshakes, panics);

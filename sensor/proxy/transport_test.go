@@ -46,6 +46,7 @@ func (p *peers) count() int {
 }
 
 func TestFastTransportKeepsOneConnection(t *testing.T) {
+	stdOnly(t, "FastServer does not pass trailers on")
 	var conns peers
 	up := conns.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, hasUA := r.Header["User-Agent"]
@@ -314,6 +315,7 @@ func TestFastTransportConnectionClose(t *testing.T) {
 }
 
 func TestFastTransportInformational(t *testing.T) {
+	stdOnly(t, "FastServer passes no informational (1xx) response on")
 	up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Link", "</style.css>; rel=preload")
 		w.WriteHeader(http.StatusEarlyHints)
@@ -387,6 +389,7 @@ func TestFastTransportBadUpstreamAnswers(t *testing.T) {
 }
 
 func TestFastTransportClientGoneMidBody(t *testing.T) {
+	stdOnly(t, "FastServer does not notice a client leaving mid-request")
 	upstreamSawCancel := make(chan struct{})
 	up := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "first part\n")

@@ -1,0 +1,189 @@
+package proxy
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// newFastEnv is newEnv with FastServer in front, whatever testEngine says,
+// and cfg for it.
+func newFastEnv(t *testing.T, upstream http.Handler, cfg ServerConfig) *env {
+	t.Helper()
+	e := &env{rec: newRecorder()}
+	e.up = httptest.NewServer(upstream)
+	t.Cleanup(e.up.Close)
+	p, err := New(Config{Upstream: e.up.URL}, e.rec, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.proxy = p
+	t.Cleanup(p.CloseIdleConnections)
+	prev := testEngine
+	testEngine = "fast"
+	e.front = startFront(t, p, cfg)
+	testEngine = prev
+	e.client = &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	t.Cleanup(e.client.CloseIdleConnections)
+	return e
+}
+
+func TestFastBodyLimit(t *testing.T) {
+	hits := 0
+	e := newFastEnv(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits++
+		n, _ := io.Copy(io.Discard, r.Body)
+		w.Header().Set("X-Received", strings.Repeat("x", int(n%3)))
+	}), ServerConfig{MaxBodyBytes: 4096})
+	for _, tc := range []struct {
+		size    int
+		chunked bool
+		status  int
+	}{
+		{4096, false, http.StatusOK},
+		{4097, false, http.StatusRequestEntityTooLarge},
+		{4000, true, http.StatusOK},
+		{9000, true, http.StatusRequestEntityTooLarge},
+	} {
+		before := hits
+		var body io.Reader = bytes.NewReader(bytes.Repeat([]byte("a"), tc.size))
+		if tc.chunked {
+			body = onlyReader{body}
+		}
+		resp, err := e.client.Post(e.front.URL, "text/plain", body)
+		if err != nil {
+			t.Fatalf("%d bytes: %v", tc.size, err)
+		}
+		if resp.StatusCode != tc.status {
+			t.Errorf("%d bytes (chunked %v): status %d, want %d", tc.size, tc.chunked, resp.StatusCode, tc.status)
+		}
+		if tc.status == http.StatusRequestEntityTooLarge {
+			if ej := decodeError(t, resp); ej.Error.Code != "body_too_large" || ej.Error.RequestID == "" {
+				t.Errorf("%d bytes: error %+v", tc.size, ej)
+			}
+			if hits != before {
+				t.Errorf("%d bytes: a refused body reached the upstream", tc.size)
+			}
+			continue
+		}
+		resp.Body.Close()
+		if hits != before+1 {
+			t.Errorf("%d bytes: upstream hits %d, want %d", tc.size, hits, before+1)
+		}
+	}
+}
+
+func TestFastHeadersTooLarge(t *testing.T) {
+	e := newFastEnv(t, http.HandlerFunc(echo), ServerConfig{MaxHeaderBytes: 4096})
+	req, _ := http.NewRequest("GET", e.front.URL, nil)
+	req.Header.Set("X-Big", strings.Repeat("b", 8000))
+	resp, err := e.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("status %d, want 431", resp.StatusCode)
+	}
+	resp.Body.Close()
+}
+
+// TestFastMalformed sends requests fasthttp refuses: each gets a JSON
+// 400 and the connection is closed; none reaches the upstream.
+func TestFastMalformed(t *testing.T) {
+	hits := 0
+	e := newFastEnv(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits++ }), ServerConfig{})
+	for _, raw := range []string{
+		"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n",
+		"GET http://[::1 HTTP/1.1\r\nHost: a\r\n\r\n",
+	} {
+		c, err := net.Dial("tcp", e.front.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		_, _ = io.WriteString(c, raw)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		c.Close()
+		if err != nil {
+			t.Errorf("%q: %v", raw, err)
+			continue
+		}
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%q: status %d, want 400", raw, resp.StatusCode)
+		}
+	}
+	if hits != 0 {
+		t.Errorf("%d malformed requests reached the upstream", hits)
+	}
+}
+
+// FuzzFastServer feeds raw bytes to FastServer as one client connection:
+// whatever they are, it answers HTTP (or nothing) and never panics.
+func FuzzFastServer(f *testing.F) {
+	for _, s := range []string{
+		"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+		"POST /x?y=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc",
+		"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+		"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n",
+		"GET / HTTP/1.0\r\n\r\nGET /2 HTTP/1.1\r\nHost: b\r\n\r\n",
+		"\x00\xff garbage\r\n\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	up := httptest.NewServer(http.HandlerFunc(echo))
+	defer up.Close()
+	p, err := New(Config{Upstream: up.URL, UpstreamTimeout: 2 * time.Second}, newRecorder(), nil, nil, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer p.CloseIdleConnections()
+	s := NewFastServer(p, ServerConfig{ReadHeaderTimeout: time.Second})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		f.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ln) }() // also serves handed-over connections
+	defer func() {
+		_ = s.Shutdown(context.Background())
+		<-served
+	}()
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		c := &bufConn{r: bytes.NewReader(raw)}
+		_ = s.srv.ServeConn(c) // ends at the input's end
+		out := c.out.Bytes()
+		if len(out) > 0 && !bytes.HasPrefix(out, []byte("HTTP/1.")) {
+			t.Fatalf("answer does not start with a status line: %q", out[:min(len(out), 64)])
+		}
+	})
+}
+
+// bufConn is a client connection that sends r and keeps the answer.
+type bufConn struct {
+	r   *bytes.Reader
+	mu  sync.Mutex
+	out bytes.Buffer
+}
+
+func (c *bufConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+func (c *bufConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.out.Write(p)
+}
+func (c *bufConn) Close() error                     { return nil }
+func (c *bufConn) LocalAddr() net.Addr              { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080} }
+func (c *bufConn) RemoteAddr() net.Addr             { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 50000} }
+func (c *bufConn) SetDeadline(time.Time) error      { return nil }
+func (c *bufConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *bufConn) SetWriteDeadline(time.Time) error { return nil }
