@@ -158,7 +158,11 @@ func (s *FastServer) handle(ctx *fasthttp.RequestCtx) {
 		s.handleError(ctx, err)
 		return
 	}
-	s.p.core.serve(&fastWriter{ctx: ctx}, r, s.forward)
+	fwd := s.forward
+	if s.p.fast != nil && !s.p.cfg.NeutralErrors {
+		fwd = s.forwardNative
+	}
+	s.p.core.serve(&fastWriter{ctx: ctx}, r, fwd)
 }
 
 // request is the client's request as net/http's server would have made it.

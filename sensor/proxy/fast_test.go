@@ -187,3 +187,48 @@ func (c *bufConn) RemoteAddr() net.Addr             { return &net.TCPAddr{IP: ne
 func (c *bufConn) SetDeadline(time.Time) error      { return nil }
 func (c *bufConn) SetReadDeadline(time.Time) error  { return nil }
 func (c *bufConn) SetWriteDeadline(time.Time) error { return nil }
+
+// TestFastResponseHeaders checks what FastServer passes on of a response's
+// headers: all of them, as they are, hop-by-hop ones aside, and nothing it
+// would add itself (a default Content-Type, its own Server).
+func TestFastResponseHeaders(t *testing.T) {
+	e := newFastEnv(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h["Content-Type"] = nil // no sniffed type
+		h.Set("Server", "upstream/1.0")
+		h.Add("Set-Cookie", "a=1; Path=/")
+		h.Add("Set-Cookie", "b=2; Path=/x")
+		h.Set("X-Custom", "v")
+		h.Set("Connection", "X-Hop")
+		h.Set("X-Hop", "secret")
+		h.Set("Keep-Alive", "timeout=5")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte("ok"))
+	}), ServerConfig{})
+	resp, err := e.client.Get(e.front.URL + "/h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || string(body) != "ok" {
+		t.Errorf("status %d, body %q", resp.StatusCode, body)
+	}
+	h := resp.Header
+	if ct, ok := h["Content-Type"]; ok {
+		t.Errorf("Content-Type %q added", ct)
+	}
+	if got := h.Get("Server"); got != "upstream/1.0" {
+		t.Errorf("Server %q", got)
+	}
+	if got := h.Values("Set-Cookie"); len(got) != 2 {
+		t.Errorf("Set-Cookie %q, want both", got)
+	}
+	if h.Get("X-Custom") != "v" || h.Get("X-Hop") != "" || h.Get("Keep-Alive") != "" {
+		t.Errorf("headers %v: want X-Custom kept, X-Hop and Keep-Alive dropped", h)
+	}
+	x := e.rec.next(t)
+	if x.Response == nil || x.Response.Status != http.StatusCreated || x.Response.Header.Get("X-Custom") != "v" || string(x.Response.Body) != "ok" {
+		t.Errorf("exchange response %+v", x.Response)
+	}
+}

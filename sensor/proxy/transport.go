@@ -53,6 +53,10 @@ type fastTransport struct {
 const (
 	// maxBufferedBody is the largest request body the fast path takes.
 	maxBufferedBody = 32 << 10
+	// upReadBuffer is the read buffer of an upstream connection.
+	// FastServer's native round trip parses the response headers in it,
+	// so it bounds their size there (net/http's parser reads any size).
+	upReadBuffer = 32 << 10
 	// maxResponseHeaderBytes bounds the upstream's response headers.
 	maxResponseHeaderBytes = 1 << 20
 	// max1xx bounds informational responses before the final one.
@@ -258,7 +262,7 @@ func (t *fastTransport) getConn(ctx context.Context) (*upConn, bool, error) {
 		return nil, false, err
 	}
 	cc := &countConn{Conn: nc, limit: -1}
-	return &upConn{t: t, cc: cc, peek: newPeeker(nc), br: bufio.NewReaderSize(cc, 4<<10), bw: bufio.NewWriterSize(cc, 4<<10)}, false, nil
+	return &upConn{t: t, cc: cc, peek: newPeeker(nc), br: bufio.NewReaderSize(cc, upReadBuffer), bw: bufio.NewWriterSize(cc, 4<<10)}, false, nil
 }
 
 // putConn makes c idle, or closes it when the pool is full.

@@ -4,7 +4,7 @@
 // under proxybench when the vigil binary is not at hand:
 //
 //	standin --listen 127.0.0.1:8080 --upstream http://127.0.0.1:9000 \
-//	  [--cpuprofile cpu.out] [--gomaxprocs 1] [--nop-submit]
+//	  [--cpuprofile cpu.out] [--gomaxprocs 1] [--nop-submit] [--engine std]
 //
 // The profile is written when the process gets SIGTERM or SIGINT, which is
 // how proxybench stops it.
@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"syscall"
+	"time"
 
 	"github.com/vigilsec/vigil"
 	"github.com/vigilsec/vigil/identity"
@@ -44,6 +45,7 @@ func run() error {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile here")
 	procs := flag.Int("gomaxprocs", 0, "GOMAXPROCS (0: leave)")
 	nopSubmit := flag.Bool("nop-submit", false, "discard exchanges instead of running the pipeline")
+	engine := flag.String("engine", "fast", "HTTP server: fast (fasthttp, vigil proxy's default) or std (net/http)")
 	flag.Parse()
 	if *procs > 0 {
 		runtime.GOMAXPROCS(*procs)
@@ -81,8 +83,21 @@ func run() error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	srv := proxy.NewServer(p, proxy.ServerConfig{})
+	var srv interface {
+		Serve(net.Listener) error
+		Shutdown(context.Context) error
+	}
+	switch *engine {
+	case "fast":
+		srv = proxy.NewFastServer(p, proxy.ServerConfig{})
+	case "std":
+		srv = proxy.NewServer(p, proxy.ServerConfig{})
+	default:
+		return fmt.Errorf("-engine %q: want fast or std", *engine)
+	}
 	go func() { _ = srv.Serve(ln) }()
 	<-ctx.Done()
-	return srv.Close()
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
 }

@@ -1,0 +1,354 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// forwardNative is FastServer's forward to a plain-http upstream: the
+// client's request, already read whole by fasthttp, is written from
+// fasthttp's own header list, and the response headers are parsed by
+// fasthttp straight into the client's response, over fastTransport's
+// keep-alive pool. It does what outbound and forward do for net/http
+// requests (hop-by-hop headers dropped, X-Forwarded-* set, bodies held or
+// streamed, the same retry rules) without building a second request or
+// parsing the response twice.
+func (s *FastServer) forwardNative(w *captureWriter, r *http.Request, id string) {
+	w.id = id
+	p := s.p
+	fw := w.rw.(*fastWriter)
+	ctx := fw.ctx
+	resp := &ctx.Response
+	if r.Body != http.NoBody {
+		// Through the core's tee, for the capture: the bytes themselves
+		// go from fasthttp's buffer.
+		_, _ = io.Copy(io.Discard, r.Body)
+	}
+	var (
+		c   *upConn
+		err error
+	)
+	for attempt := 0; ; attempt++ {
+		var reused bool
+		c, reused, err = p.fast.getConn(ctx)
+		if err != nil {
+			p.upstreamFailed(w, nil, id, err)
+			return
+		}
+		c.cc.n, c.cc.written = 0, 0
+		if err = s.writeUpstream(c, ctx, r, id); err == nil {
+			err = readUpstreamHeader(c, &resp.Header, p.fast.headerTimeout)
+		} else {
+			err = upstreamWriteError{err: err, nothingWritten: c.cc.written == 0}
+		}
+		if err == nil {
+			break
+		}
+		c.close()
+		if attempt > 0 || !reused || c.cc.n > 0 || !replayable(r, err) {
+			resp.Header.Reset()
+			p.upstreamFailed(w, nil, id, err)
+			return
+		}
+	}
+
+	rh := &resp.Header
+	keep := !rh.ConnectionClose() && !r.Close
+	rh.ResetConnectionClose() // the upstream's connection, not the client's
+	removeFastHopHeaders(rh)
+	for k, vs := range fw.h {
+		// What Vigil set before forwarding (a tarpit's X-Vigil-Action).
+		for _, v := range vs {
+			rh.Add(k, v)
+		}
+	}
+	fw.wrote = true
+	w.status = rh.StatusCode()
+	w.header = responseHeader(rh)
+
+	cl := rh.ContentLength()
+	noBody := r.Method == http.MethodHead || w.status == http.StatusNoContent || w.status == http.StatusNotModified
+	switch {
+	case noBody:
+		if r.Method == http.MethodHead {
+			resp.SkipBody = true
+		}
+		c.release(noStop, keep)
+	case cl >= 0 && cl <= maxHeldResponse:
+		err := resp.ReadBody(c.br, maxHeldResponse)
+		if err != nil {
+			c.close()
+			s.logger.Debug("upstream body ended early", "request_id", id, "err", err)
+			got := bytes.Clone(resp.Body())
+			resp.ResetBody()
+			sb := &streamBody{rc: io.NopCloser(io.MultiReader(bytes.NewReader(got), errReader{io.ErrUnexpectedEOF})), w: w}
+			w.stream = sb
+			resp.SetBodyStream(sb, cl)
+			return
+		}
+		c.release(noStop, keep)
+		body := resp.Body()
+		w.n = int64(len(body))
+		if w.limit > 0 {
+			w.buf = bytes.Clone(body[:min(len(body), w.limit)])
+		}
+	default:
+		// Longer, chunked or ended by the close: stream it. The read
+		// deadline was for the headers only.
+		_ = c.cc.SetReadDeadline(time.Time{})
+		up := fasthttp.AcquireResponse()
+		rh.CopyTo(&up.Header)
+		up.StreamBody = true
+		_ = up.ReadBody(c.br, 0) // only sets the stream up
+		ub := &nativeBody{c: c, up: up, keep: keep && cl != -2}
+		sb := &streamBody{rc: ub, w: w}
+		w.stream = sb
+		if cl == -2 {
+			cl = -1 // ended by the close upstream; chunked to the client
+		}
+		resp.SetBodyStream(sb, cl)
+	}
+}
+
+// noStop stands for the context stop of fastTransport's round trips:
+// native round trips have no client context.
+func noStop() bool { return true }
+
+// writeUpstream writes the request of ctx to c: the request line with the
+// upstream's path, the client's end-to-end headers, X-Forwarded-* and
+// X-Request-Id, and the body with its length.
+func (s *FastServer) writeUpstream(c *upConn, ctx *fasthttp.RequestCtx, r *http.Request, id string) error {
+	p := s.p
+	req := &ctx.Request
+	rh := &req.Header
+	uri := rh.RequestURI()
+	if p.upstream.Path != "" || len(uri) == 0 || uri[0] != '/' {
+		u := *r.URL
+		u.Path, u.RawPath = joinURLPath(p.upstream, r.URL)
+		uri = []byte(u.RequestURI())
+	}
+	if !validRequestURI(string(uri)) {
+		return fmt.Errorf("invalid request URI %q", uri)
+	}
+	host := p.upstream.Host
+	if p.cfg.PreserveHost {
+		host = r.Host
+	}
+	w := c.bw
+	w.Write(rh.Method())
+	w.WriteByte(' ')
+	w.Write(uri)
+	w.WriteString(" HTTP/1.1\r\nHost: ")
+	w.WriteString(host)
+	w.WriteString("\r\n")
+	conn := r.Header["Connection"]
+	var xff []byte
+	hasID := false
+	for k, v := range rh.All() {
+		switch string(k) {
+		case "Host", "Content-Length", "Transfer-Encoding", "Connection", "Proxy-Connection", "Keep-Alive",
+			"Proxy-Authenticate", "Proxy-Authorization", "Trailer", "Upgrade", "Expect",
+			"Forwarded", "X-Forwarded-Host", "X-Forwarded-Proto":
+			continue
+		case "Te":
+			if hasToken([]string{string(v)}, "trailers") {
+				w.WriteString("Te: trailers\r\n")
+			}
+			continue
+		case "X-Forwarded-For":
+			if p.cfg.AppendForwardedFor {
+				if len(xff) > 0 {
+					xff = append(xff, ", "...)
+				}
+				xff = append(xff, v...)
+			}
+			continue
+		case "X-Request-Id":
+			hasID = true
+		}
+		if len(conn) > 0 && listedIn(conn, string(k)) {
+			continue
+		}
+		w.Write(k)
+		w.WriteString(": ")
+		w.Write(v)
+		w.WriteString("\r\n")
+	}
+	w.WriteString("X-Forwarded-For: ")
+	if len(xff) > 0 {
+		w.Write(xff)
+		w.WriteString(", ")
+	}
+	if tcp, ok := ctx.RemoteAddr().(*net.TCPAddr); ok {
+		var buf [64]byte
+		ip, _ := tcp.IP.AppendText(buf[:0]) // never fails
+		w.Write(ip)
+	} else {
+		ip, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			ip = r.RemoteAddr
+		}
+		w.WriteString(ip)
+	}
+	w.WriteString("\r\nX-Forwarded-Host: ")
+	w.WriteString(r.Host)
+	w.WriteString("\r\nX-Forwarded-Proto: http\r\n")
+	if !hasID {
+		w.WriteString("X-Request-Id: ")
+		w.WriteString(id)
+		w.WriteString("\r\n")
+	}
+	body := req.Body()
+	switch {
+	case len(body) > 0:
+		w.WriteString("Content-Length: ")
+		var buf [20]byte
+		w.Write(strconv.AppendInt(buf[:0], int64(len(body)), 10))
+		w.WriteString("\r\n")
+	case r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch:
+		w.WriteString("Content-Length: 0\r\n")
+	}
+	w.WriteString("\r\n")
+	if len(body) <= w.Available() {
+		w.Write(body)
+		return w.Flush()
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	_, err := c.cc.Write(body)
+	return err
+}
+
+var errTooMany1xx = errors.New("upstream sent too many informational responses")
+
+// readUpstreamHeader reads the final response's headers into h within
+// timeout, skipping informational responses.
+func readUpstreamHeader(c *upConn, h *fasthttp.ResponseHeader, timeout time.Duration) error {
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+		_ = c.cc.SetReadDeadline(deadline)
+	}
+	for i := 0; ; i++ {
+		if err := h.Read(c.br); err != nil {
+			if !deadline.IsZero() && !time.Now().Before(deadline) {
+				// fasthttp's error does not wrap the timeout.
+				return fmt.Errorf("%w: %v", context.DeadlineExceeded, err)
+			}
+			return err
+		}
+		code := h.StatusCode()
+		if code == http.StatusSwitchingProtocols {
+			return errors.New("upstream switched protocols without an upgrade request")
+		}
+		if code >= 200 {
+			return nil
+		}
+		if i >= max1xx {
+			return errTooMany1xx
+		}
+	}
+}
+
+// removeFastHopHeaders deletes the hop-by-hop headers of a response and
+// those its Connection header names.
+func removeFastHopHeaders(h *fasthttp.ResponseHeader) {
+	if conn := h.Peek("Connection"); len(conn) > 0 {
+		for _, f := range bytes.Split(conn, []byte(",")) {
+			if f = bytes.TrimSpace(f); len(f) > 0 {
+				h.DelBytes(f)
+			}
+		}
+		h.Del("Connection")
+	}
+	for _, k := range [...]string{"Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Te", "Trailer", "Upgrade"} {
+		if len(h.Peek(k)) > 0 {
+			h.Del(k)
+		}
+	}
+}
+
+// responseHeader is h as an http.Header, for the Exchange.
+func responseHeader(h *fasthttp.ResponseHeader) http.Header {
+	out := make(http.Header, h.Len()+1)
+	for k, v := range h.All() {
+		key := responseKey(k)
+		out[key] = append(out[key], string(v))
+	}
+	return out
+}
+
+// responseKey returns a response header name as a string, without
+// allocating for the common ones.
+func responseKey(k []byte) string {
+	switch string(k) {
+	case "Content-Type":
+		return "Content-Type"
+	case "Content-Length":
+		return "Content-Length"
+	case "Date":
+		return "Date"
+	case "Server":
+		return "Server"
+	case "Set-Cookie":
+		return "Set-Cookie"
+	case "Cache-Control":
+		return "Cache-Control"
+	case "Content-Encoding":
+		return "Content-Encoding"
+	case "Etag":
+		return "Etag"
+	case "Vary":
+		return "Vary"
+	}
+	return string(k)
+}
+
+// nativeBody is a streamed upstream response body: the connection goes back
+// to the pool once it has been read to its end, and is closed otherwise.
+type nativeBody struct {
+	c    *upConn
+	up   *fasthttp.Response
+	keep bool
+	eof  bool
+	done bool
+}
+
+func (b *nativeBody) Read(p []byte) (int, error) {
+	if b.done {
+		return 0, io.EOF
+	}
+	n, err := b.up.BodyStream().Read(p)
+	if err == io.EOF {
+		b.eof = true
+	}
+	return n, err
+}
+
+func (b *nativeBody) Close() error {
+	if b.done {
+		return nil
+	}
+	b.done = true
+	_ = b.up.CloseBodyStream()
+	fasthttp.ReleaseResponse(b.up)
+	if b.eof {
+		b.c.release(noStop, b.keep)
+	} else {
+		b.c.close() // not read to its end: it cannot carry another request
+	}
+	return nil
+}
+
+var _ io.ReadCloser = (*nativeBody)(nil)
+
