@@ -351,4 +351,3 @@ func (b *nativeBody) Close() error {
 }
 
 var _ io.ReadCloser = (*nativeBody)(nil)
-
