@@ -51,3 +51,35 @@ func (p *peeker) alive() bool {
 	}
 	return errors.Is(p.err, syscall.EAGAIN) || errors.Is(p.err, syscall.EWOULDBLOCK)
 }
+
+// closedByPeer reports whether the peer of c has closed or reset the
+// connection, without consuming anything: what it may have sent already
+// (a pipelined request) stays to be read.
+func closedByPeer(c net.Conn) bool {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	var (
+		buf  [1]byte
+		n    int
+		rerr error
+	)
+	if err := rc.Read(func(fd uintptr) bool {
+		n, _, rerr = syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		return true // never wait
+	}); err != nil {
+		return true
+	}
+	switch {
+	case rerr == nil:
+		return n == 0 // end of stream
+	case errors.Is(rerr, syscall.EAGAIN), errors.Is(rerr, syscall.EWOULDBLOCK), errors.Is(rerr, syscall.EINTR):
+		return false
+	}
+	return true
+}

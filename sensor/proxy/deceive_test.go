@@ -54,7 +54,6 @@ func TestTarpitProgressive(t *testing.T) {
 }
 
 func TestTarpitHoldsAtMostN(t *testing.T) {
-	stdOnly(t, "FastServer does not notice a client leaving mid-request; the tarpit slot is held until the delay ends")
 	tab := NewTable()
 	tab.Publish([]vigil.Action{{ID: "t", Kind: vigil.ActionTarpit, Key: "addr:127.0.0.1", Until: time.Now().Add(time.Hour), Delay: time.Hour}})
 	e := newEnv(t, http.HandlerFunc(echo), Config{MaxTarpit: 30 * time.Second, MaxTarpitted: 1}, nil, tab)

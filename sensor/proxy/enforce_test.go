@@ -203,7 +203,6 @@ func TestProxyEnforcement(t *testing.T) {
 }
 
 func TestProxyTarpitAbortedByClient(t *testing.T) {
-	stdOnly(t, "FastServer does not notice a client leaving mid-request; the tarpit slot is held until the delay ends")
 	tab := NewTable()
 	tab.Publish([]vigil.Action{{Kind: vigil.ActionTarpit, Key: "addr:127.0.0.1", Until: time.Now().Add(time.Hour), Delay: time.Hour}})
 	e := newEnv(t, http.HandlerFunc(echo), Config{MaxTarpit: 5 * time.Second}, nil, tab)

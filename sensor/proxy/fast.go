@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -173,6 +174,12 @@ func (s *FastServer) request(ctx *fasthttp.RequestCtx) (*http.Request, error) {
 	if err != nil {
 		return nil, errBadRequestURI
 	}
+	var vals valueArena
+	for k, v := range rh.All() {
+		if string(k) != "Host" {
+			vals.size(v)
+		}
+	}
 	h := make(http.Header, rh.Len())
 	for k, v := range rh.All() {
 		if string(k) == "Host" {
@@ -182,7 +189,7 @@ func (s *FastServer) request(ctx *fasthttp.RequestCtx) (*http.Request, error) {
 		if !validHeaderName(key) {
 			return nil, errBadHeader // net/http's server refuses it too
 		}
-		h[key] = append(h[key], string(v))
+		vals.add(h, key, v)
 	}
 	// fasthttp has read the whole body (dechunked when it was chunked).
 	delete(h, "Transfer-Encoding")
@@ -201,6 +208,7 @@ func (s *FastServer) request(ctx *fasthttp.RequestCtx) (*http.Request, error) {
 	if !rh.IsHTTP11() {
 		r.Proto, r.ProtoMinor = "HTTP/1.0", 0
 	}
+	r = r.WithContext(&connContext{conn: ctx.Conn()})
 	if body := ctx.Request.Body(); len(body) > 0 {
 		if s.p.fast == nil || len(body) > maxBufferedBody {
 			// The fallback transport may still read the body after the
@@ -212,6 +220,41 @@ func (s *FastServer) request(ctx *fasthttp.RequestCtx) (*http.Request, error) {
 		h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	}
 	return r, nil
+}
+
+// valueArena makes the values of a header map from fasthttp's bytes with
+// two allocations, however many there are: one string holding them all and
+// one slice the map's value slices share. Sized by size calls, then filled
+// by add calls for the same values in the same order.
+type valueArena struct {
+	n, bytes int
+	all      strings.Builder
+	vs       []string
+}
+
+func (a *valueArena) size(v []byte) { a.n++; a.bytes += len(v) }
+
+func (a *valueArena) add(h http.Header, key string, v []byte) {
+	if a.vs == nil {
+		a.vs = make([]string, 0, a.n)
+		a.all.Grow(a.bytes)
+	}
+	start := a.all.Len()
+	a.all.Write(v)
+	// The builder's string shares its buffer: the earlier slices of it stay
+	// valid as it grows within the capacity sized above.
+	s := a.all.String()[start:]
+	if len(a.vs) == cap(a.vs) { // more values than sized: cannot happen
+		h[key] = append(h[key], strings.Clone(s))
+		return
+	}
+	a.vs = append(a.vs, s)
+	i := len(a.vs) - 1
+	if old, ok := h[key]; ok {
+		h[key] = append(old, s) // copies: the shared slice stays intact
+		return
+	}
+	h[key] = a.vs[i : i+1 : i+1]
 }
 
 var (
@@ -548,6 +591,48 @@ func (b *streamBody) onClose(done func()) {
 	}
 	b.pending = done
 	b.mu.Unlock()
+}
+
+// connContext is the context of a request FastServer serves. fasthttp
+// does not watch the client's connection while a request is handled, so
+// nothing ends it by itself; a tarpit (the one long wait) checks the
+// connection every clientPoll with wait instead, and Err tells afterwards
+// that the client left.
+type connContext struct {
+	conn net.Conn
+	gone atomic.Bool
+}
+
+// clientPoll is how often a tarpitted request checks that its client is
+// still there.
+const clientPoll = 100 * time.Millisecond
+
+func (c *connContext) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (c *connContext) Done() <-chan struct{}       { return nil }
+func (c *connContext) Value(any) any               { return nil }
+func (c *connContext) Err() error {
+	if c.gone.Load() {
+		return context.Canceled
+	}
+	return nil
+}
+
+// wait waits for until, or until the client closes its connection; it
+// reports whether until came first.
+func (c *connContext) wait(until <-chan time.Time) bool {
+	tick := time.NewTicker(clientPoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-until:
+			return true
+		case <-tick.C:
+			if c.conn != nil && closedByPeer(c.conn) {
+				c.gone.Store(true)
+				return false
+			}
+		}
+	}
 }
 
 // errReader fails every read with err.

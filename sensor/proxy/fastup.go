@@ -280,10 +280,13 @@ func removeFastHopHeaders(h *fasthttp.ResponseHeader) {
 
 // responseHeader is h as an http.Header, for the Exchange.
 func responseHeader(h *fasthttp.ResponseHeader) http.Header {
+	var vals valueArena
+	for _, v := range h.All() {
+		vals.size(v)
+	}
 	out := make(http.Header, h.Len()+1)
 	for k, v := range h.All() {
-		key := responseKey(k)
-		out[key] = append(out[key], string(v))
+		vals.add(out, responseKey(k), v)
 	}
 	return out
 }
