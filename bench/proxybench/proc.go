@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -117,30 +118,105 @@ func freeAddr() (string, error) {
 }
 
 // startVigil runs the caller's vigil command with the placeholders filled,
-// with GOMAXPROCS=procs in its environment when procs > 0.
-func startVigil(ctx context.Context, argv []string, upstream string, procs int) (addr string, stop func(), err error) {
+// with GOMAXPROCS=procs in its environment when procs > 0. metrics is the
+// address PlaceholderMetrics stands for.
+func startVigil(ctx context.Context, argv []string, upstream string, procs int) (addr, metrics string, d *daemon, err error) {
 	addr, err = freeAddr()
 	if err != nil {
-		return "", nil, err
+		return "", "", nil, err
+	}
+	metrics, err = freeAddr()
+	if err != nil {
+		return "", "", nil, err
 	}
 	args := make([]string, len(argv))
 	for i, a := range argv {
 		a = strings.ReplaceAll(a, PlaceholderListen, addr)
+		a = strings.ReplaceAll(a, PlaceholderMetrics, metrics)
 		args[i] = strings.ReplaceAll(a, PlaceholderUpstream, upstream)
 	}
 	var env []string
 	if procs > 0 {
 		env = []string{"GOMAXPROCS=" + strconv.Itoa(procs)}
 	}
-	d, err := startDaemon("vigil", args[0], args[1:], env)
+	d, err = startDaemon("vigil", args[0], args[1:], env)
 	if err != nil {
-		return "", nil, err
+		return "", "", nil, err
 	}
 	if err := d.waitReady(ctx, "http://"+addr+"/api/v2/products/42", func() string { return strings.TrimSpace(d.out.String()) }); err != nil {
 		d.stop()
-		return "", nil, err
+		return "", "", nil, err
 	}
-	return addr, d.stop, nil
+	return addr, metrics, d, nil
+}
+
+// cpuTicks is the user and system time, in clock ticks, of every process
+// in the process group pgid (a daemon and its children, such as nginx's
+// worker). It is 0 where /proc is not there.
+func cpuTicks(pgid int) int64 {
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	var sum int64
+	for _, d := range dirs {
+		if _, err := strconv.Atoi(d.Name()); err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// The command name, in parentheses, may hold spaces: fields
+		// start after its closing one (pgrp is field 5, utime 14, stime 15).
+		i := strings.LastIndexByte(string(b), ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		if pg, _ := strconv.Atoi(f[2]); pg != pgid {
+			continue
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		sum += u + st
+	}
+	return sum
+}
+
+// clockTick is the length of a clock tick of /proc/PID/stat: USER_HZ,
+// 100 on every Linux this runs on.
+const clockTick = 10 * time.Millisecond
+
+// scrapeCounter reads one counter of a Prometheus text exposition at url;
+// ok is false when it cannot.
+func scrapeCounter(ctx context.Context, url, name string) (v float64, ok bool) {
+	if url == "" {
+		return 0, false
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return 0, false
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if rest, found := strings.CutPrefix(line, name+" "); found {
+			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			return v, err == nil
+		}
+	}
+	return 0, false
 }
 
 // nginxConf is a reverse proxy with one worker and a keep-alive pool to the
@@ -173,7 +249,7 @@ http {
 }
 `
 
-func startNginx(ctx context.Context, path, dir, upstreamAddr string) (addr string, stop func(), err error) {
+func startNginx(ctx context.Context, path, dir, upstreamAddr string) (addr string, d *daemon, err error) {
 	addr, err = freeAddr()
 	if err != nil {
 		return "", nil, err
@@ -193,7 +269,7 @@ func startNginx(ctx context.Context, path, dir, upstreamAddr string) (addr strin
 		return "", nil, fmt.Errorf("write nginx config: %w", err)
 	}
 	errLog := filepath.Join(dir, "error.log")
-	d, err := startDaemon("nginx", path, []string{"-p", dir, "-e", errLog, "-c", conf}, nil)
+	d, err = startDaemon("nginx", path, []string{"-p", dir, "-e", errLog, "-c", conf}, nil)
 	if err != nil {
 		return "", nil, err
 	}
@@ -205,5 +281,5 @@ func startNginx(ctx context.Context, path, dir, upstreamAddr string) (addr strin
 		d.stop()
 		return "", nil, err
 	}
-	return addr, d.stop, nil
+	return addr, d, nil
 }

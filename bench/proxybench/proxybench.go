@@ -28,6 +28,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -60,6 +61,10 @@ const (
 const (
 	PlaceholderListen   = "{listen}"   // replaced by 127.0.0.1:PORT, a free port
 	PlaceholderUpstream = "{upstream}" // replaced by the upstream's URL
+	// PlaceholderMetrics is replaced by 127.0.0.1:PORT, a free port: give
+	// it to --metrics-listen and the report has the share of exchanges the
+	// proxy shed (not analysed) under the load.
+	PlaceholderMetrics = "{metrics}"
 )
 
 const installHint = "install them with: apt-get install -y wrk nginx-light"
@@ -131,6 +136,15 @@ type Result struct {
 	// scheduling noise; the p50 is steadier.
 	AddedP50MS float64 `json:"added_p50_ms,omitempty"`
 	AddedP99MS float64 `json:"added_p99_ms,omitempty"`
+	// CPUPerRequestUS is the CPU time (user and system) the target's
+	// processes spent per request of the saturated load, in microseconds:
+	// steadier than requests/s on a shared machine. Only for targets that
+	// run as their own processes (nginx, vigil).
+	CPUPerRequestUS float64 `json:"cpu_per_request_us,omitempty"`
+	// ShedPct is the percentage of the saturated load's exchanges the
+	// proxy did not analyse because analysis was behind (vigil targets
+	// whose command has PlaceholderMetrics); -1 when unknown.
+	ShedPct float64 `json:"shed_pct"`
 }
 
 // Report is a run's results.
@@ -156,7 +170,7 @@ func (r *Report) Result(scenario, target string) (Result, bool) {
 // WriteText writes the report as a table.
 func (r *Report) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "scenario\ttarget\treq/s\tp50\tp99\tvs direct\tvs nginx\tvs coraza\t1-conn p50\tp99\tadded p50\tp99\terrors\t\n")
+	fmt.Fprintf(tw, "scenario\ttarget\treq/s\tp50\tp99\tvs direct\tvs nginx\tvs coraza\t1-conn p50\tp99\tadded p50\tp99\tcpu/req\tshed\terrors\t\n")
 	ratio := func(v float64) string {
 		if v > 0 {
 			return fmt.Sprintf("%.2fx", v)
@@ -168,11 +182,18 @@ func (r *Report) WriteText(w io.Writer) error {
 		if res.LatencyP99MS > 0 {
 			lat = fmt.Sprintf("%.3fms\t%.3fms\t%+.3fms\t%+.3fms", res.LatencyP50MS, res.LatencyP99MS, res.AddedP50MS, res.AddedP99MS)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2fms\t%.2fms\t%.2fx\t%s\t%s\t%s\t%d\t\n",
+		cpu, shed := "-", "-"
+		if res.CPUPerRequestUS > 0 {
+			cpu = fmt.Sprintf("%.1fus", res.CPUPerRequestUS)
+		}
+		if res.ShedPct >= 0 {
+			shed = fmt.Sprintf("%.2f%%", res.ShedPct)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2fms\t%.2fms\t%.2fx\t%s\t%s\t%s\t%s\t%s\t%d\t\n",
 			res.Scenario, res.Target, res.RequestsPerSec, res.P50MS, res.P99MS, res.VsDirect,
-			ratio(res.VsNginx), ratio(res.VsCoraza), lat, res.Errors)
+			ratio(res.VsNginx), ratio(res.VsCoraza), lat, cpu, shed, res.Errors)
 	}
-	fmt.Fprintf(tw, "\n%ds per target, %d connections, %d wrk threads, GOMAXPROCS %d\t\t\t\t\t\t\t\t\t\t\t\t\t\n",
+	fmt.Fprintf(tw, "\n%ds per target, %d connections, %d wrk threads, GOMAXPROCS %d\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\n",
 		r.DurationS, r.Connections, r.Threads, r.GOMAXPROCS)
 	return tw.Flush()
 }
@@ -229,38 +250,55 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	defer rpSrv.close()
 
-	targets := []struct{ name, addr string }{{TargetDirect, up.addr}, {TargetReverseProxy, rpSrv.addr}}
+	// A target: where it listens; for a subprocess its process group, and
+	// for vigil its metrics address when its command asks for one.
+	type target struct {
+		name, addr string
+		pgid       int
+		metrics    string
+	}
+	targets := []target{{name: TargetDirect, addr: up.addr}, {name: TargetReverseProxy, addr: rpSrv.addr}}
 	if !opts.SkipNginx {
-		addr, stop, err := startNginx(ctx, opts.NginxPath, dir, up.addr)
+		addr, d, err := startNginx(ctx, opts.NginxPath, dir, up.addr)
 		if err != nil {
 			return nil, err
 		}
-		defer stop()
-		targets = append(targets, struct{ name, addr string }{TargetNginx, addr})
+		defer d.stop()
+		targets = append(targets, target{name: TargetNginx, addr: addr, pgid: d.cmd.Process.Pid})
+	}
+	var stops []func()
+	defer func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}()
+	addVigil := func(name string, argv []string, procs int) error {
+		addr, metrics, d, err := startVigil(ctx, argv, upURL, procs)
+		if err != nil {
+			return err
+		}
+		t := target{name: name, addr: addr, pgid: d.cmd.Process.Pid}
+		if slices.Contains(argv, PlaceholderMetrics) {
+			t.metrics = "http://" + metrics + "/metrics"
+		}
+		stops = append(stops, d.stop)
+		targets = append(targets, t)
+		return nil
 	}
 	if len(opts.VigilCommand) > 0 {
-		addr, stop, err := startVigil(ctx, opts.VigilCommand, upURL, 0)
-		if err != nil {
+		if err := addVigil(TargetVigil, opts.VigilCommand, 0); err != nil {
 			return nil, err
 		}
-		defer stop()
-		targets = append(targets, struct{ name, addr string }{TargetVigil, addr})
 		for _, n := range opts.VigilProcs {
-			addr, stop, err := startVigil(ctx, opts.VigilCommand, upURL, n)
-			if err != nil {
+			if err := addVigil(VigilProcsTarget(n), opts.VigilCommand, n); err != nil {
 				return nil, err
 			}
-			defer stop()
-			targets = append(targets, struct{ name, addr string }{VigilProcsTarget(n), addr})
 		}
 	}
 	for _, v := range opts.Vigils {
-		addr, stop, err := startVigil(ctx, v.Command, upURL, 0)
-		if err != nil {
+		if err := addVigil(v.Name, v.Command, 0); err != nil {
 			return nil, fmt.Errorf("%s: %w", v.Name, err)
 		}
-		defer stop()
-		targets = append(targets, struct{ name, addr string }{v.Name, addr})
 	}
 	if opts.Coraza {
 		h, closeIdle, err := corazaProxy(u, opts.Connections)
@@ -273,7 +311,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			return nil, err
 		}
 		defer srv.close()
-		targets = append(targets, struct{ name, addr string }{TargetCoraza, srv.addr})
+		targets = append(targets, target{name: TargetCoraza, addr: srv.addr})
 	}
 
 	rep := &Report{
@@ -291,6 +329,12 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		first := len(rep.Results)
 		for _, tg := range targets {
 			logger.Info("measuring", "scenario", sc, "target", tg.name, "duration", opts.Duration)
+			var ticks int64
+			if tg.pgid > 0 {
+				ticks = cpuTicks(tg.pgid)
+			}
+			shed0, ok0 := scrapeCounter(ctx, tg.metrics, "vigil_proxy_shed_total")
+			req0, _ := scrapeCounter(ctx, tg.metrics, "vigil_proxy_requests_total")
 			res, err := runWrk(ctx, opts, "http://"+tg.addr+path, script)
 			if err != nil {
 				return nil, fmt.Errorf("%s %s: %w", sc, tg.name, err)
@@ -299,6 +343,16 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 				Scenario: sc, Target: tg.name,
 				RequestsPerSec: res.RequestsPerSec, Requests: res.Requests,
 				P50MS: ms(res.P50), P99MS: ms(res.P99), Errors: res.Non2xx + res.SocketErrors,
+				ShedPct: -1,
+			}
+			if tg.pgid > 0 && res.Requests > 0 {
+				used := time.Duration(cpuTicks(tg.pgid)-ticks) * clockTick
+				r.CPUPerRequestUS = round(float64(used/time.Nanosecond) / 1e3 / float64(res.Requests))
+			}
+			shed1, ok1 := scrapeCounter(ctx, tg.metrics, "vigil_proxy_shed_total")
+			req1, _ := scrapeCounter(ctx, tg.metrics, "vigil_proxy_requests_total")
+			if ok0 && ok1 && req1 > req0 {
+				r.ShedPct = round(100 * (shed1 - shed0) / (req1 - req0))
 			}
 			if opts.LatencyPass {
 				one := opts

@@ -69,7 +69,8 @@ itself.`,
 			defer os.RemoveAll(dir)
 			vigilCmd := func(name string, args ...string) []string {
 				return append([]string{self, "proxy", "--listen", "{listen}", "--upstream", "{upstream}",
-					"--store", filepath.Join(dir, name+".db"), "--log-level", "warn"}, args...)
+					"--store", filepath.Join(dir, name+".db"), "--log-level", "warn",
+					"--metrics-listen", proxybench.PlaceholderMetrics}, args...)
 			}
 			vigils := []proxybench.Vigil{
 				{Name: "vigil-detect", Command: vigilCmd("detect")},
