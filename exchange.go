@@ -39,6 +39,33 @@ type Exchange struct {
 	// Actor is resolved from Client and the request by the sensor; it is not
 	// part of the traffic format.
 	Actor Actor
+
+	// tmpl memoises the template of the request's path (SetPathTemplate).
+	tmpl pathTemplate
+}
+
+// pathTemplate is a path and its template.
+type pathTemplate struct {
+	path, tmpl string
+}
+
+// SetPathTemplate records tmpl as the template of path, the request's path,
+// as package inventory makes it (inventory.Template), so that each analyzer
+// reads it (PathTemplate) instead of making it again. The pipeline sets it
+// once per exchange, before any analyzer runs; like any change to x, it must
+// not be made while others may read x.
+func (x *Exchange) SetPathTemplate(path, tmpl string) {
+	x.tmpl = pathTemplate{path: path, tmpl: tmpl}
+}
+
+// PathTemplate returns the template recorded by SetPathTemplate when it was
+// recorded for path; ok is false otherwise (none was, or the request's path
+// changed since).
+func (x *Exchange) PathTemplate(path string) (tmpl string, ok bool) {
+	if x.tmpl.tmpl == "" || x.tmpl.path != path {
+		return "", false
+	}
+	return x.tmpl.tmpl, true
 }
 
 // Client is the peer that sent the request, as the sensor saw it.

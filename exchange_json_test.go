@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/vigilsec/vigil"
 )
@@ -68,7 +69,7 @@ func TestExchangeJSONRoundTrip(t *testing.T) {
 			if err := json.Unmarshal(b, &got); err != nil {
 				t.Fatalf("unmarshal %s: %v", b, err)
 			}
-			if diff := cmp.Diff(tt.x, got); diff != "" {
+			if diff := cmp.Diff(tt.x, got, cmpopts.IgnoreUnexported(vigil.Exchange{})); diff != "" {
 				t.Errorf("round trip (-want +got):\n%s\nwire: %s", diff, b)
 			}
 		})

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vigilsec/vigil"
 	"github.com/vigilsec/vigil/inventory/schema"
@@ -629,23 +630,42 @@ func AuthKind(h http.Header, a vigil.Actor) string {
 		return "basic"
 	}
 	for name := range h {
-		if n := strings.ToLower(name); n == "x-api-key" || n == "api-key" || n == "x-auth-token" {
+		if apiKeyHeader(name) {
 			return "apikey"
 		}
 	}
 	return "none"
 }
 
+// apiKeyHeader reports whether a header name, lower-cased, is "x-api-key",
+// "api-key" or "x-auth-token"; without lower-casing an ASCII name (which
+// would allocate for each name with a capital).
+func apiKeyHeader(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if name[i] >= utf8.RuneSelf {
+			n := strings.ToLower(name)
+			return n == "x-api-key" || n == "api-key" || n == "x-auth-token"
+		}
+	}
+	switch len(name) {
+	case len("x-api-key"):
+		return strings.EqualFold(name, "x-api-key")
+	case len("api-key"):
+		return strings.EqualFold(name, "api-key")
+	case len("x-auth-token"):
+		return strings.EqualFold(name, "x-auth-token")
+	}
+	return false
+}
+
 // header is h.Get(key) for a canonical key, without canonicalizing it again:
-// a direct lookup first (the sensors store canonical names), Get after.
+// Get looks up h[textproto.CanonicalMIMEHeaderKey(key)], which for a
+// canonical key is h[key].
 func header(h http.Header, key string) string {
 	if v := h[key]; len(v) > 0 {
 		return v[0]
 	}
-	if len(h) == 0 {
-		return ""
-	}
-	return h.Get(key)
+	return ""
 }
 
 // standardHeader reports headers every client sends, which are not an API's

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -188,4 +189,17 @@ func BenchmarkInventoryObserve(b *testing.B) {
 		inv.Observe(x)
 	}
 	benchAgainstTemplate(b, xs, func(x *vigil.Exchange) { inv.Observe(x) })
+}
+
+// FuzzAPIKeyHeader: apiKeyHeader is the lower-cased comparison it replaces.
+func FuzzAPIKeyHeader(f *testing.F) {
+	for _, s := range []string{"X-Api-Key", "x-api-key", "API-KEY", "X-Auth-Token", "Host", "X-Api-\u212aey", "Api-Key", "x-auth-tokeN", "\u0130"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		n := strings.ToLower(name)
+		if got, want := apiKeyHeader(name), n == "x-api-key" || n == "api-key" || n == "x-auth-token"; got != want {
+			t.Errorf("apiKeyHeader(%q) = %v, want %v", name, got, want)
+		}
+	})
 }

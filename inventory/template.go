@@ -3,10 +3,29 @@
 // tracker keeps.
 package inventory
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/vigilsec/vigil"
+)
 
 // IDSegment replaces a path segment that looks like an identifier.
 const IDSegment = "{id}"
+
+// TemplateOf is Template of the exchange's request path, read from the
+// exchange when the pipeline has recorded it there (vigil.Exchange's
+// SetPathTemplate), and made otherwise.
+func TemplateOf(x *vigil.Exchange) string { return TemplateFor(x, x.Request.Path()) }
+
+// TemplateFor is Template(path), read from x when the pipeline has recorded
+// the template of that very path there (a path cut short, for one, is
+// templated anew).
+func TemplateFor(x *vigil.Exchange, path string) string {
+	if t, ok := x.PathTemplate(path); ok {
+		return t
+	}
+	return Template(path)
+}
 
 // Template returns the path with every segment that looks like an identifier
 // replaced by "{id}": "/api/v2/orders/8812/items/3" gives

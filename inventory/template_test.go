@@ -1,8 +1,11 @@
 package inventory
 
 import (
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/vigilsec/vigil"
 )
 
 var templateCases = []struct {
@@ -94,5 +97,30 @@ func BenchmarkTemplate(b *testing.B) {
 				_ = Template(path)
 			}
 		})
+	}
+}
+
+// TestTemplateFor: the template recorded on an exchange is read back for
+// its path only; another path (a cut one, or a changed request) is
+// templated anew.
+func TestTemplateFor(t *testing.T) {
+	u, _ := url.Parse("http://shop.test/api/v2/orders/8812")
+	x := &vigil.Exchange{Request: vigil.Request{Method: "GET", URL: u}}
+	if got, want := TemplateOf(x), "/api/v2/orders/{id}"; got != want {
+		t.Fatalf("TemplateOf without a memo = %q, want %q", got, want)
+	}
+	x.SetPathTemplate(u.Path, "/memo")
+	for _, tt := range []struct{ path, want string }{
+		{u.Path, "/memo"},
+		{"/api/v2/orders", "/api/v2/orders"},
+		{"/api/v2/orders/8812/items/3", "/api/v2/orders/{id}/items/{id}"},
+	} {
+		if got := TemplateFor(x, tt.path); got != tt.want {
+			t.Errorf("TemplateFor(%q) = %q, want %q", tt.path, got, tt.want)
+		}
+	}
+	x.Request.URL, _ = url.Parse("http://shop.test/api/v2/users/7")
+	if got, want := TemplateOf(x), "/api/v2/users/{id}"; got != want {
+		t.Errorf("TemplateOf after the path changed = %q, want %q", got, want)
 	}
 }

@@ -95,11 +95,19 @@ func (w *worker) run(ctx context.Context) error {
 // findings for the writer.
 func (w *worker) process(ctx context.Context, x *vigil.Exchange) {
 	p := w.p
+	// The path's template (the fixed rules), made once here for every
+	// analyzer that names the endpoint (inventory.TemplateOf).
+	path := x.Request.Path()
+	tmpl, ok := x.PathTemplate(path)
+	if !ok {
+		tmpl = inventory.Template(path)
+		x.SetPathTemplate(path, tmpl)
+	}
 	var ep vigil.Endpoint
 	if p.cfg.Inventory != nil {
 		ep = p.cfg.Inventory.Observe(x)
 	} else {
-		ep = vigil.Endpoint{Host: x.Request.Host(), Method: x.Request.Method, Template: inventory.Template(x.Request.Path())}
+		ep = vigil.Endpoint{Host: x.Request.Host(), Method: x.Request.Method, Template: tmpl}
 	}
 	var fs []vigil.Finding
 	for i, a := range p.analyzers {
@@ -111,11 +119,8 @@ func (w *worker) process(ctx context.Context, x *vigil.Exchange) {
 	}
 	// Detectors name the endpoint with the fixed rules (inventory.Template);
 	// the inventory's learned name, when there is one, wins over that name.
-	// The fixed name is made once per exchange, not per finding.
 	fixed := ep
-	if p.cfg.Inventory != nil && len(fs) > 0 {
-		fixed.Template = inventory.Template(x.Request.Path())
-	}
+	fixed.Template = tmpl
 	for i := range fs {
 		f := &fs[i]
 		if f.ID == "" {

@@ -12,7 +12,7 @@ import (
 // probe counts a distinct unknown template towards a probe burst.
 func (d *Detector) probe(x *vigil.Exchange, o *observation, a *actor, now int64) (vigil.Finding, bool) {
 	k := a.state(kindProbe, now, d.window)
-	key := d.hash(strings.ToLower(inventory.Template(o.path)))
+	key := d.hash(strings.ToLower(inventory.TemplateFor(x, o.path)))
 	if k.add(entry{key: key, at: now, flags: o.flags(d)}) {
 		k.remember(now, o.path, o.status, o.flags(d), 0)
 	}
@@ -222,7 +222,7 @@ func (d *Detector) finding(kd kind, x *vigil.Exchange, k *kindState, sev vigil.S
 		Endpoint: vigil.Endpoint{
 			Host:     x.Request.Host(),
 			Method:   x.Request.Method,
-			Template: inventory.Template(cutPath(x.Request.Path())),
+			Template: inventory.TemplateFor(x, cutPath(x.Request.Path())),
 		},
 		Title:    title,
 		Evidence: ev,

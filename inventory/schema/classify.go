@@ -296,7 +296,7 @@ func masked(v string) bool {
 			i = len(v)
 		}
 	}
-	if maskChar && strings.Trim(v, "*•xX -0123456789") == "" {
+	if maskChar && pii.MaskChars(v) {
 		return true
 	}
 	if len(v) > 16 || len(v) < 3 {

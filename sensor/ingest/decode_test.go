@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/vigilsec/vigil"
 )
@@ -23,6 +24,7 @@ import (
 // cmpExchange compares exchanges exactly, times included (instant and zone
 // offset), nil and empty slices told apart.
 var cmpExchange = cmp.Options{
+	cmpopts.IgnoreUnexported(vigil.Exchange{}), // the pipeline's memo
 	cmp.Comparer(func(a, b time.Time) bool {
 		return a.Equal(b) && a.Format(time.RFC3339Nano) == b.Format(time.RFC3339Nano)
 	}),
