@@ -13,6 +13,9 @@ import (
 // reading at most 64 bytes of the result: "Password_Hash", "passwordHash"
 // and "password-hash" are all "passwordhash".
 func NormKey(k string) string {
+	if normal(k) {
+		return k // the common case, without an allocation
+	}
 	var b [64]byte
 	n := 0
 	for i := 0; i < len(k) && n < len(b); i++ {
@@ -110,4 +113,35 @@ func CryptHash(v string) bool {
 		return true
 	}
 	return false
+}
+
+// normal reports whether k is its own NormKey: at most 64 bytes, all
+// lower-case letters and digits.
+func normal(k string) bool {
+	if len(k) > 64 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// MaskChars reports whether v holds nothing but the characters that mask
+// a value: '*', '•', 'x', 'X', spaces, '-' and digits. It is
+// strings.Trim(v, "*•xX -0123456789") == "" in one pass over the bytes,
+// without the rune-by-rune search of a cut set with a non-ASCII rune.
+func MaskChars(v string) bool {
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '*' || c == 'x' || c == 'X' || c == ' ' || c == '-' || c >= '0' && c <= '9':
+		case c == 0xe2 && i+2 < len(v) && v[i+1] == 0x80 && v[i+2] == 0xa2: // "•"
+			i += 2
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -1,6 +1,9 @@
 package pii
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestCardNumber(t *testing.T) {
 	for _, c := range []struct {
@@ -73,4 +76,29 @@ func TestCardNameIDName(t *testing.T) {
 			t.Errorf("IDName(%q) = %v, want %v", n, got, c.isID)
 		}
 	}
+}
+
+// FuzzMaskChars: MaskChars agrees with the strings.Trim it replaces, and
+// NormKey's shortcut with its general case.
+func FuzzMaskChars(f *testing.F) {
+	for _, s := range []string{"", "**** 1111", "•••• 4242", "xxxx-xxxx", "x•", "\xe2\x80", "\xe2\x80\xa3", "4111 1111 1111 1111", "redacted", "passwordhash", "Password_Hash"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := MaskChars(s), strings.Trim(s, "*•xX -0123456789") == ""; got != want {
+			t.Errorf("MaskChars(%q) = %v, want %v", s, got, want)
+		}
+		var b []byte
+		for i := 0; i < len(s) && len(b) < 64; i++ {
+			switch c := s[i]; {
+			case c >= 'A' && c <= 'Z':
+				b = append(b, c+'a'-'A')
+			case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+				b = append(b, c)
+			}
+		}
+		if got := NormKey(s); got != string(b) {
+			t.Errorf("NormKey(%q) = %q, want %q", s, got, string(b))
+		}
+	})
 }
