@@ -127,7 +127,7 @@ func (d *BFLA) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, e
 	}
 	name := d.cohortOf(&x.Request)
 	method, host := x.Request.Method, x.Request.Host()
-	op, tmpl := endpointKey(&x.Request)
+	op, tmpl := endpointKey(x)
 
 	d.mu.RLock()
 	c := d.cohorts[name]
@@ -334,7 +334,7 @@ func hasCredentials(r *vigil.Request) bool {
 	if r.Header == nil {
 		return false
 	}
-	if r.Header.Get("Authorization") != "" || r.Header.Get("X-Api-Key") != "" || r.Header.Get("Api-Key") != "" || r.Header.Get("X-Auth-Token") != "" {
+	if headerValue(r.Header, "Authorization") != "" || headerValue(r.Header, "X-Api-Key") != "" || headerValue(r.Header, "Api-Key") != "" || headerValue(r.Header, "X-Auth-Token") != "" {
 		return true
 	}
 	for _, c := range r.Header.Values("Cookie") {

@@ -73,7 +73,7 @@ func (d *Bulk) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, e
 	if size < 0 {
 		size = int64(len(r.Body))
 	}
-	key, _ := endpointKey(&x.Request)
+	key, _ := endpointKey(x)
 
 	d.mu.Lock()
 	e := boundedEntry(d.eps, key, d.cfg.MaxEndpoints)

@@ -41,7 +41,7 @@ func (d *Headers) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding
 	if r == nil || r.Status < 200 || r.Status >= 300 || len(r.Body) == 0 || !hasCredentials(&x.Request) {
 		return nil, nil
 	}
-	if !strings.Contains(strings.ToLower(r.Header.Get("Content-Type")), "json") {
+	if !strings.Contains(strings.ToLower(headerValue(r.Header, "Content-Type")), "json") {
 		return nil, nil
 	}
 	var missing []string
@@ -49,16 +49,16 @@ func (d *Headers) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding
 	if !strings.Contains(cc, "no-store") && !strings.Contains(cc, "private") && !strings.Contains(cc, "no-cache") {
 		missing = append(missing, "Cache-Control")
 	}
-	if !strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Content-Type-Options")), "nosniff") {
+	if !strings.EqualFold(strings.TrimSpace(headerValue(r.Header, "X-Content-Type-Options")), "nosniff") {
 		missing = append(missing, "X-Content-Type-Options")
 	}
-	if u := x.Request.URL; u != nil && u.Scheme == "https" && r.Header.Get("Strict-Transport-Security") == "" {
+	if u := x.Request.URL; u != nil && u.Scheme == "https" && headerValue(r.Header, "Strict-Transport-Security") == "" {
 		missing = append(missing, "Strict-Transport-Security")
 	}
 	if missing == nil {
 		return nil, nil
 	}
-	key, _ := endpointKey(&x.Request)
+	key, _ := endpointKey(x)
 	key += " " + strings.Join(missing, ",")
 	d.mu.Lock()
 	_, done := d.seen[key]

@@ -187,7 +187,7 @@ func (d *JWT) verify(raw string) error {
 // an access_token query parameter.
 func bearer(r *vigil.Request) (token, where string) {
 	if r.Header != nil {
-		if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
+		if a := headerValue(r.Header, "Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
 			return strings.TrimSpace(a[7:]), "header.Authorization"
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/vigilsec/vigil"
 )
@@ -89,6 +90,72 @@ type Leaf struct {
 	prefix string  // "query.filter" for JSON found inside a query value
 	frames []frame // the JSON path, shared with the walker
 	index  int     // path segment index
+
+	pre     prefilter // the prefilters Value passes, once preDone
+	preDone bool
+}
+
+// prefilter is a set of the request detectors' cheap pre-tests: each is
+// "the value holds one of these bytes". Leaf.passes answers them all from
+// one pass over the value, made at most once per leaf, instead of one scan
+// of the value per detector.
+type prefilter uint8
+
+// The pre-tests, and the bytes each asks for one of.
+const (
+	// preSQL: a value made only of letters, digits and "_.@-" (ids, names,
+	// emails, dates) cannot hold a SQL injection, and most API values are
+	// of that shape.
+	preSQL prefilter = 1 << iota
+	// preXSS: without one of "<>\"'`=:" a value can open no tag,
+	// attribute or script URL.
+	preXSS
+	// preOther: without one of ";|&`$\n./\\%{(<X" judgeOther finds
+	// nothing: each of its sub-techniques first asks for one of them
+	// (command injection ";|&`$\n", traversal "./\\%", JNDI and SSTI
+	// "${%(", XXE "<!" or "XInclude").
+	preOther
+)
+
+// prefilters maps each byte to the pre-tests it passes.
+var prefilters = func() (t [256]prefilter) {
+	for i := range t {
+		c := byte(i)
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '@' || c == '-') {
+			t[i] |= preSQL
+		}
+		if strings.IndexByte("<>\"'`=:", c) >= 0 {
+			t[i] |= preXSS
+		}
+		if strings.IndexByte(";|&`$\n./\\%{(<X", c) >= 0 {
+			t[i] |= preOther
+		}
+	}
+	return t
+}()
+
+// prefiltersOf is the set of pre-tests v passes.
+func prefiltersOf(v string) prefilter {
+	var p0, p1, p2, p3 prefilter // four at a time, independent of each other
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		p0 |= prefilters[v[i]]
+		p1 |= prefilters[v[i+1]]
+		p2 |= prefilters[v[i+2]]
+		p3 |= prefilters[v[i+3]]
+	}
+	for ; i < len(v); i++ {
+		p0 |= prefilters[v[i]]
+	}
+	return p0 | p1 | p2 | p3
+}
+
+// passes reports whether Value passes the pre-test p.
+func (l *Leaf) passes(p prefilter) bool {
+	if !l.preDone {
+		l.pre, l.preDone = prefiltersOf(l.Value), true
+	}
+	return l.pre&p != 0
 }
 
 type frame struct {
@@ -155,8 +222,18 @@ func Leaves(r *vigil.Request) iter.Seq[*Leaf] {
 // JSONLeaves yields the leaves of a JSON document (e.g. a response body),
 // with locations under "body", under the same caps as Leaves.
 func JSONLeaves(data []byte) iter.Seq[*Leaf] {
+	return jsonLeaves(data, false)
+}
+
+// jsonLeaves is JSONLeaves; with borrow, the keys and values that need no
+// unescaping are not copied out of data but point into it, which saves an
+// allocation and a copy per leaf. A borrowed leaf is valid only while data
+// is not changed: the caller must keep none of its strings (nor their
+// substrings) beyond the loop body, only values made from them. The merged
+// request detectors (shared) walk requests so too.
+func jsonLeaves(data []byte, borrow bool) iter.Seq[*Leaf] {
 	return func(yield func(*Leaf) bool) {
-		w := walker{yield: yield}
+		w := walker{yield: yield, borrow: borrow}
 		if looksJSONBytes(data) {
 			w.json(data, "")
 		}
@@ -168,8 +245,15 @@ type walker struct {
 	leaf   Leaf
 	n      int
 	done   bool
+	borrow bool // see jsonLeaves
 	frames []frame
 	buf    []byte
+}
+
+// reset readies a walker for another walk, keeping its yield function and
+// the room of its buffers.
+func (w *walker) reset() {
+	*w = walker{yield: w.yield, borrow: w.borrow, frames: w.frames[:0], buf: w.buf[:0]}
 }
 
 func (w *walker) request(r *vigil.Request) {
@@ -277,7 +361,7 @@ func (w *walker) body(r *vigil.Request) {
 	}
 	ct := ""
 	if r.Header != nil {
-		ct = r.Header.Get("Content-Type")
+		ct = headerValue(r.Header, "Content-Type")
 	}
 	switch {
 	case hasPrefixFold(ct, "application/x-www-form-urlencoded"):
@@ -544,7 +628,7 @@ func (j *jsonWalker) value(key string, depth int) bool {
 		if j.pos == len(j.data) && depth > 0 {
 			return false // possibly cut short by truncation
 		}
-		return w.emit(SourceJSON, KindNumber, key, string(j.data[start:j.pos]), j.prefix)
+		return w.emit(SourceJSON, KindNumber, key, j.text(start, j.pos), j.prefix)
 	default:
 		for _, lit := range [...]struct {
 			s    string
@@ -571,17 +655,28 @@ func (j *jsonWalker) str() (string, bool) {
 	}
 	j.pos++
 	start := j.pos
-	// Fast path: no escapes.
-	for i := start; i < len(j.data); i++ {
-		switch j.data[i] {
-		case '"':
-			j.pos = i + 1
-			return string(j.data[start:i]), true
-		case '\\':
-			return j.strSlow(start)
-		}
+	// Fast path: no escapes before the closing quote.
+	rest := j.data[start:]
+	q := bytes.IndexByte(rest, '"')
+	if q < 0 {
+		q = len(rest)
 	}
-	return "", false
+	if bytes.IndexByte(rest[:q], '\\') >= 0 {
+		return j.strSlow(start)
+	}
+	if q == len(rest) {
+		return "", false // unterminated
+	}
+	j.pos = start + q + 1
+	return j.text(start, start+q), true
+}
+
+// text is data[start:end] as a string: a copy, or borrowed (see jsonLeaves).
+func (j *jsonWalker) text(start, end int) string {
+	if j.w.borrow && end > start {
+		return unsafe.String(&j.data[start], end-start)
+	}
+	return string(j.data[start:end])
 }
 
 func (j *jsonWalker) strSlow(start int) (string, bool) {

@@ -200,6 +200,17 @@ func FuzzJSONLeaves(f *testing.F) {
 		if n > maxLeaves {
 			t.Fatalf("%d leaves, cap %d", n, maxLeaves)
 		}
+		// Borrowed leaves (Sensitive's walk) are the same leaves.
+		var copied, borrowed []string
+		for l := range JSONLeaves(b) {
+			copied = append(copied, l.Loc()+"="+l.Key+":"+l.Value)
+		}
+		for l := range jsonLeaves(b, true) {
+			borrowed = append(borrowed, l.Loc()+"="+l.Key+":"+l.Value)
+		}
+		if !slices.Equal(copied, borrowed) {
+			t.Fatalf("borrowed leaves differ:\n got %q\nwant %q", borrowed, copied)
+		}
 		var v any
 		if !json.Valid(b) || json.Unmarshal(b, &v) != nil || n >= maxLeaves-1 || strings.Count(string(b), "[")+strings.Count(string(b), "{") > maxDepth {
 			return
@@ -336,6 +347,38 @@ func FuzzDetectors(f *testing.F) {
 					if len([]rune(e.Value)) > maxEvidenceValue {
 						t.Fatalf("evidence value too long: %q", e.Value)
 					}
+				}
+			}
+		}
+	})
+}
+
+// FuzzPrefilters: the byte-set pre-tests of the request detectors pass
+// every value their former string tests passed, and judgeOther finds
+// nothing in a value they stop.
+func FuzzPrefilters(f *testing.F) {
+	for _, s := range []string{"", "ab", "chair", "a'b", "<svg/onload=1>", "../../etc/passwd", "${jndi:ldap://x}", "{{7*7}}", "ls;id", "é", "x\x00", "<!DOCTYPE x>", "XInclude", "%2e%2e%2f"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		l := &Leaf{Value: v}
+		sqlCandidate := false
+		for i := 0; i < len(v); i++ {
+			c := v[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '@' || c == '-') {
+				sqlCandidate = true
+			}
+		}
+		if got := l.passes(preSQL); got != sqlCandidate {
+			t.Errorf("%q: preSQL %v, want %v", v, got, sqlCandidate)
+		}
+		if got, want := l.passes(preXSS), strings.ContainsAny(v, "<>\"'`=:"); got != want {
+			t.Errorf("%q: preXSS %v, want %v", v, got, want)
+		}
+		if !l.passes(preOther) {
+			for _, src := range []Source{SourceQuery, SourcePath, SourceJSON, SourceForm} {
+				if vd := judgeOther("file", v, src); vd.n != 0 {
+					t.Errorf("%q: judgeOther found %v though preOther stopped it", v, vd.hits[:vd.n])
 				}
 			}
 		}

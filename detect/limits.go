@@ -43,14 +43,21 @@ var (
 // Analyze implements vigil.Analyzer.
 func (d *Limits) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, error) {
 	rq := &x.Request
-	s := d.scan(x)
+	s := d.scan(x, nil)
 	if rq.URL != nil && rq.URL.RawQuery != "" || len(rq.Body) > 0 {
 		return runScan(s, rq), nil
 	}
 	return s.findings(), nil // no parameters: only the body size is judged
 }
 
-func (d *Limits) scan(x *vigil.Exchange) leafScan { return &limitsScan{d: d, x: x} }
+func (d *Limits) scan(x *vigil.Exchange, reuse leafScan) leafScan {
+	s, _ := reuse.(*limitsScan)
+	if s == nil {
+		s = new(limitsScan)
+	}
+	*s = limitsScan{d: d, x: x}
+	return s
+}
 
 type limitsScan struct {
 	d   *Limits
@@ -103,7 +110,7 @@ func (s *limitsScan) findings() []vigil.Finding {
 func jsonRequest(r *vigil.Request) bool {
 	ct := ""
 	if r.Header != nil {
-		ct = strings.ToLower(r.Header.Get("Content-Type"))
+		ct = strings.ToLower(headerValue(r.Header, "Content-Type"))
 	}
 	return strings.Contains(ct, "json") || ct == "" && looksJSONBytes(r.Body)
 }

@@ -39,11 +39,16 @@ const (
 
 // Analyze implements vigil.Analyzer.
 func (d *Other) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, error) {
-	return runScan(d.scan(x), &x.Request), nil
+	return runScan(d.scan(x, nil), &x.Request), nil
 }
 
-func (d *Other) scan(x *vigil.Exchange) leafScan {
-	return &otherScan{d: d, x: x, sev: vigil.SeverityHigh}
+func (d *Other) scan(x *vigil.Exchange, reuse leafScan) leafScan {
+	s, _ := reuse.(*otherScan)
+	if s == nil {
+		s = new(otherScan)
+	}
+	*s = otherScan{d: d, x: x, sev: vigil.SeverityHigh}
+	return s
 }
 
 type otherScan struct {
@@ -94,7 +99,7 @@ func (s *otherScan) leaf(l *Leaf) bool {
 			vd = judgeOther(l.Key, v, l.Source)
 			s.d.headers.put(v, vd)
 		}
-	} else {
+	} else if l.passes(preOther) {
 		vd = judgeOther(l.Key, v, l.Source)
 	}
 	for _, h := range vd.hits[:vd.n] {

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"net/http"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -30,7 +31,7 @@ func finding(id string, x *vigil.Exchange, cat vigil.Category, sev vigil.Severit
 		Endpoint: vigil.Endpoint{
 			Host:     x.Request.Host(),
 			Method:   x.Request.Method,
-			Template: inventory.Template(x.Request.Path()),
+			Template: inventory.TemplateOf(x),
 		},
 		Title:    title,
 		Evidence: ev,
@@ -127,8 +128,9 @@ func secretName(k string) bool {
 
 // endpointKey is an exchange's endpoint as per-endpoint state keys it,
 // "METHOD host template" (vigil.Endpoint's String), and its path template.
-func endpointKey(rq *vigil.Request) (key, tmpl string) {
-	tmpl = inventory.Template(rq.Path())
+func endpointKey(x *vigil.Exchange) (key, tmpl string) {
+	rq := &x.Request
+	tmpl = inventory.TemplateOf(x)
 	return vigil.Endpoint{Host: rq.Host(), Method: rq.Method, Template: tmpl}.String(), tmpl
 }
 
@@ -142,4 +144,14 @@ func boundedEntry[T any](m map[string]*T, key string, limit int) *T {
 		m[key] = e
 	}
 	return e
+}
+
+// headerValue is h.Get(key) for a key written in canonical form, without
+// canonicalising it again on every call: Get looks up
+// h[textproto.CanonicalMIMEHeaderKey(key)], which for such a key is h[key].
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }

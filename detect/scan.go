@@ -4,6 +4,7 @@ import (
 	"context"
 	"hash/maphash"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/vigilsec/vigil"
@@ -14,13 +15,18 @@ import (
 // analyzer that walks each request once and hands every leaf to each of them.
 type leafDetector interface {
 	vigil.Analyzer
-	// scan starts judging one exchange.
-	scan(x *vigil.Exchange) leafScan
+	// scan starts judging one exchange. reuse, when not nil, is a scan
+	// this detector returned before, whose findings have been taken: the
+	// new scan may be made in it instead of a new allocation.
+	scan(x *vigil.Exchange, reuse leafScan) leafScan
 }
 
 // leafScan is one detector's verdict on one exchange in progress.
 type leafScan interface {
-	// leaf judges one leaf; false means the scan needs no more leaves.
+	// leaf judges one leaf; false means the scan needs no more leaves. It
+	// must keep none of l's strings: in the merged walk they point into the
+	// request body (see jsonLeaves). What a finding shows is made afresh
+	// (evidenceValue, shorten, mask, Leaf.Loc).
 	leaf(l *Leaf) bool
 	// findings is the verdict once the leaves are done.
 	findings() []vigil.Finding
@@ -39,40 +45,60 @@ func runScan(s leafScan, r *vigil.Request) []vigil.Finding {
 // shared runs several leaf detectors off one walk of each request. The walk
 // is a third of a request detector's cost, so sharing it roughly halves the
 // cost of the request detectors together. Findings keep each detector's id.
+//
+// The walker and the detectors' scans of one exchange are kept in a pool and
+// made anew in place for the next: a request costs no allocation of them.
 type shared struct {
-	ds []leafDetector
+	ds   []leafDetector
+	runs sync.Pool // of *sharedRun
 }
 
 var _ vigil.Analyzer = (*shared)(nil)
 
+// sharedRun is the state of one walk: the walker and each detector's scan.
+type sharedRun struct {
+	w      walker
+	scans  []leafScan
+	done   []bool
+	active int
+}
+
+// leaf hands l to every scan that still wants leaves.
+func (r *sharedRun) leaf(l *Leaf) bool {
+	for i, sc := range r.scans {
+		if !r.done[i] && !sc.leaf(l) {
+			r.done[i] = true
+			r.active--
+		}
+	}
+	return r.active > 0
+}
+
 // Analyze implements vigil.Analyzer.
 func (s *shared) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, error) {
-	var arr [8]leafScan
-	scans := arr[:0]
-	for _, d := range s.ds {
-		scans = append(scans, d.scan(x))
+	r, _ := s.runs.Get().(*sharedRun)
+	if r == nil {
+		r = &sharedRun{scans: make([]leafScan, len(s.ds)), done: make([]bool, len(s.ds))}
+		r.w.yield = r.leaf
+		// Borrowed JSON strings (see jsonLeaves) save a copy of each: the
+		// leaf detectors keep none, and what their findings show of a
+		// value or location is made afresh (evidenceValue, shorten, mask,
+		// Leaf.Loc, concatenated reasons).
+		r.w.borrow = true
 	}
-	active := len(scans)
-	var doneArr [8]bool
-	done := doneArr[:]
-	if len(scans) > len(doneArr) {
-		done = make([]bool, len(scans))
+	for i, d := range s.ds {
+		r.scans[i] = d.scan(x, r.scans[i])
+		r.done[i] = false
 	}
-	for l := range Leaves(&x.Request) {
-		for i, sc := range scans {
-			if !done[i] && !sc.leaf(l) {
-				done[i] = true
-				active--
-			}
-		}
-		if active == 0 {
-			break
-		}
-	}
+	r.active = len(r.scans)
+	r.w.reset()
+	r.w.request(&x.Request)
 	var out []vigil.Finding
-	for _, sc := range scans {
+	for i, sc := range r.scans {
 		out = append(out, sc.findings()...)
+		r.scans[i] = s.ds[i].scan(nil, sc) // keeps no exchange while pooled
 	}
+	s.runs.Put(r)
 	return out, nil
 }
 

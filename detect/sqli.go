@@ -33,10 +33,17 @@ func NewSQLi() *SQLi { return &SQLi{headers: newMemo[sqliVerdict](512)} }
 
 // Analyze implements vigil.Analyzer.
 func (d *SQLi) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, error) {
-	return runScan(d.scan(x), &x.Request), nil
+	return runScan(d.scan(x, nil), &x.Request), nil
 }
 
-func (d *SQLi) scan(x *vigil.Exchange) leafScan { return &sqliScan{d: d, x: x} }
+func (d *SQLi) scan(x *vigil.Exchange, reuse leafScan) leafScan {
+	s, _ := reuse.(*sqliScan)
+	if s == nil {
+		s = new(sqliScan)
+	}
+	*s = sqliScan{d: d, x: x}
+	return s
+}
 
 type sqliScan struct {
 	d  *SQLi
@@ -45,7 +52,7 @@ type sqliScan struct {
 }
 
 func (s *sqliScan) leaf(l *Leaf) bool {
-	if l.Kind != KindString && l.Kind != KindKey || !sqlCandidate(l.Value) {
+	if l.Kind != KindString && l.Kind != KindKey || len(l.Value) < 2 || !l.passes(preSQL) {
 		return true
 	}
 	ok, fp := s.d.isSQLi(l)
@@ -86,20 +93,4 @@ func (d *SQLi) isSQLi(l *Leaf) (bool, string) {
 	ok, fp := libinjection.IsSQLi(l.Value)
 	d.headers.put(l.Value, sqliVerdict{ok, fp})
 	return ok, fp
-}
-
-// sqlCandidate is a cheap prefilter: a value made only of letters, digits and
-// "_.@-" (ids, names, emails, dates) cannot hold an injection, and most API
-// values are of that shape.
-func sqlCandidate(v string) bool {
-	if len(v) < 2 {
-		return false
-	}
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '@' || c == '-') {
-			return true
-		}
-	}
-	return false
 }

@@ -26,11 +26,16 @@ func NewSSRF() *SSRF { return &SSRF{} }
 
 // Analyze implements vigil.Analyzer.
 func (d *SSRF) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, error) {
-	return runScan(d.scan(x), &x.Request), nil
+	return runScan(d.scan(x, nil), &x.Request), nil
 }
 
-func (d *SSRF) scan(x *vigil.Exchange) leafScan {
-	return &ssrfScan{x: x, sev: vigil.SeverityHigh, conf: 0.75}
+func (d *SSRF) scan(x *vigil.Exchange, reuse leafScan) leafScan {
+	s, _ := reuse.(*ssrfScan)
+	if s == nil {
+		s = new(ssrfScan)
+	}
+	*s = ssrfScan{x: x, sev: vigil.SeverityHigh, conf: 0.75}
+	return s
 }
 
 type ssrfScan struct {

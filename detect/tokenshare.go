@@ -156,7 +156,7 @@ func credential(r *vigil.Request) (string, string) {
 		return "", ""
 	}
 	for _, h := range [...]string{"X-Api-Key", "Api-Key", "X-Auth-Token"} {
-		if v := strings.TrimSpace(r.Header.Get(h)); v != "" {
+		if v := strings.TrimSpace(headerValue(r.Header, h)); v != "" {
 			return v, "header." + h
 		}
 	}

@@ -78,7 +78,7 @@ func (d *Unauth) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding,
 	if rq.Method == "OPTIONS" {
 		return nil, nil // CORS preflights carry no credentials by design
 	}
-	key, tmpl := endpointKey(rq)
+	key, tmpl := endpointKey(x)
 	authed := hasCredentials(rq)
 
 	d.mu.Lock()

@@ -24,10 +24,17 @@ func NewXSS() *XSS { return &XSS{headers: newMemo[bool](512)} }
 
 // Analyze implements vigil.Analyzer.
 func (d *XSS) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, error) {
-	return runScan(d.scan(x), &x.Request), nil
+	return runScan(d.scan(x, nil), &x.Request), nil
 }
 
-func (d *XSS) scan(x *vigil.Exchange) leafScan { return &xssScan{d: d, x: x} }
+func (d *XSS) scan(x *vigil.Exchange, reuse leafScan) leafScan {
+	s, _ := reuse.(*xssScan)
+	if s == nil {
+		s = new(xssScan)
+	}
+	*s = xssScan{d: d, x: x}
+	return s
+}
 
 type xssScan struct {
 	d  *XSS
@@ -36,7 +43,7 @@ type xssScan struct {
 }
 
 func (s *xssScan) leaf(l *Leaf) bool {
-	if l.Kind != KindString || !xssCandidate(l.Value) {
+	if l.Kind != KindString || len(l.Value) < 3 || !l.passes(preXSS) {
 		return true
 	}
 	why := ""
@@ -69,12 +76,6 @@ func (d *XSS) isXSS(l *Leaf) bool {
 	v := libinjection.IsXSS(l.Value)
 	d.headers.put(l.Value, v)
 	return v
-}
-
-// xssCandidate is a cheap prefilter: without one of these bytes a value can
-// open no tag, attribute or script URL.
-func xssCandidate(v string) bool {
-	return len(v) >= 3 && strings.ContainsAny(v, "<>\"'`=:")
 }
 
 // scriptURL says whether v, trimmed, is a javascript:, vbscript: or
