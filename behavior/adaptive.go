@@ -157,7 +157,7 @@ func (p *AdaptiveProbing) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil
 		return nil, nil // a success from an actor without errors: nothing to look at
 	}
 	r := &x.Request
-	tmpl := inventory.Template(cutPath(r.Path()))
+	tmpl := inventory.TemplateFor(x, cutPath(r.Path()))
 	ep := endpointHash(p.seed, r.Host(), r.Method, tmpl)
 	now := n.Last
 	s := n.State.find(ep)
@@ -279,31 +279,40 @@ const (
 func Shape(v []byte, typ uint8) uint32 {
 	var classes uint32
 	for _, c := range v {
-		switch {
-		case '0' <= c && c <= '9':
-			classes |= classDigit
-		case 'a' <= c && c <= 'z':
-			classes |= classLower
-		case 'A' <= c && c <= 'Z':
-			classes |= classUpper
-		case c == ' ' || c == '\t':
-			classes |= classSpace
-		case c == '\'' || c == '"' || c == '`':
-			classes |= classQuote
-		case c == '-' || c == ';' || c == '=' || c == '*' || c == '(' || c == ')' || c == '|':
-			classes |= classSQL
-		case c == '{' || c == '}' || c == '$' || c == '<' || c == '>' || c == '%' || c == '[' || c == ']' || c == '\\':
-			classes |= classTemplate
-		case c < ' ' || c == 0x7f:
-			classes |= classControl
-		case c >= 0x80:
-			classes |= classNonASCII
-		default:
-			classes |= classOther
-		}
+		classes |= uint32(shapeClasses[c])
 	}
 	return classes | uint32(bits.Len(uint(len(v))))<<10 | uint32(typ)<<16
 }
+
+// shapeClasses is the character class of each byte, as Shape sees it: one
+// table load per byte instead of a chain of comparisons.
+var shapeClasses = func() (t [256]uint16) {
+	for i := range t {
+		switch c := byte(i); {
+		case '0' <= c && c <= '9':
+			t[i] = classDigit
+		case 'a' <= c && c <= 'z':
+			t[i] = classLower
+		case 'A' <= c && c <= 'Z':
+			t[i] = classUpper
+		case c == ' ' || c == '\t':
+			t[i] = classSpace
+		case c == '\'' || c == '"' || c == '`':
+			t[i] = classQuote
+		case c == '-' || c == ';' || c == '=' || c == '*' || c == '(' || c == ')' || c == '|':
+			t[i] = classSQL
+		case c == '{' || c == '}' || c == '$' || c == '<' || c == '>' || c == '%' || c == '[' || c == ']' || c == '\\':
+			t[i] = classTemplate
+		case c < ' ' || c == 0x7f:
+			t[i] = classControl
+		case c >= 0x80:
+			t[i] = classNonASCII
+		default:
+			t[i] = classOther
+		}
+	}
+	return t
+}()
 
 // record adds the request's shape and field names.
 func (s *probeState) record(seed maphash.Seed, r *vigil.Request) {

@@ -254,7 +254,7 @@ func (a *Automation) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Find
 	}
 	r := &x.Request
 	ua := first(r.Header, "User-Agent")
-	tmpl := inventory.Template(cutPath(r.Path()))
+	tmpl := inventory.TemplateFor(x, cutPath(r.Path()))
 	epHash := maphash.String(a.seed, r.Method) ^ maphash.String(a.seed, tmpl)
 	uaHash := uint32(maphash.String(a.seed, ua) >> 32)
 	addrHash := uint32(maphash.String(a.seed, x.Actor.Addr) >> 32)

@@ -139,6 +139,7 @@ type param struct {
 	key   []byte
 	val   []byte
 	typ   uint8
+	cl    uint32 // the value's character classes: Shape(val, 0) & 0x3ff, made once
 }
 
 // params lists a request's parameters, at most BaselineMaxParams.
@@ -146,7 +147,7 @@ func params(r *vigil.Request, buf []param) []param {
 	add := func(where byte) func(k, v []byte, typ uint8) {
 		return func(k, v []byte, typ uint8) {
 			if len(buf) < BaselineMaxParams && len(k) > 0 {
-				buf = append(buf, param{where: where, key: k, val: v, typ: typ})
+				buf = append(buf, param{where: where, key: k, val: v, typ: typ, cl: Shape(v, 0) & 0x3ff})
 			}
 		}
 	}
@@ -177,7 +178,7 @@ func params(r *vigil.Request, buf []param) []param {
 
 func (b *Baseline) endpoint(x *vigil.Exchange) (uint64, string) {
 	r := &x.Request
-	tmpl := inventory.Template(cutPath(r.Path()))
+	tmpl := inventory.TemplateFor(x, cutPath(r.Path()))
 	return endpointHash(b.seed, r.Host(), r.Method, tmpl), tmpl
 }
 
@@ -307,7 +308,7 @@ func (b *Baseline) learn(e *epBase, ps []param) {
 		pb.seen++
 		pb.types[bits.TrailingZeros8(p.typ)]++
 		pb.lens.Add(uint64(len(p.val)))
-		cl := Shape(p.val, 0) & 0x3ff
+		cl := p.cl
 		for c := 0; c < 10; c++ {
 			if cl&(1<<c) != 0 {
 				pb.class[c]++
@@ -365,7 +366,7 @@ func (b *Baseline) score(e *epBase, ps []param, at int64, counted bool) (float64
 			rs = append(rs, reason{1, vigil.Evidence{Where: where(), Value: shown(), Why: "sent as " + typeNames[ti] + ", learned as " + learnedTypes(pb)}, pb})
 			continue
 		}
-		cl := Shape(p.val, 0) & 0x3ff
+		cl := p.cl
 		for c := 0; c < 10; c++ {
 			if cl&(1<<c) != 0 && pb.class[c]*200 < pb.seen {
 				rs = append(rs, reason{0.8, vigil.Evidence{Where: where(), Value: shown(), Why: "contains " + classNames[c] + ", unusual for this parameter"}, pb})

@@ -303,7 +303,7 @@ func (b *BOLA) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, e
 	if !get && m != "PUT" && m != "PATCH" && m != "DELETE" {
 		return nil, nil
 	}
-	tmpl := inventory.Template(path)
+	tmpl := inventory.TemplateFor(x, path)
 	if tmpl == path { // no {id}: maybe a collection
 		if ok && m == "GET" && p != "" && x.Response != nil && len(x.Response.Body) > 0 {
 			b.learnList(x, tmpl)

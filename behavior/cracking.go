@@ -233,7 +233,7 @@ func (c *Cracking) inspect(x *vigil.Exchange) *input {
 	in := &input{}
 	r := &x.Request
 	path := cutPath(r.Path())
-	tmpl := inventory.Template(path)
+	tmpl := inventory.TemplateFor(x, path)
 	in.host, in.template = r.Host(), tmpl
 
 	var eh maphash.Hash

@@ -325,7 +325,7 @@ func (c *Credentials) brute(x *vigil.Exchange, uh uint64, name string, at int64)
 }
 
 func (c *Credentials) template(x *vigil.Exchange) string {
-	return inventory.Template(cutPath(x.Request.Path()))
+	return inventory.TemplateFor(x, cutPath(x.Request.Path()))
 }
 
 func (c *Credentials) finding(x *vigil.Exchange, id string, conf float64, title string, ev []vigil.Evidence) vigil.Finding {

@@ -105,3 +105,29 @@ func FuzzAnalyzeTampering(f *testing.F) {
 		})
 	})
 }
+
+// FuzzJSONCursorStr: jsonCursor.str, which jumps from quote to quote,
+// reads the strings the byte-by-byte loop it replaced read.
+func FuzzJSONCursorStr(f *testing.F) {
+	for _, s := range []string{`"a"`, `"a\"b"`, `"a\\"`, `"\`, `"ab\\\"c"x`, `"`, `x"`, `"no end`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c := &jsonCursor{b: b}
+		got, gotOK := c.str()
+		want, wantOK, wantI := []byte(nil), false, 0
+		if len(b) > 0 && b[0] == '"' {
+			for j := 1; j < len(b); j++ {
+				if b[j] == '\\' {
+					j++
+				} else if b[j] == '"' {
+					want, wantOK, wantI = b[1:j], true, j+1
+					break
+				}
+			}
+		}
+		if gotOK != wantOK || string(got) != string(want) || (wantOK && c.i != wantI) {
+			t.Errorf("str(%q) = %q, %v (at %d), want %q, %v (at %d)", b, got, gotOK, c.i, want, wantOK, wantI)
+		}
+	})
+}

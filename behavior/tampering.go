@@ -210,7 +210,7 @@ func (t *Tampering) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Findi
 // learn counts a request with a body on its endpoint and reports whether
 // it carries a price key the endpoint's requests rarely carry.
 func (t *Tampering) learn(x *vigil.Exchange, path string, priced bool) bool {
-	key := endpointHash(t.table.Seed(), x.Request.Host(), x.Request.Method, inventory.Template(path))
+	key := endpointHash(t.table.Seed(), x.Request.Host(), x.Request.Method, inventory.TemplateFor(x, path))
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	c := t.stats[key]

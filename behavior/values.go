@@ -120,7 +120,7 @@ func cutPath(p string) string {
 // endpointOf is the endpoint of x as findings name it: host, method and
 // the template of the cut path.
 func endpointOf(x *vigil.Exchange) vigil.Endpoint {
-	return vigil.Endpoint{Host: x.Request.Host(), Method: x.Request.Method, Template: inventory.Template(cutPath(x.Request.Path()))}
+	return vigil.Endpoint{Host: x.Request.Host(), Method: x.Request.Method, Template: inventory.TemplateFor(x, cutPath(x.Request.Path()))}
 }
 
 // endpointHash hashes host, method and template, the key of an endpoint's
@@ -280,14 +280,19 @@ func (s *jsonCursor) str() ([]byte, bool) {
 		return nil, false
 	}
 	start := s.i + 1
-	for j := start; j < len(s.b); j++ {
-		switch s.b[j] {
-		case '\\':
-			j++
-		case '"':
-			s.i = j + 1
-			return s.b[start:j], true
+	// Jump from quote to quote (IndexByte is vectorised); a backslash
+	// before the quote escapes the byte after it.
+	for j := start; j < len(s.b); {
+		q := bytes.IndexByte(s.b[j:], '"')
+		if q < 0 {
+			return nil, false
 		}
+		if e := bytes.IndexByte(s.b[j:j+q], '\\'); e >= 0 {
+			j += e + 2
+			continue
+		}
+		s.i = j + q + 1
+		return s.b[start : j+q], true
 	}
 	return nil, false
 }
@@ -312,7 +317,7 @@ func bodyKind(r *vigil.Request) byte {
 	if len(r.Body) == 0 {
 		return 0
 	}
-	ct := r.Header.Get("Content-Type")
+	ct := first(r.Header, "Content-Type")
 	switch {
 	case strings.Contains(ct, "json"):
 		return 'j'
