@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/config"
+	"github.com/vigilsec/vigil/pipeline"
+)
+
+// benchGETBody and benchPOSTBody are what `vigil bench proxy` sends and
+// answers (bench/proxybench): a 200-byte JSON answer to GET /, and a 1 KB
+// JSON document POSTed to / and echoed back.
+var (
+	benchGETBody  = []byte(`{"id":42,"name":"Trail running shoes","category":"sport","price":129.95,"currency":"EUR","stock":17,"rating":4.6,"tags":["running","trail","waterproof"],"updated":"2026-01-01T12:00:00Z"}`)
+	benchPOSTBody = func() []byte {
+		var b bytes.Buffer
+		b.WriteString(`{"product_id":42,"quantity":1,"note":"`)
+		for b.Len() < 1024-2 {
+			b.WriteByte('x')
+		}
+		b.WriteString(`"}`)
+		return b.Bytes()
+	}()
+)
+
+// benchExchange is one exchange of `vigil bench proxy`'s traffic as the
+// proxy builds it: wrk's request headers (Host; Content-Type and
+// Content-Length for POST) and the upstream's answer headers.
+func benchExchange(method string) vigil.Exchange {
+	u, _ := url.Parse("http://127.0.0.1:9501/")
+	req := http.Header{"Host": {"127.0.0.1:9501"}}
+	var reqBody []byte
+	respBody := benchGETBody
+	if method == http.MethodPost {
+		reqBody, respBody = benchPOSTBody, benchPOSTBody
+		req.Set("Content-Type", "application/json")
+		req.Set("Content-Length", strconv.Itoa(len(reqBody)))
+	}
+	resp := http.Header{}
+	resp.Set("Content-Type", "application/json")
+	resp.Set("Content-Length", strconv.Itoa(len(respBody)))
+	resp.Set("Date", "Sun, 29 Nov 2026 10:00:00 GMT")
+	return vigil.Exchange{
+		Sensor:   vigil.SensorProxy,
+		Client:   vigil.Client{Addr: "127.0.0.1:40312"},
+		Request:  vigil.Request{Method: method, URL: u, Proto: "HTTP/1.1", Header: req, Body: reqBody, BodySize: int64(len(reqBody))},
+		Response: &vigil.Response{Status: 200, Proto: "HTTP/1.1", Header: resp, Body: respBody, BodySize: int64(len(respBody))},
+		Duration: 300 * time.Microsecond,
+	}
+}
+
+// analysisBaselineNs is the same-run baseline of BenchmarkProxyAnalysis, per
+// scenario.
+var analysisBaselineNs = map[string]float64{}
+
+// BenchmarkProxyAnalysis measures what `vigil proxy` pays per exchange for
+// the analysis behind its data path, with every detector on, on the traffic
+// of `vigil bench proxy` (one client address, GET / answered by 200 B of
+// JSON, POST / with 1 KB of JSON echoed): the engine is built as the proxy
+// builds it (openEngine: the detectors of a.analyzers, the inventory, a
+// store with its responder and correlator, the pipeline), and each
+// iteration does the proxy's share after the response: resolve the actor,
+// build the exchange, submit it. The pipeline's workers run concurrently,
+// so the figure that counts is cpu-ns/op, the process's CPU time (user +
+// system, GC and the store's writer included) per exchange, measured once
+// the pipeline has drained. Each scenario's baseline, timed in the same run,
+// is json.Valid of the response body; analysis reports its cpu-ns/op as a
+// multiple of it (x-baseline).
+//
+//	go test -run '^$' -bench ProxyAnalysis -benchmem ./cmd/vigil/
+func BenchmarkProxyAnalysis(b *testing.B) {
+	for _, method := range []string{http.MethodGet, http.MethodPost} {
+		tmpl := benchExchange(method)
+		name := map[string]string{http.MethodGet: "get", http.MethodPost: "post"}[method]
+		b.Run(name+"/baseline-json-valid", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if !json.Valid(tmpl.Response.Body) {
+					b.Fatal("invalid JSON")
+				}
+			}
+			analysisBaselineNs[name] = float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+		})
+		b.Run(name+"/analysis", func(b *testing.B) {
+			benchAnalysis(b, &tmpl, analysisBaselineNs[name])
+		})
+	}
+}
+
+func benchAnalysis(b *testing.B, tmpl *vigil.Exchange, baselineNs float64) {
+	a := &app{streams: &streams{out: io.Discard, err: io.Discard}, cfg: config.Default(), logger: slog.New(slog.DiscardHandler)}
+	a.cfg.Store.Path = filepath.Join(b.TempDir(), "vigil.db")
+	a.cfg.Proxy.Upstream = "http://127.0.0.1:9502"
+	// Block mode, so that no exchange is shed, with as many queue slots
+	// as the proxy's Shed-mode queue.
+	a.cfg.Pipeline.QueueSize = pipeline.DefaultQueueSize * pipeline.BatchLen
+	ctx := context.Background()
+	eng, err := a.openEngine(ctx, engineOpts{mode: pipeline.Block, store: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer eng.Close()
+	done := make(chan error, 1)
+	go func() { done <- eng.pipe.Run(ctx) }()
+
+	ids := make([]string, 4096)
+	for i := range ids {
+		ids[i] = "r" + strconv.Itoa(i)
+	}
+	t0 := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	submit := func(i int) {
+		x := new(vigil.Exchange)
+		*x = *tmpl
+		u := *tmpl.Request.URL
+		x.Request.URL = &u
+		resp := *tmpl.Response
+		x.Response = &resp
+		x.ID = ids[i%len(ids)]
+		x.Time = t0.Add(time.Duration(i) * 50 * time.Microsecond)
+		x.Actor = eng.resolver.Resolve(x.Client.Addr, x.Request.Header)
+		if err := eng.pipe.SubmitWait(ctx, x); err != nil {
+			b.Fatal(err)
+		}
+	}
+	const warm = 2000 // the actor, the endpoints, the learners
+	for i := range warm {
+		submit(i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := processCPU()
+	i := 0
+	for ; b.Loop(); i++ {
+		submit(warm + i)
+	}
+	eng.pipe.Close()
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+	cpu := float64(processCPU()-cpu0) / float64(max(i, 1))
+	b.StopTimer()
+	st := eng.pipe.Stats()
+	b.ReportMetric(cpu, "cpu-ns/op")
+	b.ReportMetric(float64(st.Findings)/float64(st.Analyzed), "findings/op")
+	if baselineNs > 0 {
+		b.ReportMetric(cpu/baselineNs, "x-baseline")
+	}
+}
+
+// processCPU is the process's user + system CPU time so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
