@@ -124,7 +124,12 @@ func (a *app) analyze(ctx context.Context, files []string, o analyzeOpts) error 
 		defer closeFn()
 		sinks = append(sinks, newFindingsWriter(w))
 	}
-	eng, err := a.openEngine(ctx, engineOpts{mode: pipeline.Block, store: o.store, sinks: sinks})
+	// One worker unless pipeline.workers says otherwise: the stateful
+	// detectors (object ownership, role cohorts, baselines) then see the
+	// exchanges in the file's order, and a file gives the same findings on
+	// every run. Several workers would analyse actors side by side, and a
+	// victim's answer could be analysed after the attacker's read of it.
+	eng, err := a.openEngine(ctx, engineOpts{mode: pipeline.Block, workers: 1, store: o.store, sinks: sinks})
 	if err != nil {
 		return err
 	}

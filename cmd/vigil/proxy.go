@@ -157,10 +157,13 @@ type engine struct {
 
 // engineOpts say how to build an engine.
 type engineOpts struct {
-	mode  pipeline.Mode
-	store bool             // open the configured store
-	extra []vigil.Analyzer // run after the detectors (the capture writer)
-	sinks []vigil.Sink     // beyond the store
+	mode pipeline.Mode
+	// workers is the number of analysis workers when pipeline.workers
+	// leaves it open (0: one per CPU).
+	workers int
+	store   bool             // open the configured store
+	extra   []vigil.Analyzer // run after the detectors (the capture writer)
+	sinks   []vigil.Sink     // beyond the store
 }
 
 // resolver builds the actor resolver from the identity configuration.
@@ -224,8 +227,12 @@ func (a *app) openEngine(ctx context.Context, o engineOpts) (*engine, error) {
 			return nil, fmt.Errorf("load the inventory from %s: %w", a.cfg.Store.Path, err)
 		}
 	}
+	workers := a.cfg.Pipeline.Workers
+	if workers == 0 {
+		workers = o.workers
+	}
 	eng.pipe = pipeline.New(pipeline.Config{
-		Workers:   a.cfg.Pipeline.Workers,
+		Workers:   workers,
 		QueueSize: a.cfg.Pipeline.QueueSize,
 		Mode:      o.mode,
 		Inventory: eng.inv,
