@@ -220,5 +220,11 @@ func (w *captureWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return conn, brw, err
 }
 
+// clientLeft tells whether FastServer saw the client close its connection.
+func (w *captureWriter) clientLeft() bool {
+	fw, ok := w.rw.(*fastWriter)
+	return ok && fw.gone
+}
+
 // Unwrap lets http.ResponseController find the wrapped writer.
 func (w *captureWriter) Unwrap() http.ResponseWriter { return w.rw }

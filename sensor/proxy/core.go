@@ -265,18 +265,24 @@ func (c *core) enforce(w *captureWriter, r *http.Request, act vigil.Action, id s
 // exchange starts the Exchange of a request: who sent what, without bodies
 // or a response. The URL is absolute (scheme and Host filled in).
 func (c *core) exchange(r *http.Request, reqHeader http.Header, id string, actor vigil.Actor, start time.Time) *vigil.Exchange {
-	u := *r.URL
-	u.Host = r.Host
-	u.Scheme = "http"
+	scheme := "http"
 	if r.TLS != nil {
-		u.Scheme = "https"
+		scheme = "https"
+	}
+	u := r.URL
+	if u.Host != r.Host || u.Scheme != scheme || c.cloneHeader {
+		// The middleware's handler may change r.URL afterwards; the
+		// proxy's requests are its own (FastServer's has both already).
+		cu := *r.URL
+		cu.Host, cu.Scheme = r.Host, scheme
+		u = &cu
 	}
 	return &vigil.Exchange{
 		ID:      id,
 		Time:    start,
 		Sensor:  c.sensor,
 		Client:  vigil.Client{Addr: r.RemoteAddr, TLS: tlsFacts(r)},
-		Request: vigil.Request{Method: r.Method, URL: &u, Proto: r.Proto, Header: reqHeader},
+		Request: vigil.Request{Method: r.Method, URL: u, Proto: r.Proto, Header: reqHeader},
 		Actor:   actor,
 	}
 }
@@ -295,7 +301,7 @@ func (c *core) finishOrDefer(r *http.Request, cw *captureWriter, tee *bodyTee, r
 // finish builds the Exchange and submits it.
 func (c *core) finish(r *http.Request, cw *captureWriter, tee *bodyTee, reqHeader http.Header, id string, actor vigil.Actor, start time.Time) {
 	end := time.Now()
-	if !cw.hijacked && r.Context().Err() != nil {
+	if !cw.hijacked && (r.Context().Err() != nil || cw.clientLeft()) {
 		c.stats.clientCancels.Add(1)
 	}
 	if c.sub == nil {

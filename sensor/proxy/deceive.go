@@ -132,8 +132,8 @@ func (c *core) tarpit(w *captureWriter, r *http.Request, act vigil.Action, id st
 	c.stats.tarpitted.Add(1)
 	t := time.NewTimer(d)
 	defer t.Stop()
-	if cw, ok := r.Context().(*connContext); ok {
-		return cw.wait(t.C) // FastServer: no context ends when the client leaves
+	if fw, ok := w.rw.(*fastWriter); ok {
+		return fw.wait(t.C) // FastServer: no context ends when the client leaves
 	}
 	select {
 	case <-t.C:

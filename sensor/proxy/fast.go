@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -55,6 +54,9 @@ type FastServer struct {
 	logger  *slog.Logger
 	stdDone chan struct{}
 	once    sync.Once
+	// native: forwardNative takes the requests (a plain-http upstream, no
+	// neutral errors); else forward.
+	native bool
 }
 
 // DefaultMaxBodyBytes is FastServer's default limit of a request body.
@@ -98,6 +100,7 @@ func NewFastServer(p *Proxy, cfg ServerConfig) *FastServer {
 		stdDone: make(chan struct{}),
 	}
 	s.std = NewServer(p, cfg)
+	s.native = p.fast != nil && !p.cfg.NeutralErrors
 	s.srv = &fasthttp.Server{
 		Handler:      s.handle,
 		ErrorHandler: s.handleError,
@@ -154,27 +157,50 @@ func (s *FastServer) handle(ctx *fasthttp.RequestCtx) {
 		s.handOver(ctx)
 		return
 	}
-	r, err := s.request(ctx)
+	fr, err := s.request(ctx)
 	if err != nil {
 		s.handleError(ctx, err)
 		return
 	}
 	fwd := s.forward
-	if s.p.fast != nil && !s.p.cfg.NeutralErrors {
+	if s.native {
 		fwd = s.forwardNative
 	}
-	s.p.core.serve(&fastWriter{ctx: ctx}, r, fwd)
+	s.p.core.serve(&fr.w, &fr.req, fwd)
 }
 
-// request is the client's request as net/http's server would have made it.
-func (s *FastServer) request(ctx *fasthttp.RequestCtx) (*http.Request, error) {
+// fastRequest is what FastServer allocates for a request, in one piece: the
+// net/http request handed to the core, its URL, its body's reader, the
+// response writer and the backing of the header map's values. The
+// Exchange keeps the request's header map and URL, and so this, alive.
+type fastRequest struct {
+	req  http.Request
+	url  url.URL
+	body bodyReader
+	w    fastWriter
+	vs   [16]string
+}
+
+// bodyReader is a request body fasthttp has read whole.
+type bodyReader struct{ bytes.Reader }
+
+func (*bodyReader) Close() error { return nil }
+
+// request is the client's request as net/http's server would have made it,
+// except that its URL also has the scheme and host (as the Exchange's has).
+func (s *FastServer) request(ctx *fasthttp.RequestCtx) (*fastRequest, error) {
+	fr := &fastRequest{w: fastWriter{ctx: ctx}}
 	rh := &ctx.Request.Header
-	uri := string(rh.RequestURI())
-	u, err := url.ParseRequestURI(uri)
-	if err != nil {
-		return nil, errBadRequestURI
+	if !parseOriginForm(rh.RequestURI(), &fr.url) {
+		u, err := url.ParseRequestURI(string(rh.RequestURI()))
+		if err != nil {
+			return nil, errBadRequestURI
+		}
+		fr.url = *u
 	}
-	var vals valueArena
+	host := string(rh.Host())
+	fr.url.Scheme, fr.url.Host = "http", host
+	vals := valueArena{backing: fr.vs[:0]}
 	for k, v := range rh.All() {
 		if string(k) != "Host" {
 			vals.size(v)
@@ -193,34 +219,80 @@ func (s *FastServer) request(ctx *fasthttp.RequestCtx) (*http.Request, error) {
 	}
 	// fasthttp has read the whole body (dechunked when it was chunked).
 	delete(h, "Transfer-Encoding")
-	r := &http.Request{
+	r := &fr.req
+	*r = http.Request{
 		Method:     method(rh.Method()),
-		URL:        u,
+		URL:        &fr.url,
 		Proto:      "HTTP/1.1",
 		ProtoMajor: 1,
 		ProtoMinor: 1,
 		Header:     h,
-		Host:       string(rh.Host()),
+		Host:       host,
 		RemoteAddr: ctx.RemoteAddr().String(),
-		RequestURI: uri,
 		Body:       http.NoBody,
 	}
 	if !rh.IsHTTP11() {
 		r.Proto, r.ProtoMinor = "HTTP/1.0", 0
 	}
-	r = r.WithContext(&connContext{conn: ctx.Conn()})
 	if body := ctx.Request.Body(); len(body) > 0 {
-		if s.p.fast == nil || len(body) > maxBufferedBody {
+		if !s.native && (s.p.fast == nil || len(body) > maxBufferedBody) {
 			// The fallback transport may still read the body after the
 			// response arrived, and so after fasthttp reused its buffer.
 			body = bytes.Clone(body)
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
+		fr.body.Reset(body)
+		r.Body = &fr.body
 		r.ContentLength = int64(len(body))
-		h["Content-Length"] = []string{strconv.Itoa(len(body))}
+		if cl := h["Content-Length"]; len(cl) != 1 || cl[0] != strconv.Itoa(len(body)) {
+			h["Content-Length"] = []string{strconv.Itoa(len(body))}
+		}
 	}
-	return r, nil
+	return fr, nil
 }
+
+// parseOriginForm fills u from an origin-form request target ("/path?query")
+// whose path needs no escaping, as url.ParseRequestURI would, with one
+// allocation; it reports false for anything else (absolute form, escapes,
+// characters that make the URL keep a RawPath), which ParseRequestURI then
+// handles.
+func parseOriginForm(raw []byte, u *url.URL) bool {
+	if len(raw) == 0 || raw[0] != '/' {
+		return false
+	}
+	q := bytes.IndexByte(raw, '?')
+	path := raw
+	if q >= 0 {
+		path = raw[:q]
+		for _, c := range raw[q+1:] {
+			if c < ' ' || c == 0x7f || c == '#' {
+				return false
+			}
+		}
+	}
+	for _, c := range path {
+		if !plainPathChar[c] {
+			return false
+		}
+	}
+	str := string(raw)
+	*u = url.URL{Path: str}
+	if q >= 0 {
+		u.Path, u.RawQuery = str[:q], str[q+1:]
+		u.ForceQuery = q == len(str)-1
+	}
+	return true
+}
+
+// plainPathChar tells the bytes a URL path holds as they are: those
+// url.URL.EscapedPath leaves unescaped (RFC 3986 unreserved, and the
+// reserved ones a path may carry).
+var plainPathChar = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte("-_.~$&+,/:;=@", byte(c)) >= 0
+	}
+	return t
+}()
 
 // valueArena makes the values of a header map from fasthttp's bytes with
 // two allocations, however many there are: one string holding them all and
@@ -230,13 +302,18 @@ type valueArena struct {
 	n, bytes int
 	all      strings.Builder
 	vs       []string
+	backing  []string // used for vs when the values fit (len 0, any capacity)
 }
 
 func (a *valueArena) size(v []byte) { a.n++; a.bytes += len(v) }
 
 func (a *valueArena) add(h http.Header, key string, v []byte) {
 	if a.vs == nil {
-		a.vs = make([]string, 0, a.n)
+		if a.n <= cap(a.backing) {
+			a.vs = a.backing[:0:a.n]
+		} else {
+			a.vs = make([]string, 0, a.n)
+		}
 		a.all.Grow(a.bytes)
 	}
 	start := a.all.Len()
@@ -593,33 +670,14 @@ func (b *streamBody) onClose(done func()) {
 	b.mu.Unlock()
 }
 
-// connContext is the context of a request FastServer serves. fasthttp
-// does not watch the client's connection while a request is handled, so
-// nothing ends it by itself; a tarpit (the one long wait) checks the
-// connection every clientPoll with wait instead, and Err tells afterwards
-// that the client left.
-type connContext struct {
-	conn net.Conn
-	gone atomic.Bool
-}
-
 // clientPoll is how often a tarpitted request checks that its client is
 // still there.
 const clientPoll = 100 * time.Millisecond
 
-func (c *connContext) Deadline() (time.Time, bool) { return time.Time{}, false }
-func (c *connContext) Done() <-chan struct{}       { return nil }
-func (c *connContext) Value(any) any               { return nil }
-func (c *connContext) Err() error {
-	if c.gone.Load() {
-		return context.Canceled
-	}
-	return nil
-}
-
-// wait waits for until, or until the client closes its connection; it
-// reports whether until came first.
-func (c *connContext) wait(until <-chan time.Time) bool {
+// wait waits for until, or until the client closes its connection: fasthttp
+// does not watch the connection while a request is handled, so nothing else
+// would end the wait. It reports whether until came first.
+func (w *fastWriter) wait(until <-chan time.Time) bool {
 	tick := time.NewTicker(clientPoll)
 	defer tick.Stop()
 	for {
@@ -627,8 +685,8 @@ func (c *connContext) wait(until <-chan time.Time) bool {
 		case <-until:
 			return true
 		case <-tick.C:
-			if c.conn != nil && closedByPeer(c.conn) {
-				c.gone.Store(true)
+			if closedByPeer(w.ctx.Conn()) {
+				w.gone = true
 				return false
 			}
 		}
@@ -646,6 +704,9 @@ type fastWriter struct {
 	ctx   *fasthttp.RequestCtx
 	h     http.Header
 	wrote bool
+	gone  bool // the client closed its connection (seen by wait)
+	// rvs backs the values of the upstream response's header map.
+	rvs [8]string
 }
 
 func (w *fastWriter) Header() http.Header {

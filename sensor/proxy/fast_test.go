@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -255,7 +256,7 @@ func BenchmarkFastConvert(b *testing.B) {
 	resp.SetContentLength(186)
 	resp.Set("Date", "Sun, 29 Nov 2026 11:00:00 GMT")
 	resp.Set("X-Request-Id", "r-1")
-	s := &FastServer{p: &Proxy{fast: &fastTransport{}}}
+	s := &FastServer{p: &Proxy{fast: &fastTransport{}}, native: true}
 	b.Run("baseline-copy", func(b *testing.B) {
 		b.ReportAllocs()
 		var dst []byte
@@ -270,7 +271,40 @@ func BenchmarkFastConvert(b *testing.B) {
 			if _, err := s.request(&ctx); err != nil {
 				b.Fatal(err)
 			}
-			_ = responseHeader(&resp)
+			_ = responseHeader(&resp, nil)
+		}
+	})
+}
+
+func BenchmarkFastResponseHeader(b *testing.B) {
+	var resp fasthttp.ResponseHeader
+	resp.SetContentType("application/json")
+	resp.SetContentLength(186)
+	resp.Set("Date", "Sun, 29 Nov 2026 11:00:00 GMT")
+	resp.Set("X-Request-Id", "r-1")
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = responseHeader(&resp, nil)
+	}
+}
+
+// FuzzParseOriginForm checks the request-target shortcut against
+// url.ParseRequestURI: whatever it takes, it reads the same.
+func FuzzParseOriginForm(f *testing.F) {
+	for _, s := range []string{"/", "/a/b?x=1&y=2", "/a?", "/a b", "/a%20b", "/a!b", "//x/y", "/é", "http://h/p", "*", "/a?#f", "/x;y=1,z/@:"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		var got url.URL
+		if !parseOriginForm([]byte(raw), &got) {
+			return
+		}
+		want, err := url.ParseRequestURI(raw)
+		if err != nil {
+			t.Fatalf("%q: taken, but ParseRequestURI refuses it: %v", raw, err)
+		}
+		if got != *want {
+			t.Fatalf("%q: got %#v, ParseRequestURI %#v", raw, got, *want)
 		}
 	})
 }

@@ -73,7 +73,7 @@ func (s *FastServer) forwardNative(w *captureWriter, r *http.Request, id string)
 	}
 	fw.wrote = true
 	w.status = rh.StatusCode()
-	w.header = responseHeader(rh)
+	w.header = responseHeader(rh, fw.rvs[:0])
 
 	cl := rh.ContentLength()
 	noBody := r.Method == http.MethodHead || w.status == http.StatusNoContent || w.status == http.StatusNotModified
@@ -278,9 +278,10 @@ func removeFastHopHeaders(h *fasthttp.ResponseHeader) {
 	}
 }
 
-// responseHeader is h as an http.Header, for the Exchange.
-func responseHeader(h *fasthttp.ResponseHeader) http.Header {
-	var vals valueArena
+// responseHeader is h as an http.Header, for the Exchange; backing (len 0)
+// holds the values' slices when they fit.
+func responseHeader(h *fasthttp.ResponseHeader, backing []string) http.Header {
+	vals := valueArena{backing: backing}
 	for _, v := range h.All() {
 		vals.size(v)
 	}
