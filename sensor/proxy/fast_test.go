@@ -308,3 +308,62 @@ func FuzzParseOriginForm(f *testing.F) {
 		}
 	})
 }
+
+// TestFastNativeEdges covers what FastServer's own round trip must get
+// right beside the happy path: HEAD keeps the upstream's length, a body cut
+// short upstream is cut short for the client, and conflicting lengths are
+// refused before the upstream sees anything.
+func TestFastNativeEdges(t *testing.T) {
+	hits := 0
+	e := newFastEnv(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits++
+		switch r.URL.Path {
+		case "/head":
+			w.Header().Set("Content-Length", "186")
+		case "/cut":
+			w.Header().Set("Content-Length", "1000")
+			_, _ = w.Write([]byte("only ten b"))
+			_ = http.NewResponseController(w).Flush()
+			panic(http.ErrAbortHandler) // closes the connection mid-body
+		}
+	}), ServerConfig{})
+
+	req, _ := http.NewRequest(http.MethodHead, e.front.URL+"/head", nil)
+	resp, err := e.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.ContentLength != 186 {
+		t.Errorf("HEAD: Content-Length %d, want the upstream's 186", resp.ContentLength)
+	}
+
+	resp, err = e.client.Get(e.front.URL + "/cut")
+	if err == nil {
+		_, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	if err == nil {
+		t.Errorf("a body the upstream cut short reached the client whole (status %d)", resp.StatusCode)
+	}
+
+	before := hits
+	for _, raw := range []string{
+		"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+	} {
+		c, err := net.Dial("tcp", e.front.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		_, _ = io.WriteString(c, raw)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		c.Close()
+		if err == nil && resp.StatusCode < 400 {
+			t.Errorf("%q: status %d, want a refusal", raw, resp.StatusCode)
+		}
+	}
+	if hits != before {
+		t.Errorf("a request with conflicting lengths reached the upstream")
+	}
+}
