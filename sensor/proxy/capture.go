@@ -33,13 +33,13 @@ type bodyTee struct {
 	preErr   error
 }
 
-func newBodyTee(rc io.ReadCloser, limit int, contentLength int64) *bodyTee {
-	t := &bodyTee{rc: rc, limit: limit, length: contentLength}
+// init sets up a zero bodyTee.
+func (t *bodyTee) init(rc io.ReadCloser, limit int, contentLength int64) {
+	t.rc, t.limit, t.length = rc, limit, contentLength
 	if contentLength > 0 && limit > 0 {
 		// Size the capture once when the length is known.
 		t.buf = make([]byte, 0, min(contentLength, int64(limit)))
 	}
-	return t
 }
 
 func (t *bodyTee) Read(p []byte) (int, error) {

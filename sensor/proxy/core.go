@@ -104,6 +104,13 @@ func (g *idGen) next() string {
 	return string(b)
 }
 
+// requestState is a ResponseWriter that carries the per-request state serve
+// would otherwise allocate (FastServer's, which allocates a request's state
+// in one piece).
+type requestState interface {
+	state() (*captureWriter, *bodyTee)
+}
+
 // forwardFunc serves a request that passed enforcement.
 type forwardFunc func(w *captureWriter, r *http.Request, id string)
 
@@ -210,10 +217,19 @@ func (c *core) serve(w http.ResponseWriter, r *http.Request, fwd forwardFunc) {
 		// The wrapped handler may change the request's headers.
 		reqHeader = reqHeader.Clone()
 	}
-	cw := &captureWriter{rw: w, limit: c.capture, cloneHeader: c.cloneHeader}
-	var tee *bodyTee
+	var cw *captureWriter
+	var tee, teeSlot *bodyTee
+	if rs, ok := w.(requestState); ok {
+		cw, teeSlot = rs.state()
+	} else {
+		cw = new(captureWriter)
+	}
+	*cw = captureWriter{rw: w, limit: c.capture, cloneHeader: c.cloneHeader}
 	if r.Body != nil && r.Body != http.NoBody {
-		tee = newBodyTee(r.Body, c.capture, r.ContentLength)
+		if tee = teeSlot; tee == nil {
+			tee = new(bodyTee)
+		}
+		tee.init(r.Body, c.capture, r.ContentLength)
 		r.Body = tee
 	}
 	// Deferred so that the Exchange is submitted also when the response

@@ -707,7 +707,12 @@ type fastWriter struct {
 	gone  bool // the client closed its connection (seen by wait)
 	// rvs backs the values of the upstream response's header map.
 	rvs [8]string
+	// The core's per-request state (requestState), allocated with this.
+	cw  captureWriter
+	tee bodyTee
 }
+
+func (w *fastWriter) state() (*captureWriter, *bodyTee) { return &w.cw, &w.tee }
 
 func (w *fastWriter) Header() http.Header {
 	if w.h == nil {
