@@ -367,3 +367,28 @@ func TestFastNativeEdges(t *testing.T) {
 		t.Errorf("a request with conflicting lengths reached the upstream")
 	}
 }
+
+// TestFastConnectionListed checks that a header the client's Connection
+// header names does not reach the upstream, whatever its case and next to
+// keep-alive, and that the others do.
+func TestFastConnectionListed(t *testing.T) {
+	e := newFastEnv(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Saw-Hop", r.Header.Get("X-Hop"))
+		w.Header().Set("X-Saw-Kept", r.Header.Get("X-Kept"))
+	}), ServerConfig{})
+	req, _ := http.NewRequest("GET", e.front.URL+"/c", nil)
+	req.Header.Set("Connection", "keep-alive, x-HOP")
+	req.Header.Set("X-Hop", "secret")
+	req.Header.Set("X-Kept", "v")
+	resp, err := e.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("X-Saw-Hop"); got != "" {
+		t.Errorf("X-Hop reached the upstream: %q", got)
+	}
+	if got := resp.Header.Get("X-Saw-Kept"); got != "v" {
+		t.Errorf("X-Kept = %q at the upstream, want v", got)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -150,7 +151,7 @@ func (s *FastServer) writeUpstream(c *upConn, ctx *fasthttp.RequestCtx, r *http.
 	w.WriteString(" HTTP/1.1\r\nHost: ")
 	w.WriteString(host)
 	w.WriteString("\r\n")
-	conn := r.Header["Connection"]
+	listed := connectionTokens(r.Header["Connection"])
 	var xff []byte
 	hasID := false
 	for k, v := range rh.All() {
@@ -175,7 +176,7 @@ func (s *FastServer) writeUpstream(c *upConn, ctx *fasthttp.RequestCtx, r *http.
 		case "X-Request-Id":
 			hasID = true
 		}
-		if len(conn) > 0 && listedIn(conn, string(k)) {
+		if len(listed) > 0 && tokenIn(listed, k) {
 			continue
 		}
 		w.Write(k)
@@ -258,6 +259,46 @@ func readUpstreamHeader(c *upConn, h *fasthttp.ResponseHeader, timeout time.Dura
 			return errTooMany1xx
 		}
 	}
+}
+
+// connectionTokens are the header names a Connection header lists, other
+// than the usual keep-alive and close (nil, without allocating, when there
+// are none).
+func connectionTokens(conn []string) []string {
+	var out []string
+	for _, v := range conn {
+		for f := range strings.SplitSeq(v, ",") {
+			f = textprotoTrim(f)
+			if f != "" && !strings.EqualFold(f, "keep-alive") && !strings.EqualFold(f, "close") {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// tokenIn tells whether name is one of tokens, ignoring ASCII case.
+func tokenIn(tokens []string, name []byte) bool {
+	for _, t := range tokens {
+		if len(t) != len(name) {
+			continue
+		}
+		same := true
+		for i := 0; i < len(t) && same; i++ {
+			a, b := t[i], name[i]
+			if 'A' <= a && a <= 'Z' {
+				a += 'a' - 'A'
+			}
+			if 'A' <= b && b <= 'Z' {
+				b += 'a' - 'A'
+			}
+			same = a == b
+		}
+		if same {
+			return true
+		}
+	}
+	return false
 }
 
 // removeFastHopHeaders deletes the hop-by-hop headers of a response and
