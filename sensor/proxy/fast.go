@@ -54,8 +54,8 @@ type FastServer struct {
 	logger  *slog.Logger
 	stdDone chan struct{}
 	once    sync.Once
-	// native: forwardNative takes the requests (a plain-http upstream, no
-	// neutral errors); else forward.
+	// native: forwardNative takes the requests (a plain-http upstream);
+	// else forward.
 	native bool
 }
 
@@ -100,7 +100,7 @@ func NewFastServer(p *Proxy, cfg ServerConfig) *FastServer {
 		stdDone: make(chan struct{}),
 	}
 	s.std = NewServer(p, cfg)
-	s.native = p.fast != nil && !p.cfg.NeutralErrors
+	s.native = p.fast != nil
 	s.srv = &fasthttp.Server{
 		Handler:      s.handle,
 		ErrorHandler: s.handleError,

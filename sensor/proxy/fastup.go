@@ -98,6 +98,10 @@ func (s *FastServer) forwardNative(w *captureWriter, r *http.Request, id string)
 		}
 		c.release(noStop, keep)
 		body := resp.Body()
+		if p.cfg.NeutralErrors && w.status >= 400 && len(body) > 0 && len(body) <= maxNeutralHold && r.Method != http.MethodHead {
+			s.neutralize(w, rh, bytes.Clone(body))
+			body = resp.Body()
+		}
 		w.n = int64(len(body))
 		if w.limit > 0 {
 			w.buf = bytes.Clone(body[:min(len(body), w.limit)])
@@ -111,13 +115,59 @@ func (s *FastServer) forwardNative(w *captureWriter, r *http.Request, id string)
 		up.StreamBody = true
 		_ = up.ReadBody(c.br, 0) // only sets the stream up
 		ub := &nativeBody{c: c, up: up, keep: keep && cl != -2}
-		sb := &streamBody{rc: ub, w: w}
+		var rc io.ReadCloser = ub
+		if p.cfg.NeutralErrors && w.status >= 400 && cl < 0 && r.Method != http.MethodHead && neutralReadable(w.header) {
+			// An error body of unknown length: held up to maxNeutralHold,
+			// as Proxy.neutralize does.
+			held, complete, err := holdBody(ub, -1)
+			if complete {
+				_ = ub.Close() // read to its end: the connection is reusable
+				resp.SetBody(held)
+				s.neutralize(w, rh, held)
+				body := resp.Body()
+				w.n = int64(len(body))
+				if w.limit > 0 {
+					w.buf = bytes.Clone(body[:min(len(body), w.limit)])
+				}
+				return
+			}
+			rc = &heldBody{held: held, rest: ub, err: err}
+		}
+		sb := &streamBody{rc: rc, w: w}
 		w.stream = sb
 		if cl == -2 {
 			cl = -1 // ended by the close upstream; chunked to the client
 		}
 		resp.SetBodyStream(sb, cl)
 	}
+}
+
+// neutralize is Config.NeutralErrors for forwardNative: held is the error
+// response's whole body (a copy). When it tells too much, the client's
+// response gets the neutral body and headers, and w keeps the original.
+func (s *FastServer) neutralize(w *captureWriter, rh *fasthttp.ResponseHeader, held []byte) {
+	gz, ok := neutralGzip(w.header)
+	if !ok {
+		return
+	}
+	body, ok := s.p.neutralFor(w, w.status, w.header, held, gz)
+	if !ok {
+		return
+	}
+	for _, k := range [...]string{"Content-Encoding", "Etag", "Content-Md5", "Digest", "Content-Range"} {
+		rh.Del(k)
+	}
+	rh.SetContentType("application/json")
+	rh.Set("X-Content-Type-Options", "nosniff")
+	rh.Set(HeaderRequestID, w.id)
+	w.rw.(*fastWriter).ctx.Response.SetBody(body)
+}
+
+// neutralReadable tells whether Config.NeutralErrors may hold a response
+// with these headers (not an event stream, an encoding Vigil reads).
+func neutralReadable(h http.Header) bool {
+	_, ok := neutralGzip(h)
+	return ok
 }
 
 // noStop stands for the context stop of fastTransport's round trips:

@@ -42,19 +42,12 @@ func (p *Proxy) neutralize(res *http.Response) error {
 	if !ok {
 		return nil
 	}
-	if ct, _, _ := mime.ParseMediaType(res.Header.Get("Content-Type")); ct == "text/event-stream" {
-		return nil // a stream: holding it would stall it
-	}
 	if len(res.Trailer) > 0 {
 		return nil // trailers come after the body; keep the response as it is
 	}
-	gz := false
-	switch ce := strings.ToLower(strings.TrimSpace(res.Header.Get("Content-Encoding"))); ce {
-	case "", "identity":
-	case "gzip", "x-gzip":
-		gz = true
-	default:
-		return nil // cannot look inside
+	gz, ok := neutralGzip(res.Header)
+	if !ok {
+		return nil // a stream, or an encoding Vigil cannot read
 	}
 
 	held, complete, err := holdBody(res.Body, res.ContentLength)
@@ -66,20 +59,32 @@ func (p *Proxy) neutralize(res *http.Response) error {
 	}
 	_ = res.Body.Close() // read to its end: the connection is reusable
 
+	body, ok := p.neutralFor(cw, res.StatusCode, res.Header, held, gz)
+	if !ok {
+		res.Body = io.NopCloser(bytes.NewReader(held))
+		return nil
+	}
+	res.ContentLength = int64(len(body))
+	res.Body = io.NopCloser(bytes.NewReader(body))
+	return nil
+}
+
+// neutralFor decides on an error response's whole body held (gzip-encoded
+// when gz): when it tells too much (verboseError) it records the original in
+// cw.neutral, rewrites h for the neutral body and returns that body; ok is
+// false when the response goes out as it is.
+func (p *Proxy) neutralFor(cw *captureWriter, status int, h http.Header, held []byte, gz bool) (body []byte, ok bool) {
 	plain := held
 	if gz {
 		var ok bool
 		if plain, ok = gunzipBounded(held, maxNeutralHold); !ok {
-			res.Body = io.NopCloser(bytes.NewReader(held))
-			return nil
+			return nil, false
 		}
 	}
 	if !verboseError(plain) {
-		res.Body = io.NopCloser(bytes.NewReader(held))
-		return nil
+		return nil, false
 	}
-
-	orig := res.Header.Clone()
+	orig := h.Clone()
 	if gz {
 		// The Exchange keeps the decoded text, so that the detectors can
 		// read it; its header must not claim an encoding.
@@ -89,8 +94,7 @@ func (p *Proxy) neutralize(res *http.Response) error {
 	cw.neutral = &neutralized{header: orig, body: plain}
 	p.core.stats.neutralized.Add(1)
 
-	body := neutralBody(res.StatusCode, cw.id)
-	h := res.Header
+	body = neutralBody(status, cw.id)
 	h.Del("Content-Encoding")
 	h.Del("Etag")
 	h.Del("Content-Md5")
@@ -100,9 +104,27 @@ func (p *Proxy) neutralize(res *http.Response) error {
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set(HeaderRequestID, cw.id)
-	res.ContentLength = int64(len(body))
-	res.Body = io.NopCloser(bytes.NewReader(body))
-	return nil
+	return body, true
+}
+
+// neutralGzip tells whether an error response's body may be looked at for
+// Config.NeutralErrors, and whether it is gzip-encoded: not an event stream
+// (holding it would stall it), no trailers (they come after the body), and
+// an encoding Vigil can read.
+func neutralGzip(h http.Header) (gz, ok bool) {
+	if ct, _, _ := mime.ParseMediaType(h.Get("Content-Type")); ct == "text/event-stream" {
+		return false, false
+	}
+	if _, trailers := h["Trailer"]; trailers {
+		return false, false
+	}
+	switch ce := strings.ToLower(strings.TrimSpace(h.Get("Content-Encoding"))); ce {
+	case "", "identity":
+		return false, true
+	case "gzip", "x-gzip":
+		return true, true
+	}
+	return false, false
 }
 
 // neutralBody is {"error":"<status text>","request_id":"<id>"} and a newline.
