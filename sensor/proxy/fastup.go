@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -258,26 +257,7 @@ func (s *FastServer) writeUpstream(c *upConn, ctx *fasthttp.RequestCtx, r *http.
 		w.WriteString(id)
 		w.WriteString("\r\n")
 	}
-	body := req.Body()
-	switch {
-	case len(body) > 0:
-		w.WriteString("Content-Length: ")
-		var buf [20]byte
-		w.Write(strconv.AppendInt(buf[:0], int64(len(body)), 10))
-		w.WriteString("\r\n")
-	case r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch:
-		w.WriteString("Content-Length: 0\r\n")
-	}
-	w.WriteString("\r\n")
-	if len(body) <= w.Available() {
-		w.Write(body)
-		return w.Flush()
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	_, err := c.cc.Write(body)
-	return err
+	return c.writeBody(r.Method, req.Body())
 }
 
 var errTooMany1xx = errors.New("upstream sent too many informational responses")

@@ -469,18 +469,26 @@ func (c *upConn) writeRequest(req *http.Request, body []byte) error {
 			writeField(w, k, v)
 		}
 	}
-	switch {
-	case len(body) > 0:
-		w.WriteString("Content-Length: ")
-		w.WriteString(strconv.Itoa(len(body)))
-		w.WriteString("\r\n")
-	case req.Method == http.MethodPost || req.Method == http.MethodPut || req.Method == http.MethodPatch:
-		w.WriteString("Content-Length: 0\r\n")
-	}
 	if req.Close {
 		if _, ok := req.Header["Connection"]; !ok {
 			w.WriteString("Connection: close\r\n")
 		}
+	}
+	return c.writeBody(req.Method, body)
+}
+
+// writeBody ends a request's head with its Content-Length and writes body:
+// in the same write as the head when it fits the buffer.
+func (c *upConn) writeBody(method string, body []byte) error {
+	w := c.bw
+	switch {
+	case len(body) > 0:
+		w.WriteString("Content-Length: ")
+		var buf [20]byte
+		w.Write(strconv.AppendInt(buf[:0], int64(len(body)), 10))
+		w.WriteString("\r\n")
+	case method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch:
+		w.WriteString("Content-Length: 0\r\n")
 	}
 	w.WriteString("\r\n")
 	if len(body) <= w.Available() {
