@@ -88,6 +88,7 @@ type Resolver struct {
 	parser         *jwt.Parser
 	principals     *stringCache // Authorization value -> principal
 	uaFamilies     *stringCache // User-Agent -> UAFamily
+	texts          texts        // addresses and fingerprints as text
 }
 
 // New checks cfg and returns a Resolver.
@@ -156,12 +157,15 @@ func (r *Resolver) resolve(peer string, h http.Header, ja4 string) vigil.Actor {
 	return vigil.Actor{
 		Principal:   r.principal(h),
 		Addr:        r.addr(peer, h),
-		Fingerprint: hex16(withTLS(fingerprintSum(h, r.uaFamily(first(h, "User-Agent"))), ja4)),
+		Fingerprint: r.texts.sum(withTLS(fingerprintSum(h, r.uaFamily(first(h, "User-Agent"))), ja4)),
 	}
 }
 
 // uaFamily is UAFamily through the cache.
 func (r *Resolver) uaFamily(ua string) string {
+	if ua == "" {
+		return "" // UAFamily(""), without the cache's lock
+	}
 	if f, ok := r.uaFamilies.get(ua); ok {
 		return f
 	}
@@ -173,12 +177,12 @@ func (r *Resolver) uaFamily(ua string) string {
 func (r *Resolver) addr(peer string, h http.Header) string {
 	if peer == "" {
 		if r.clientHeader != "" {
-			return addrString(r.fromHeader(h, r.clientHeader))
+			return r.texts.addr(r.fromHeader(h, r.clientHeader))
 		}
 		if a := r.fromHeader(h, "X-Forwarded-For"); a.IsValid() {
-			return a.String()
+			return r.texts.addr(a)
 		}
-		return addrString(r.fromHeader(h, "X-Real-Ip"))
+		return r.texts.addr(r.fromHeader(h, "X-Real-Ip"))
 	}
 	p, ok := parseAddr(peer)
 	if !ok {
@@ -186,17 +190,10 @@ func (r *Resolver) addr(peer string, h http.Header) string {
 	}
 	if r.clientHeader != "" && r.isTrusted(p) {
 		if a := r.fromHeader(h, r.clientHeader); a.IsValid() {
-			return a.String()
+			return r.texts.addr(a)
 		}
 	}
-	return p.String()
-}
-
-func addrString(a netip.Addr) string {
-	if !a.IsValid() {
-		return ""
-	}
-	return a.String()
+	return r.texts.addr(p)
 }
 
 func (r *Resolver) isTrusted(a netip.Addr) bool {

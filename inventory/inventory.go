@@ -82,6 +82,12 @@ const shardCount = 16
 type shard struct {
 	mu  sync.Mutex
 	eps map[vigil.Endpoint]*Profile
+	// last and lastP are the endpoint observed last in this shard and its
+	// entry in eps: successive exchanges often share their endpoint. rekey,
+	// which moves profiles, forgets them.
+	last  vigil.Endpoint
+	lastP *Profile
+	_     [64]byte // shards' locks on separate cache lines
 }
 
 // New returns an empty Inventory.
@@ -114,35 +120,44 @@ func (inv *Inventory) Endpoint(x *vigil.Exchange) vigil.Endpoint {
 
 // Observe records x and returns its endpoint.
 func (inv *Inventory) Observe(x *vigil.Exchange) vigil.Endpoint {
+	ep, _ := inv.ObserveAuth(x)
+	return ep
+}
+
+// ObserveAuth is Observe that also returns the authentication x's request
+// carries, AuthKind(x.Request.Header, x.Actor), which recording x works out
+// anyway.
+func (inv *Inventory) ObserveAuth(x *vigil.Exchange) (vigil.Endpoint, string) {
 	if g := inv.learner.Generation(); g != inv.gen.Load() {
 		inv.rekey(g)
 	}
 	ep := inv.Endpoint(x)
 	sh := inv.shard(ep)
 	sh.mu.Lock()
-	p := sh.eps[ep]
-	if p == nil {
-		sh.mu.Unlock()
-		ep = inv.admit(ep)
-		sh = inv.shard(ep)
-		sh.mu.Lock()
+	p := sh.lastP
+	if p == nil || ep != sh.last {
 		if p = sh.eps[ep]; p == nil {
-			p = newProfile(ep, inv.party(ep.Host))
-			sh.eps[ep] = p
+			sh.mu.Unlock()
+			ep = inv.admit(ep)
+			sh = inv.shard(ep)
+			sh.mu.Lock()
+			if p = sh.eps[ep]; p == nil {
+				p = newProfile(ep, inv.party(ep.Host))
+				sh.eps[ep] = p
+			}
 		}
+		sh.last, sh.lastP = ep, p
 	}
-	p.observe(x)
+	auth := p.observe(x)
 	sh.mu.Unlock()
-	return ep
+	return ep, auth
 }
 
+// shard is the shard of ep, chosen by its template alone: hashing one
+// string rather than three, and an API's endpoints differ by their
+// templates far more than by their hosts and methods.
 func (inv *Inventory) shard(ep vigil.Endpoint) *shard {
-	var h maphash.Hash
-	h.SetSeed(inv.seed)
-	h.WriteString(ep.Host)
-	h.WriteString(ep.Method)
-	h.WriteString(ep.Template)
-	return &inv.shards[h.Sum64()%shardCount]
+	return &inv.shards[maphash.String(inv.seed, ep.Template)%shardCount]
 }
 
 // admit passes a new endpoint through the cap.
@@ -189,6 +204,9 @@ func (inv *Inventory) rekey(gen uint64) {
 	}()
 	if inv.gen.Load() == gen {
 		return // another worker did it
+	}
+	for i := range inv.shards {
+		inv.shards[i].last, inv.shards[i].lastP = vigil.Endpoint{}, nil
 	}
 	type move struct {
 		from *shard
@@ -330,8 +348,9 @@ func newProfile(ep vigil.Endpoint, party string) *Profile {
 	return &Profile{Endpoint: ep, Party: party, Statuses: map[int]int64{}}
 }
 
-// observe records one exchange; the shard's lock is held.
-func (p *Profile) observe(x *vigil.Exchange) {
+// observe records one exchange and returns the authentication its request
+// carries (AuthKind); the shard's lock is held.
+func (p *Profile) observe(x *vigil.Exchange) string {
 	p.Count++
 	if !x.Time.IsZero() {
 		if p.FirstSeen.IsZero() || x.Time.Before(p.FirstSeen) {
@@ -352,15 +371,21 @@ func (p *Profile) observe(x *vigil.Exchange) {
 			p.ResponseTypes = countKey(p.ResponseTypes, ct, maxContentTypes, &p.Dropped)
 		}
 	}
-	auth := AuthKind(req.Header, x.Actor)
+	// The header names are looked at once, for the parameters and, when
+	// the request says nothing else of its authentication, for an API-key
+	// header (AuthKind's last test).
+	auth, known := authKnown(req.Header, x.Actor)
+	if p.params(x, !known) {
+		auth = "apikey"
+	}
 	p.Auth = countKey(p.Auth, auth, maxAuthKinds, &p.Dropped)
 	if auth == "none" && status >= 200 && status < 300 {
 		p.Unauthenticated2xx++
 	}
-	p.params(x)
 	if p.Count <= sampleFirst || p.Count%sampleEvery == 0 {
 		p.bodies(x)
 	}
+	return auth
 }
 
 // bodies infers the request and response schemas and data classes of a
@@ -435,8 +460,10 @@ func isJSON(contentType string, body []byte) bool {
 	return mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "text/json"
 }
 
-// params records the query, header and cookie parameter names of x.
-func (p *Profile) params(x *vigil.Exchange) {
+// params records the query, header and cookie parameter names of x. With
+// apiKey, it also reports whether a header name is an API-key header
+// (apiKeyHeader).
+func (p *Profile) params(x *vigil.Exchange, apiKey bool) (found bool) {
 	if u := x.Request.URL; u != nil {
 		for q := u.RawQuery; q != ""; {
 			var kv string
@@ -448,6 +475,9 @@ func (p *Profile) params(x *vigil.Exchange) {
 		}
 	}
 	for name := range x.Request.Header {
+		if apiKey && !found && apiKeyHeader(name) {
+			found = true
+		}
 		if !standardHeader(name) {
 			p.param("header", name)
 		}
@@ -462,6 +492,7 @@ func (p *Profile) params(x *vigil.Exchange) {
 			}
 		}
 	}
+	return found
 }
 
 func (p *Profile) param(in, name string) {
@@ -602,32 +633,8 @@ func mediaType(ct string) string {
 // header or a principal of that kind), "cookie" (a session principal or a
 // Cookie header), or "none".
 func AuthKind(h http.Header, a vigil.Actor) string {
-	if auth := header(h, "Authorization"); auth != "" {
-		scheme, cred, _ := strings.Cut(auth, " ")
-		switch strings.ToLower(scheme) {
-		case "bearer":
-			if strings.Count(cred, ".") == 2 && strings.HasPrefix(strings.TrimSpace(cred), "eyJ") {
-				return "jwt"
-			}
-			if strings.HasPrefix(a.Principal, "jwt:") {
-				return "jwt"
-			}
-			return "bearer"
-		case "basic":
-			return "basic"
-		}
-		return "other"
-	}
-	kind, _, _ := strings.Cut(a.Principal, ":")
-	switch kind {
-	case "apikey":
-		return "apikey"
-	case "session":
-		return "cookie"
-	case "jwt":
-		return "jwt"
-	case "basic":
-		return "basic"
+	if kind, ok := authKnown(h, a); ok {
+		return kind
 	}
 	for name := range h {
 		if apiKeyHeader(name) {
@@ -635,6 +642,58 @@ func AuthKind(h http.Header, a vigil.Actor) string {
 		}
 	}
 	return "none"
+}
+
+// authKnown is AuthKind without its last test, the look at every header
+// name for an API-key header: ok is false when that test decides ("apikey"
+// if a name is one, else "none", which kind then is).
+func authKnown(h http.Header, a vigil.Actor) (kind string, ok bool) {
+	if auth := header(h, "Authorization"); auth != "" {
+		scheme, cred, _ := strings.Cut(auth, " ")
+		switch lowerScheme(scheme) {
+		case "bearer":
+			if strings.Count(cred, ".") == 2 && strings.HasPrefix(strings.TrimSpace(cred), "eyJ") {
+				return "jwt", true
+			}
+			if strings.HasPrefix(a.Principal, "jwt:") {
+				return "jwt", true
+			}
+			return "bearer", true
+		case "basic":
+			return "basic", true
+		}
+		return "other", true
+	}
+	kind, _, _ = strings.Cut(a.Principal, ":")
+	switch kind {
+	case "apikey":
+		return "apikey", true
+	case "session":
+		return "cookie", true
+	case "jwt":
+		return "jwt", true
+	case "basic":
+		return "basic", true
+	}
+	return "none", false
+}
+
+// lowerScheme is strings.ToLower(scheme) for the schemes AuthKind tells
+// apart, without allocating for "Bearer" or "Basic": an ASCII scheme is
+// compared case-insensitively; any other is lower-cased as before.
+func lowerScheme(scheme string) string {
+	for i := 0; i < len(scheme); i++ {
+		if scheme[i] >= utf8.RuneSelf {
+			return strings.ToLower(scheme)
+		}
+	}
+	switch {
+	case len(scheme) == len("bearer") && strings.EqualFold(scheme, "bearer"):
+		return "bearer"
+	case len(scheme) == len("basic") && strings.EqualFold(scheme, "basic"):
+		return "basic"
+	}
+	return "" // neither: AuthKind says "other"
 }
 
 // apiKeyHeader reports whether a header name, lower-cased, is "x-api-key",

@@ -203,3 +203,24 @@ func FuzzAPIKeyHeader(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLowerScheme: lowerScheme picks the same case of AuthKind's switch as
+// strings.ToLower.
+func FuzzLowerScheme(f *testing.F) {
+	for _, s := range []string{"Bearer", "bearer", "BASIC", "Basic", "Digest", "", "beare\u017f", "ba\u017fic", "B\u0130"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := strings.ToLower(s)
+		if want != "bearer" && want != "basic" {
+			want = ""
+		}
+		got := lowerScheme(s)
+		if got != "bearer" && got != "basic" {
+			got = ""
+		}
+		if got != want {
+			t.Fatalf("lowerScheme(%q) = %q, strings.ToLower: %q", s, got, strings.ToLower(s))
+		}
+	})
+}

@@ -104,6 +104,13 @@ type Inventory interface {
 	Observe(x *vigil.Exchange) vigil.Endpoint
 }
 
+// authObserver is an Inventory that also tells the authentication of the
+// exchange it records (inventory.AuthKind), which the endpoint statistics
+// count: inventory.Inventory is one.
+type authObserver interface {
+	ObserveAuth(x *vigil.Exchange) (vigil.Endpoint, string)
+}
+
 // Recorder keeps what the pipeline learns about endpoints; vigil.Store is
 // one.
 type Recorder interface {
@@ -126,9 +133,20 @@ type Stats struct {
 	QueueDepth      int64 // exchanges waiting in the worker queues now
 }
 
+// counters are grouped by who writes them, each group on its own cache
+// lines, so that a submit does not take the line a worker is writing (or the
+// other way round) on every exchange.
 type counters struct {
-	submitted, shed, analyzed, findings, analyzerErrors, panics, sinkErrors, droppedFindings, folded atomic.Int64
+	submitted, shed                                    atomic.Int64 // submitters
+	_                                                  [cacheLine]byte
+	analyzed, findings, analyzerErrors, panics, folded atomic.Int64 // workers
+	_                                                  [cacheLine]byte
+	sinkErrors, droppedFindings                        atomic.Int64 // the writer (and workers, when dropping)
 }
+
+// cacheLine is padding that keeps fields written by different goroutines
+// off one cache line (two lines' worth on CPUs that fetch them in pairs).
+const cacheLine = 128
 
 // Pipeline analyzes exchanges. Create it with New, start it with Run, feed it
 // with Submit or SubmitWait from any goroutine, and end it with Close.
@@ -187,6 +205,7 @@ func New(cfg Config, analyzers []vigil.Analyzer, sinks []vigil.Sink, rec Recorde
 	p.workers = make([]*worker, cfg.Workers)
 	for i := range p.workers {
 		p.workers[i] = &worker{p: p, in: make(chan item, queueSlots(cfg))}
+		p.workers[i].inv, _ = cfg.Inventory.(authObserver)
 	}
 	return p
 }
@@ -225,23 +244,30 @@ func (p *Pipeline) shardIndex(x *vigil.Exchange) int {
 // actorHash hashes the actor's key (vigil.Actor.Key) without building it:
 // the kind and value of the first key the actor has.
 func (p *Pipeline) actorHash(a vigil.Actor) uint64 {
-	var h maphash.Hash
-	h.SetSeed(p.seed)
-	key := func(kind vigil.KeyKind, v string) {
-		h.WriteString(string(kind))
-		h.WriteByte(':')
-		h.WriteString(v)
-	}
+	var kind vigil.KeyKind
+	var v string
 	switch {
 	case a.Principal != "":
-		key(vigil.KeyPrincipal, a.Principal)
+		kind, v = vigil.KeyPrincipal, a.Principal
 	case a.Addr != "":
-		key(vigil.KeyAddr, a.Addr)
+		kind, v = vigil.KeyAddr, a.Addr
 	case a.Fingerprint != "":
-		key(vigil.KeyFingerprint, a.Fingerprint)
+		kind, v = vigil.KeyFingerprint, a.Fingerprint
 	default:
-		h.WriteString("anonymous")
+		return maphash.String(p.seed, "anonymous")
 	}
+	// The key is put together on the stack when it fits: maphash.Bytes of
+	// it is maphash.String of the key, without a Hash's buffering.
+	var buf [128]byte
+	if n := len(kind) + 1 + len(v); n <= len(buf) {
+		b := append(append(append(buf[:0], kind...), ':'), v...)
+		return maphash.Bytes(p.seed, b)
+	}
+	var h maphash.Hash
+	h.SetSeed(p.seed)
+	h.WriteString(string(kind))
+	h.WriteByte(':')
+	h.WriteString(v)
 	return h.Sum64()
 }
 

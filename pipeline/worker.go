@@ -44,17 +44,27 @@ func (it item) len() int {
 
 // worker analyzes the exchanges of its shard of actors, in order.
 type worker struct {
-	p *Pipeline
+	// Set by New, then only read.
+	p  *Pipeline
+	in chan item
+	// inv is the pipeline's Inventory when it is an authObserver.
+	inv authObserver
 
+	// Written by the submitters on every exchange: on lines of their own.
+	_ [cacheLine]byte
 	// mu guards closed and the closing of in against senders: senders hold
 	// it for reading, Close for writing.
 	mu     sync.RWMutex
 	closed bool
-	in     chan item
 	queued atomic.Int64 // exchanges in in, for Stats.QueueDepth
+	_      [cacheLine]byte
 
 	// Owned by the worker goroutine.
 	stats map[vigil.Endpoint]*endpointAgg
+	// lastEp and lastAgg are the endpoint record saw last and its entry in
+	// stats: successive exchanges often share their endpoint.
+	lastEp  vigil.Endpoint
+	lastAgg *endpointAgg
 }
 
 // run analyzes until the input is closed and drained (nil) or ctx ends
@@ -69,19 +79,35 @@ func (w *worker) run(ctx context.Context) error {
 			w.handOver(ctx)
 			return ctx.Err()
 		}
+		// While the queue holds work, take it without the full select
+		// (which locks and watches all three channels); a bounded run, so
+		// that the ticker and ctx are still seen under steady load.
+	fast:
+		for range fastTakes {
+			if ctx.Err() != nil {
+				break
+			}
+			select {
+			case it, ok := <-w.in:
+				if !ok {
+					w.handOver(ctx)
+					return nil
+				}
+				w.take(ctx, it)
+			default:
+				break fast
+			}
+		}
+		if ctx.Err() != nil {
+			continue // handled at the top
+		}
 		select {
 		case it, ok := <-w.in:
 			if !ok {
 				w.handOver(ctx)
 				return nil
 			}
-			if it.one != nil {
-				w.process(ctx, it.one)
-			}
-			for _, x := range it.many {
-				w.process(ctx, x)
-			}
-			w.queued.Add(-int64(it.len()))
+			w.take(ctx, it)
 		case <-t.C:
 			w.handOver(ctx)
 		case <-ctx.Done():
@@ -89,6 +115,21 @@ func (w *worker) run(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// fastTakes is the most queue items a worker takes in a row before it looks
+// at its ticker and context again.
+const fastTakes = 64
+
+// take analyzes one item of the queue.
+func (w *worker) take(ctx context.Context, it item) {
+	if it.one != nil {
+		w.process(ctx, it.one)
+	}
+	for _, x := range it.many {
+		w.process(ctx, x)
+	}
+	w.queued.Add(-int64(it.len()))
 }
 
 // process runs every analyzer on x, records its endpoint and queues the
@@ -104,7 +145,10 @@ func (w *worker) process(ctx context.Context, x *vigil.Exchange) {
 		x.SetPathTemplate(path, tmpl)
 	}
 	var ep vigil.Endpoint
-	if p.cfg.Inventory != nil {
+	auth := ""
+	if w.inv != nil {
+		ep, auth = w.inv.ObserveAuth(x)
+	} else if p.cfg.Inventory != nil {
 		ep = p.cfg.Inventory.Observe(x)
 	} else {
 		ep = vigil.Endpoint{Host: x.Request.Host(), Method: x.Request.Method, Template: tmpl}
@@ -139,7 +183,10 @@ func (w *worker) process(ctx context.Context, x *vigil.Exchange) {
 			f.Time = x.Time
 		}
 	}
-	w.record(ep, x)
+	if auth == "" {
+		auth = inventory.AuthKind(x.Request.Header, x.Actor)
+	}
+	w.record(ep, auth, x)
 	p.c.analyzed.Add(1)
 	if len(fs) == 0 {
 		return
@@ -187,9 +234,33 @@ func (p *Pipeline) send(ctx context.Context, o output) bool {
 	}
 }
 
-// record counts x in its endpoint's statistics and keeps it as a sample
-// while the endpoint has fewer than samplesPerFlush this interval.
-func (w *worker) record(ep vigil.Endpoint, x *vigil.Exchange) {
+// record counts x, whose request carries auth (inventory.AuthKind), in its
+// endpoint's statistics and keeps it as a sample while the endpoint has
+// fewer than samplesPerFlush this interval.
+func (w *worker) record(ep vigil.Endpoint, auth string, x *vigil.Exchange) {
+	agg := w.lastAgg
+	if agg == nil || ep != w.lastEp {
+		agg = w.lookup(ep)
+		w.lastEp, w.lastAgg = ep, nil
+		if agg.stats.Endpoint == ep { // not folded: folding counts each time
+			w.lastAgg = agg
+		}
+	}
+	s := &agg.stats
+	s.Count++
+	widen(s, x.Time, x.Time)
+	s.Statuses[x.Status()]++
+	s.Auth[auth]++
+	// Samples pin whole exchanges until the next hand-over: only take them
+	// when a recorder will keep them.
+	if w.p.rec != nil && agg.stats.Endpoint != otherEndpoint && len(agg.samples) < samplesPerFlush {
+		agg.samples = append(agg.samples, x)
+	}
+}
+
+// lookup returns the statistics of ep this interval, creating them; when
+// the map is full, those of otherEndpoint.
+func (w *worker) lookup(ep vigil.Endpoint) *endpointAgg {
 	agg, ok := w.stats[ep]
 	if !ok {
 		if len(w.stats) >= maxLocalEndpoints {
@@ -204,16 +275,7 @@ func (w *worker) record(ep vigil.Endpoint, x *vigil.Exchange) {
 			w.stats[ep] = agg
 		}
 	}
-	s := &agg.stats
-	s.Count++
-	widen(s, x.Time, x.Time)
-	s.Statuses[x.Status()]++
-	s.Auth[inventory.AuthKind(x.Request.Header, x.Actor)]++
-	// Samples pin whole exchanges until the next hand-over: only take them
-	// when a recorder will keep them.
-	if w.p.rec != nil && ep != otherEndpoint && len(agg.samples) < samplesPerFlush {
-		agg.samples = append(agg.samples, x)
-	}
+	return agg
 }
 
 // widen extends s's first and last seen to cover first..last; zero times
@@ -236,4 +298,5 @@ func (w *worker) handOver(ctx context.Context) {
 	// are lost: they are a summary, not findings, so nothing is counted.
 	w.p.send(ctx, output{stats: w.stats})
 	w.stats = make(map[vigil.Endpoint]*endpointAgg)
+	w.lastEp, w.lastAgg = vigil.Endpoint{}, nil
 }

@@ -618,6 +618,9 @@ func privateIP(v string) bool {
 	} else if !(isHex(v[0]) || v[0] == ':' || v[0] == '[') || len(v) > 64 || strings.IndexAny(v, ".:") < 0 {
 		return false
 	}
+	if !mayParseAddr(v) {
+		return false // both parses would fail (and allocate their errors)
+	}
 	a, err := netip.ParseAddr(v)
 	if err != nil {
 		ap, err := netip.ParseAddrPort(v)
@@ -755,4 +758,22 @@ func groupedCards(s string) Class {
 		i = j
 	}
 	return 0
+}
+
+// mayParseAddr is false when neither netip.ParseAddr nor netip.ParseAddrPort
+// can accept s: what comes before a zone ("%eth0") holds a byte that no
+// address or port has (an address or port is made of hex digits, dots and
+// colons, in brackets for an IPv6 address with a port). FuzzMayParseAddr
+// holds it to the parsers.
+func mayParseAddr(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '%':
+			return true
+		case isHex(c) || c == '.' || c == ':' || c == '[' || c == ']':
+		default:
+			return false
+		}
+	}
+	return true
 }

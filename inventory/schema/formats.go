@@ -41,7 +41,7 @@ func formatsOf(s string) uint8 {
 		return fmtDateTime
 	case isURI(s):
 		return fmtURI
-	case isHex(s[0]) || s[0] == ':':
+	case (isHex(s[0]) || s[0] == ':') && mayParseAddr(s):
 		if a, err := netip.ParseAddr(s); err == nil && a.Zone() == "" {
 			if a.Is4() {
 				return fmtIPv4

@@ -26,6 +26,9 @@ func checkInvariants(t *testing.T, n *Node) {
 	if n.Nodes() > MaxNodes {
 		t.Fatalf("%d nodes", n.Nodes())
 	}
+	if got, want := n.Classes(), n.treeClasses(); got != want {
+		t.Fatalf("Classes() = %v, the tree's union is %v", got, want)
+	}
 	b, err := n.MarshalJSON()
 	if err != nil {
 		t.Fatal(err)

@@ -34,12 +34,14 @@
 package schema
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // The limits of a Node (see the package documentation).
@@ -77,6 +79,10 @@ type Node struct {
 	truncated int64
 	nodes     int
 	stamp     uint64 // last object stamp handed out (see node.stamp)
+	// classes is the union of every node's classes (Classes), kept up to
+	// date wherever a node's classes grow, and worked out afresh by
+	// UnmarshalJSON.
+	classes Class
 }
 
 // node is one position in the tree: the root, a property or array items.
@@ -121,7 +127,10 @@ func (n *Node) Truncated() int64 { return n.truncated }
 func (n *Node) Nodes() int { return n.nodes }
 
 // Classes returns the union of the data classes seen anywhere in the tree.
-func (n *Node) Classes() Class {
+func (n *Node) Classes() Class { return n.classes }
+
+// treeClasses is Classes worked out from the tree.
+func (n *Node) treeClasses() Class {
 	var c Class
 	var walk func(*node)
 	walk = func(nd *node) {
@@ -145,7 +154,7 @@ func (n *Node) ObserveJSON(data []byte) error {
 	if len(data) > MaxDocumentSize {
 		return fmt.Errorf("schema: document of %d bytes is over the %d byte limit", len(data), MaxDocumentSize)
 	}
-	if !json.Valid(data) {
+	if !validJSON(data) {
 		err := json.Unmarshal(data, new(json.RawMessage))
 		if err == nil { // cannot happen; keep the error non-nil regardless
 			err = fmt.Errorf("invalid")
@@ -268,9 +277,10 @@ func (w *walker) value(nd *node, depth int) {
 		if esc {
 			s = unquote(raw)
 		} else {
-			s = string(raw[1 : len(raw)-1])
+			s = borrow(raw[1 : len(raw)-1])
 		}
 		nd.observeString(s)
+		w.t.classes |= nd.classes
 	case 't':
 		w.i += 4
 		nd.types |= tBoolean
@@ -297,7 +307,8 @@ func (w *walker) value(nd *node, depth int) {
 			nd.types |= tNumber
 		}
 		if w.i-start >= 7 {
-			nd.classes |= classify(nd.hints, string(w.s[start:w.i]), false)
+			nd.classes |= classify(nd.hints, borrow(w.s[start:w.i]), false)
+			w.t.classes |= nd.classes
 		}
 	}
 }
@@ -307,6 +318,12 @@ func (w *walker) value(nd *node, depth int) {
 func (w *walker) str() (raw []byte, esc bool) {
 	start := w.i
 	w.i++
+	// Most strings have no escape: jump to the next quote, and walk byte
+	// by byte only from a backslash.
+	if j := bytes.IndexByte(w.s[w.i:], '"'); j >= 0 && bytes.IndexByte(w.s[w.i:w.i+j], '\\') < 0 {
+		w.i += j + 1
+		return w.s[start:w.i], false
+	}
 	for w.i < len(w.s) {
 		switch w.s[w.i] {
 		case '\\':
@@ -320,6 +337,17 @@ func (w *walker) str() (raw []byte, esc bool) {
 		w.i++
 	}
 	return w.s[start:], esc
+}
+
+// borrow is b as a string without a copy, for a value that is only looked
+// at while the document is walked: observeString and classify keep nothing
+// of it (noteEnum stores a clone), and the document is not changed during
+// the walk.
+func borrow(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 // unquote decodes a JSON string with escapes (its quotes included).
@@ -504,6 +532,7 @@ func (n *Node) mergeNode(dst, src *node, depth int) {
 	dst.filled += src.filled
 	dst.types |= src.types
 	dst.classes |= src.classes
+	n.classes |= dst.classes
 	if src.enumOff {
 		dst.enumOff, dst.enum = true, nil
 	}

@@ -102,6 +102,9 @@ func (n *Node) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("schema: unmarshal: %w", err)
 		}
 	}
+	// A class loaded into a node may be replaced by a later key that
+	// spells the same once made valid UTF-8: the union comes from the tree.
+	t.classes = t.treeClasses()
 	*n = *t
 	return nil
 }
