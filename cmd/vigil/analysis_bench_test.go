@@ -77,7 +77,8 @@ var analysisBaselineNs = map[string]float64{}
 // system, GC and the store's writer included) per exchange, measured once
 // the pipeline has drained. Each scenario's baseline, timed in the same run,
 // is json.Valid of the response body; analysis reports its cpu-ns/op as a
-// multiple of it (x-baseline).
+// multiple of it (x-baseline). no-detectors is the same engine with
+// pipeline.detect off, as `vigil proxy --detectors=false` builds it.
 //
 //	go test -run '^$' -bench ProxyAnalysis -benchmem ./cmd/vigil/
 func BenchmarkProxyAnalysis(b *testing.B) {
@@ -94,13 +95,20 @@ func BenchmarkProxyAnalysis(b *testing.B) {
 			analysisBaselineNs[name] = float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 		})
 		b.Run(name+"/analysis", func(b *testing.B) {
-			benchAnalysis(b, &tmpl, analysisBaselineNs[name])
+			benchAnalysis(b, &tmpl, analysisBaselineNs[name], true)
+		})
+		b.Run(name+"/no-detectors", func(b *testing.B) {
+			benchAnalysis(b, &tmpl, analysisBaselineNs[name], false)
 		})
 	}
 }
 
-func benchAnalysis(b *testing.B, tmpl *vigil.Exchange, baselineNs float64) {
+// benchAnalysis runs one scenario of BenchmarkProxyAnalysis; without
+// detectors it is what `vigil proxy --detectors=false` pays: the resolver,
+// the hand-over, the inventory, the endpoint statistics and the store.
+func benchAnalysis(b *testing.B, tmpl *vigil.Exchange, baselineNs float64, detectors bool) {
 	a := &app{streams: &streams{out: io.Discard, err: io.Discard}, cfg: config.Default(), logger: slog.New(slog.DiscardHandler)}
+	a.cfg.Pipeline.Detect = detectors
 	a.cfg.Store.Path = filepath.Join(b.TempDir(), "vigil.db")
 	a.cfg.Proxy.Upstream = "http://127.0.0.1:9502"
 	// Block mode, so that no exchange is shed, with as many queue slots
