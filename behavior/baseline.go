@@ -140,6 +140,11 @@ type param struct {
 	val   []byte
 	typ   uint8
 	cl    uint32 // the value's character classes: Shape(val, 0) & 0x3ff, made once
+	// The hashes of the name and of the value, made at most once each
+	// (score and learn both need them): see Baseline.paramHash and
+	// Baseline.valueHash.
+	nameH, valH       uint64
+	nameDone, valDone bool
 }
 
 // params lists a request's parameters, at most BaselineMaxParams.
@@ -183,11 +188,22 @@ func (b *Baseline) endpoint(x *vigil.Exchange) (uint64, string) {
 }
 
 func (b *Baseline) paramHash(p *param) uint64 {
-	var h maphash.Hash
-	h.SetSeed(b.seed)
-	h.WriteByte(p.where)
-	h.Write(p.key)
-	return h.Sum64()
+	if !p.nameDone {
+		var h maphash.Hash
+		h.SetSeed(b.seed)
+		h.WriteByte(p.where)
+		h.Write(p.key)
+		p.nameH, p.nameDone = h.Sum64(), true
+	}
+	return p.nameH
+}
+
+// valueHash is the hash of p's value, made once.
+func (b *Baseline) valueHash(p *param) uint64 {
+	if !p.valDone {
+		p.valH, p.valDone = maphash.Bytes(b.seed, p.val), true
+	}
+	return p.valH
 }
 
 // Score returns how anomalous x is for its endpoint's learned baseline
@@ -314,7 +330,7 @@ func (b *Baseline) learn(e *epBase, ps []param) {
 				pb.class[c]++
 			}
 		}
-		vh := maphash.Bytes(b.seed, p.val)
+		vh := b.valueHash(p)
 		pb.values.Add(vh)
 		if !pb.open {
 			v := uint32(vh>>32) | 1
@@ -377,7 +393,7 @@ func (b *Baseline) score(e *epBase, ps []param, at int64, counted bool) (float64
 			rs = append(rs, reason{0.6, vigil.Evidence{Where: where(), Value: strconv.Itoa(len(p.val)) + " bytes", Why: "length unusual for this parameter (95% of learned values up to " + strconv.FormatUint(pb.lens.Quantile(0.95), 10) + ")"}, pb})
 		}
 		if !pb.open && pb.seen >= baseEnumAfter {
-			v := uint32(maphash.Bytes(b.seed, p.val)>>32) | 1
+			v := uint32(b.valueHash(p)>>32) | 1
 			known := false
 			for _, x := range pb.enum[:pb.nenum] {
 				known = known || x == v

@@ -127,7 +127,8 @@ func (d *BFLA) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, e
 	}
 	name := d.cohortOf(&x.Request)
 	method, host := x.Request.Method, x.Request.Host()
-	op, tmpl := endpointKey(x)
+	var kb [128]byte
+	op, tmpl := endpointKeyIn(kb[:0], x)
 
 	d.mu.RLock()
 	c := d.cohorts[name]
@@ -145,7 +146,7 @@ func (d *BFLA) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, e
 	}
 
 	d.mu.RLock()
-	_, known := c.ops[op]
+	_, known := c.ops[string(op)]
 	cohortAdmin := c.isAdmin(name)
 	var why string
 	switch {
@@ -154,7 +155,7 @@ func (d *BFLA) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, e
 		why = "admin-like path segment \"" + adminSeg + "\"; cohort " + strconv.Quote(name) + " is no admin cohort: fewer than " +
 			strconv.Itoa(minAdminPrincipals) + " of its principals called admin-like paths in its " + strconv.Itoa(c.seen) + " learned requests"
 	case ok2xx && stateChanging(method) && readsResource(c, host, tmpl):
-		if admins := d.adminDoers(op); admins != "" {
+		if admins := d.adminDoers(string(op)); admins != "" {
 			why = method + " changes a resource cohort " + strconv.Quote(name) + " only reads; only admin cohorts (" + admins + ") perform it"
 		}
 	}
@@ -179,7 +180,7 @@ func (d *BFLA) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, e
 
 // learn records a successful call of op by a cohort in its learning period;
 // admin is the caller when op is on an admin-like path, otherwise "".
-func (d *BFLA) learn(name, op, admin string, changes bool) {
+func (d *BFLA) learn(name string, op []byte, admin string, changes bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	c := d.cohorts[name]
@@ -197,7 +198,8 @@ func (d *BFLA) learn(name, op, admin string, changes bool) {
 	if admin != "" && len(c.admins) < minAdminPrincipals && !slices.Contains(c.admins, admin) {
 		c.admins = append(c.admins, admin)
 	}
-	if _, ok := c.ops[op]; !ok && len(c.ops) < d.cfg.MaxOps {
+	if _, ok := c.ops[string(op)]; !ok && len(c.ops) < d.cfg.MaxOps {
+		op := string(op)
 		c.ops[op] = struct{}{}
 		if changes {
 			d.doers[op]++

@@ -73,10 +73,11 @@ func (d *Bulk) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, e
 	if size < 0 {
 		size = int64(len(r.Body))
 	}
-	key, _ := endpointKey(x)
+	var kb [128]byte
+	key, _ := endpointKeyIn(kb[:0], x)
 
 	d.mu.Lock()
-	e := boundedEntry(d.eps, key, d.cfg.MaxEndpoints)
+	e := boundedEntryIn(d.eps, key, d.cfg.MaxEndpoints)
 	if e == nil {
 		d.mu.Unlock()
 		return nil, nil

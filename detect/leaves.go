@@ -500,7 +500,13 @@ func (w *walker) json(data []byte, prefix string) {
 	j := jsonWalker{w: w, data: data, prefix: prefix}
 	j.skipSpace()
 	j.value("", 0)
-	w.frames = saved
+	if len(saved) == 0 {
+		// Keep the room the walk grew (saved may have had none), for the
+		// next walk of a pooled walker.
+		w.frames = w.frames[:0]
+	} else {
+		w.frames = saved
+	}
 }
 
 type jsonWalker struct {

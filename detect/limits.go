@@ -69,13 +69,14 @@ func (s *limitsScan) leaf(l *Leaf) bool {
 	if l.Kind != KindString && l.Kind != KindNumber {
 		return true
 	}
+	var nb [64]byte
 	switch {
 	case l.Source == SourceQuery || l.Source == SourceForm:
-		if !pageNames[pii.NormKey(l.Key)] {
+		if !pageNames[string(pii.NormKeyIn(&nb, l.Key))] {
 			return true
 		}
 	case l.Source == SourceJSON && l.prefix == "":
-		if !bodyPageNames[pii.NormKey(l.Key)] {
+		if !bodyPageNames[string(pii.NormKeyIn(&nb, l.Key))] {
 			return true
 		}
 	default:

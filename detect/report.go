@@ -134,6 +134,28 @@ func endpointKey(x *vigil.Exchange) (key, tmpl string) {
 	return vigil.Endpoint{Host: rq.Host(), Method: rq.Method, Template: tmpl}.String(), tmpl
 }
 
+// endpointKeyIn is endpointKey's key made in b's room (b is grown when
+// short): per-endpoint maps are read with m[string(key)], which allocates
+// nothing, and only a new entry copies the key.
+func endpointKeyIn(b []byte, x *vigil.Exchange) (key []byte, tmpl string) {
+	rq := &x.Request
+	tmpl = inventory.TemplateOf(x)
+	b = append(b[:0], rq.Method...)
+	b = append(b, ' ')
+	b = append(b, rq.Host()...)
+	return append(b, tmpl...), tmpl
+}
+
+// boundedEntryIn is boundedEntry for a key in bytes (see endpointKeyIn).
+func boundedEntryIn[T any](m map[string]*T, key []byte, limit int) *T {
+	e := m[string(key)]
+	if e == nil && len(m) < limit {
+		e = new(T)
+		m[string(key)] = e
+	}
+	return e
+}
+
 // boundedEntry returns m's entry for key, adding a zero one while m holds
 // fewer than limit entries; nil when key is new and m is full. The caller
 // holds the lock guarding m.

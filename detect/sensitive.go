@@ -287,7 +287,7 @@ func mayBeCardOrSecretByPass(b []byte) bool {
 // digits or more.
 func cardRun(b []byte) bool {
 	digits := 0
-	for _, c := range b {
+	for i, c := range b {
 		switch {
 		case c >= '0' && c <= '9':
 			if digits++; digits >= 13 {
@@ -295,6 +295,9 @@ func cardRun(b []byte) bool {
 			}
 		case c == ' ' || c == '-':
 		default:
+			if len(b)-i-1 < 13 {
+				return false // too few bytes left for a new run
+			}
 			digits = 0
 		}
 	}

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"bytes"
 	"context"
 	"net/netip"
 	"strconv"
@@ -86,13 +87,31 @@ var urlNames = map[string]bool{
 // strong when the name leaves no doubt ("image_url", "host"), so that even a
 // bare number there may be an address.
 func urlName(key string) (named, strong bool) {
-	n := pii.NormKey(key)
-	for _, s := range [...]string{"url", "uri", "host", "hostname", "endpoint", "webhook", "callback"} {
-		if strings.HasSuffix(n, s) {
+	var nb [64]byte
+	n := pii.NormKeyIn(&nb, key)
+	if len(n) == 0 {
+		return false, false
+	}
+	// The strong suffixes, by their last byte.
+	var strongs []string
+	switch n[len(n)-1] {
+	case 'l':
+		strongs = []string{"url"}
+	case 'i':
+		strongs = []string{"uri"}
+	case 't':
+		strongs = []string{"host", "endpoint"}
+	case 'e':
+		strongs = []string{"hostname"}
+	case 'k':
+		strongs = []string{"webhook", "callback"}
+	}
+	for _, s := range strongs {
+		if bytes.HasSuffix(n, []byte(s)) {
 			return true, true
 		}
 	}
-	return urlNames[n] || strings.HasSuffix(n, "redirect"), false
+	return urlNames[string(n)] || bytes.HasSuffix(n, []byte("redirect")), false
 }
 
 // badSchemes reach services an HTTP fetcher should never touch.
@@ -147,7 +166,7 @@ func ssrfValue(v string, named, strong bool) (why string, meta bool) {
 // splitScheme splits "scheme:rest"; ok is false when v does not start with
 // a URL scheme.
 func splitScheme(v string) (scheme, rest string, ok bool) {
-	i := strings.IndexByte(v, ':')
+	i := strings.IndexByte(v[:min(len(v), 11)], ':') // a scheme ends by byte 10
 	if i < 2 || i > 10 {
 		return "", "", false
 	}

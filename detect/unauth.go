@@ -78,11 +78,12 @@ func (d *Unauth) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding,
 	if rq.Method == "OPTIONS" {
 		return nil, nil // CORS preflights carry no credentials by design
 	}
-	key, tmpl := endpointKey(x)
+	var kb [128]byte
+	key, tmpl := endpointKeyIn(kb[:0], x)
 	authed := hasCredentials(rq)
 
 	d.mu.Lock()
-	e := boundedEntry(d.eps, key, d.cfg.MaxEndpoints)
+	e := boundedEntryIn(d.eps, key, d.cfg.MaxEndpoints)
 	if e == nil {
 		d.mu.Unlock()
 		return nil, nil

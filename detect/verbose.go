@@ -3,8 +3,10 @@ package detect
 import (
 	"bytes"
 	"context"
+	"math/bits"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/vigilsec/vigil"
@@ -144,13 +146,12 @@ var (
 
 // anchorsAt sets first[k] to the index of the first occurrence of leak k's
 // anchor in b, or -1: what bytes.Index would say for each, at a fraction of
-// the cost of one bytes.Index per anchor. A short body is read in one pass,
-// a long one searched by the anchors' first bytes.
+// the cost of one bytes.Index per anchor. Most bodies hold few of the
+// anchors' key bytes and are searched for those (anchorsByKey); a body
+// dense in them (English text, indented JSON) is read in one pass.
 func anchorsAt(b []byte, first *[len(leakAnchors)]int) {
-	if len(b) < 512 {
+	if len(b) < 64 || !anchorsByKey(b, first, len(b)/64+16) {
 		anchorsByPass(b, first)
-	} else {
-		anchorsBySearch(b, first)
 	}
 }
 
@@ -177,50 +178,87 @@ func anchorsByPass(b []byte, first *[len(leakAnchors)]int) {
 	}
 }
 
-// anchorsBySearch is anchorsAt by one vectorised search (bytes.IndexByte)
-// per distinct first byte of the anchors: faster than a pass over a long
-// body, since most bytes start no anchor.
-func anchorsBySearch(b []byte, first *[len(leakAnchors)]int) {
+// anchorsByKey is anchorsAt by one vectorised search (bytes.IndexByte) per
+// key byte: every anchor holds one of a few bytes (anchorKeys: a space, '.',
+// '_', '-' or '['), most bodies hold few of them, and at each one found the
+// byte next to it (anchorNear) leaves only the anchors that could be there
+// to compare. Occurrences are searched in order, so each anchor's first one
+// is found first.
+//
+// It gives up, returning false with first undone, after more than hits key
+// bytes: the search then costs more than a pass.
+func anchorsByKey(b []byte, first *[len(leakAnchors)]int, hits int) bool {
 	for k := range first {
 		first[k] = -1
 	}
-	for _, c := range anchorFirsts {
-		from, to := anchorFrom[c], anchorFrom[int(c)+1]
-		left := int(to - from) // anchors of this first byte not found yet
-		for i := 0; left > 0; i++ {
+	for ki, c := range anchorKeys {
+		left := anchorKeyed[ki]
+		near := &anchorNear[ki]
+		for i := 0; left != 0 && i < len(b); i++ {
 			j := bytes.IndexByte(b[i:], c)
 			if j < 0 {
 				break
 			}
 			i += j
-			if i+1 >= len(b) {
-				break
+			if hits--; hits < 0 {
+				return false
 			}
-			p := uint16(c)<<8 | uint16(b[i+1])
-			if anchorPairs[p>>6]&(1<<(p&63)) == 0 {
-				continue
+			var m uint64
+			if i > 0 {
+				m = near[0][b[i-1]]
 			}
-			for n := from; n < to; n++ {
-				k := anchorOrder[n]
+			if i+1 < len(b) {
+				m |= near[1][b[i+1]]
+			}
+			for m &= left; m != 0; m &= m - 1 {
+				k := bits.TrailingZeros64(m)
 				a := leakAnchors[k]
-				if first[k] < 0 && len(b)-i >= len(a) && string(b[i:i+len(a)]) == a {
-					first[k] = i
-					left--
+				if s := i - int(anchorKeyAt[k]); s >= 0 && len(b)-s >= len(a) && string(b[s:s+len(a)]) == a {
+					first[k] = s
+					left &^= 1 << k
 				}
 			}
 		}
 	}
+	return true
 }
 
-// anchorFirsts are the distinct first bytes of the anchors.
-var anchorFirsts = func() (cs []byte) {
-	for c := range 256 {
-		if anchorFrom[c] < anchorFrom[c+1] {
-			cs = append(cs, byte(c))
+// anchorKeys are the key bytes, one of which each anchor holds; anchor k's
+// is at anchorKeyAt[k], and anchorKeyed[i] is the set of the anchors (bit
+// k) keyed on anchorKeys[i]. anchorNear[i][0][c] is the set of those whose
+// key byte follows c, anchorNear[i][1][c] of those (keyed on their first
+// byte) whose key byte c follows.
+var (
+	anchorKeys  = [...]byte{' ', '.', '_', '-', '['}
+	anchorKeyAt [len(leaks)]uint8
+	anchorKeyed [len(anchorKeys)]uint64
+	anchorNear  = func() (near [len(anchorKeys)][2][256]uint64) {
+		if len(leaks) > 64 {
+			panic("detect: more leak anchors than bits in a set")
 		}
-	}
-	return cs
-}()
+		for k := range leaks {
+			a := leaks[k].anchor
+			ki, d := -1, -1
+			for i, c := range anchorKeys {
+				if d = strings.IndexByte(a, c); d >= 0 {
+					ki = i
+					break
+				}
+			}
+			if ki < 0 || len(a) < 2 {
+				panic("detect: leak anchor " + strconv.Quote(a) + " holds no key byte")
+			}
+			anchorKeyAt[k] = uint8(d)
+			anchorKeyed[ki] |= 1 << k
+			if d > 0 {
+				near[ki][0][a[d-1]] |= 1 << k
+			} else {
+				near[ki][1][a[d+1]] |= 1 << k
+			}
+		}
+		return near
+	}()
+)
 
 // cors reports an Access-Control-Allow-Origin that lets a foreign origin read
 // credentialed responses: a reflected foreign Origin or "null" with

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"net/http"
 	"testing"
 )
@@ -23,6 +24,28 @@ var anchorSeeds = []string{
 	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx goroutine",
 }
 
+// TestAnchorsAtMixed: bodies made of anchors, their pieces and their key
+// bytes side by side, where the ways of anchorsAt may go wrong.
+func TestAnchorsAtMixed(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var pieces []string
+	for _, l := range leaks {
+		a := l.anchor
+		pieces = append(pieces, a, a[:len(a)/2], a[len(a)/2:], a[1:], a[:len(a)-1])
+	}
+	pieces = append(pieces, " ", ".", "_", "-", "[", "x", "\n", `"`, "  ", "e ", " e")
+	for range 20000 {
+		var b []byte
+		for n := r.IntN(12); n > 0; n-- {
+			b = append(b, pieces[r.IntN(len(pieces))]...)
+		}
+		checkAnchorsAt(t, b)
+		if t.Failed() {
+			return
+		}
+	}
+}
+
 func FuzzAnchorsAt(f *testing.F) {
 	for _, b := range anchorSeeds {
 		f.Add([]byte(b))
@@ -32,7 +55,14 @@ func FuzzAnchorsAt(f *testing.F) {
 
 func checkAnchorsAt(t *testing.T, b []byte) {
 	t.Helper()
-	for _, find := range []func([]byte, *[len(leakAnchors)]int){anchorsAt, anchorsByPass, anchorsBySearch} {
+	byKey := func(hits int) func([]byte, *[len(leakAnchors)]int) {
+		return func(b []byte, first *[len(leakAnchors)]int) {
+			if !anchorsByKey(b, first, hits) {
+				anchorsByPass(b, first)
+			}
+		}
+	}
+	for _, find := range []func([]byte, *[len(leakAnchors)]int){anchorsAt, anchorsByPass, byKey(1 << 30), byKey(2)} {
 		var got [len(leakAnchors)]int
 		find(b, &got)
 		for k := range leaks {

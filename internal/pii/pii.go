@@ -17,6 +17,13 @@ func NormKey(k string) string {
 		return k // the common case, without an allocation
 	}
 	var b [64]byte
+	return string(NormKeyIn(&b, k))
+}
+
+// NormKeyIn is NormKey made in b, without an allocation: the result is b's
+// prefix, so it is valid only until b changes. Map lookups written
+// m[string(NormKeyIn(&b, k))] allocate nothing either.
+func NormKeyIn(b *[64]byte, k string) []byte {
 	n := 0
 	for i := 0; i < len(k) && n < len(b); i++ {
 		c := k[i]
@@ -29,7 +36,7 @@ func NormKey(k string) string {
 			n++
 		}
 	}
-	return string(b[:n])
+	return b[:n]
 }
 
 // CardName reports whether a key, normalized by NormKey, names a payment
