@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"path/filepath"
 	"strconv"
 	"syscall"
@@ -16,50 +14,9 @@ import (
 
 	"github.com/vigilsec/vigil"
 	"github.com/vigilsec/vigil/config"
+	"github.com/vigilsec/vigil/internal/benchtraffic"
 	"github.com/vigilsec/vigil/pipeline"
 )
-
-// benchGETBody and benchPOSTBody are what `vigil bench proxy` sends and
-// answers (bench/proxybench): a 200-byte JSON answer to GET /, and a 1 KB
-// JSON document POSTed to / and echoed back.
-var (
-	benchGETBody  = []byte(`{"id":42,"name":"Trail running shoes","category":"sport","price":129.95,"currency":"EUR","stock":17,"rating":4.6,"tags":["running","trail","waterproof"],"updated":"2026-01-01T12:00:00Z"}`)
-	benchPOSTBody = func() []byte {
-		var b bytes.Buffer
-		b.WriteString(`{"product_id":42,"quantity":1,"note":"`)
-		for b.Len() < 1024-2 {
-			b.WriteByte('x')
-		}
-		b.WriteString(`"}`)
-		return b.Bytes()
-	}()
-)
-
-// benchExchange is one exchange of `vigil bench proxy`'s traffic as the
-// proxy builds it: wrk's request headers (Host; Content-Type and
-// Content-Length for POST) and the upstream's answer headers.
-func benchExchange(method string) vigil.Exchange {
-	u, _ := url.Parse("http://127.0.0.1:9501/")
-	req := http.Header{"Host": {"127.0.0.1:9501"}}
-	var reqBody []byte
-	respBody := benchGETBody
-	if method == http.MethodPost {
-		reqBody, respBody = benchPOSTBody, benchPOSTBody
-		req.Set("Content-Type", "application/json")
-		req.Set("Content-Length", strconv.Itoa(len(reqBody)))
-	}
-	resp := http.Header{}
-	resp.Set("Content-Type", "application/json")
-	resp.Set("Content-Length", strconv.Itoa(len(respBody)))
-	resp.Set("Date", "Sun, 29 Nov 2026 10:00:00 GMT")
-	return vigil.Exchange{
-		Sensor:   vigil.SensorProxy,
-		Client:   vigil.Client{Addr: "127.0.0.1:40312"},
-		Request:  vigil.Request{Method: method, URL: u, Proto: "HTTP/1.1", Header: req, Body: reqBody, BodySize: int64(len(reqBody))},
-		Response: &vigil.Response{Status: 200, Proto: "HTTP/1.1", Header: resp, Body: respBody, BodySize: int64(len(respBody))},
-		Duration: 300 * time.Microsecond,
-	}
-}
 
 // analysisBaselineNs is the same-run baseline of BenchmarkProxyAnalysis, per
 // scenario.
@@ -83,7 +40,7 @@ var analysisBaselineNs = map[string]float64{}
 //	go test -run '^$' -bench ProxyAnalysis -benchmem ./cmd/vigil/
 func BenchmarkProxyAnalysis(b *testing.B) {
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
-		tmpl := benchExchange(method)
+		tmpl := benchtraffic.Exchange(method)
 		name := map[string]string{http.MethodGet: "get", http.MethodPost: "post"}[method]
 		b.Run(name+"/baseline-json-valid", func(b *testing.B) {
 			b.ReportAllocs()

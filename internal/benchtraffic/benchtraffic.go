@@ -1,0 +1,60 @@
+// Package benchtraffic is the traffic of `vigil bench proxy` as exchanges,
+// for the benchmarks that measure what the analysis behind the proxy costs
+// per exchange (cmd/vigil's BenchmarkProxyAnalysis, and BenchmarkTraffic in
+// detect and behavior): one client address, GET / answered by the 200-byte
+// JSON document bench/proxybench's upstream serves, and POST / with a 1 KB
+// JSON document (a 1000-byte "note") echoed back.
+package benchtraffic
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/vigilsec/vigil"
+)
+
+// GETBody and POSTBody are what the bench's upstream answers to GET and
+// what wrk POSTs (and gets back).
+var (
+	GETBody  = []byte(`{"id":42,"name":"Trail running shoes","category":"sport","price":129.95,"currency":"EUR","stock":17,"rating":4.6,"tags":["running","trail","waterproof"],"updated":"2026-01-01T12:00:00Z"}`)
+	POSTBody = func() []byte {
+		var b bytes.Buffer
+		b.WriteString(`{"product_id":42,"quantity":1,"note":"`)
+		for b.Len() < 1024-2 {
+			b.WriteByte('x')
+		}
+		b.WriteString(`"}`)
+		return b.Bytes()
+	}()
+)
+
+// Exchange is one exchange of the bench's traffic as the proxy builds it
+// (method GET or POST): wrk's request headers (Host; Content-Type and
+// Content-Length for POST), the upstream's answer headers, and the actor
+// the default resolver makes of the client.
+func Exchange(method string) vigil.Exchange {
+	u, _ := url.Parse("http://127.0.0.1:9501/")
+	req := http.Header{"Host": {"127.0.0.1:9501"}}
+	var reqBody []byte
+	respBody := GETBody
+	if method == http.MethodPost {
+		reqBody, respBody = POSTBody, POSTBody
+		req.Set("Content-Type", "application/json")
+		req.Set("Content-Length", strconv.Itoa(len(reqBody)))
+	}
+	resp := http.Header{}
+	resp.Set("Content-Type", "application/json")
+	resp.Set("Content-Length", strconv.Itoa(len(respBody)))
+	resp.Set("Date", "Sun, 29 Nov 2026 10:00:00 GMT")
+	return vigil.Exchange{
+		Sensor:   vigil.SensorProxy,
+		Client:   vigil.Client{Addr: "127.0.0.1:40312"},
+		Actor:    vigil.Actor{Addr: "127.0.0.1"},
+		Request:  vigil.Request{Method: method, URL: u, Proto: "HTTP/1.1", Header: req, Body: reqBody, BodySize: int64(len(reqBody))},
+		Response: &vigil.Response{Status: 200, Proto: "HTTP/1.1", Header: resp, Body: respBody, BodySize: int64(len(respBody))},
+		Duration: 300 * time.Microsecond,
+	}
+}
