@@ -2,10 +2,8 @@ package detect
 
 import (
 	"bytes"
-	"context"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/vigilsec/vigil"
 	"github.com/vigilsec/vigil/internal/benchtraffic"
@@ -17,29 +15,8 @@ import (
 //
 //	go test -run '^$' -bench Traffic -benchmem ./detect/
 func BenchmarkTraffic(b *testing.B) {
-	ctx := context.Background()
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
-		tmpl := benchtraffic.Exchange(method)
-		run := func(b *testing.B, as []vigil.Analyzer) {
-			t0 := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
-			i := 0
-			b.ReportAllocs()
-			for b.Loop() {
-				x := tmpl
-				u := *tmpl.Request.URL
-				x.Request.URL = &u
-				resp := *tmpl.Response
-				x.Response = &resp
-				x.Time = t0.Add(time.Duration(i) * 50 * time.Microsecond)
-				x.SetPathTemplate("/", "/")
-				i++
-				for _, a := range as {
-					if _, err := a.Analyze(ctx, &x); err != nil {
-						b.Fatal(err)
-					}
-				}
-			}
-		}
+		run := func(b *testing.B, as []vigil.Analyzer) { benchtraffic.Loop(b, method, as) }
 		b.Run(method+"/all", func(b *testing.B) {
 			as, err := New(Builtin())
 			if err != nil {

@@ -89,11 +89,9 @@ func (w *worker) run(ctx context.Context) error {
 			}
 			select {
 			case it, ok := <-w.in:
-				if !ok {
-					w.handOver(ctx)
+				if !w.received(ctx, it, ok) {
 					return nil
 				}
-				w.take(ctx, it)
 			default:
 				break fast
 			}
@@ -103,11 +101,9 @@ func (w *worker) run(ctx context.Context) error {
 		}
 		select {
 		case it, ok := <-w.in:
-			if !ok {
-				w.handOver(ctx)
+			if !w.received(ctx, it, ok) {
 				return nil
 			}
-			w.take(ctx, it)
 		case <-t.C:
 			w.handOver(ctx)
 		case <-ctx.Done():
@@ -115,6 +111,17 @@ func (w *worker) run(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// received takes an item the queue gave (ok), or hands the statistics over
+// when the queue is closed and drained (!ok); it reports whether to go on.
+func (w *worker) received(ctx context.Context, it item, ok bool) bool {
+	if !ok {
+		w.handOver(ctx)
+		return false
+	}
+	w.take(ctx, it)
+	return true
 }
 
 // fastTakes is the most queue items a worker takes in a row before it looks

@@ -8,9 +8,11 @@ package benchtraffic
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
+	"testing"
 	"time"
 
 	"github.com/vigilsec/vigil"
@@ -56,5 +58,31 @@ func Exchange(method string) vigil.Exchange {
 		Request:  vigil.Request{Method: method, URL: u, Proto: "HTTP/1.1", Header: req, Body: reqBody, BodySize: int64(len(reqBody))},
 		Response: &vigil.Response{Status: 200, Proto: "HTTP/1.1", Header: resp, Body: respBody, BodySize: int64(len(respBody))},
 		Duration: 300 * time.Microsecond,
+	}
+}
+
+// Loop runs the analyzers as on one exchange of method per iteration of b,
+// each a fresh copy of Exchange's 50 µs after the last, its path template
+// set as the pipeline sets it; it reports allocations.
+func Loop(b *testing.B, method string, as []vigil.Analyzer) {
+	ctx := context.Background()
+	tmpl := Exchange(method)
+	t0 := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		x := tmpl
+		u := *tmpl.Request.URL
+		x.Request.URL = &u
+		resp := *tmpl.Response
+		x.Response = &resp
+		x.Time = t0.Add(time.Duration(i) * 50 * time.Microsecond)
+		x.SetPathTemplate("/", "/")
+		i++
+		for _, a := range as {
+			if _, err := a.Analyze(ctx, &x); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 }
