@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 	"net"
 	"net/http"
@@ -218,6 +219,15 @@ func (w *captureWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		}
 	}
 	return conn, brw, err
+}
+
+// captureBody records a response body the proxy holds whole: its size, and
+// a copy of at most limit bytes (the body's buffer is reused after).
+func (w *captureWriter) captureBody(body []byte) {
+	w.n = int64(len(body))
+	if w.limit > 0 {
+		w.buf = bytes.Clone(body[:min(len(body), w.limit)])
+	}
 }
 
 // clientLeft tells whether FastServer saw the client close its connection.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -52,7 +53,6 @@ type FastServer struct {
 	std     *http.Server
 	handoff *connQueue
 	logger  *slog.Logger
-	stdDone chan struct{}
 	once    sync.Once
 	// native: forwardNative takes the requests (a plain-http upstream);
 	// else forward.
@@ -66,38 +66,17 @@ const DefaultMaxBodyBytes = 16 << 20
 // before answering; a longer one streams.
 const maxHeldResponse = 256 << 10
 
-// defaultFastHeaderBytes is FastServer's default limit of a request's
-// headers: fasthttp reads them into a per-connection buffer of that size.
-const defaultFastHeaderBytes = 32 << 10
-
 // NewFastServer returns a fasthttp server for p with hardened defaults:
 // ServerConfig's timeouts and limits, no Server header of its own, and
 // bodies passed on as they are. (fasthttp writes the Date header itself:
 // the upstream's is replaced by the proxy's.)
 func NewFastServer(p *Proxy, cfg ServerConfig) *FastServer {
-	if cfg.ReadHeaderTimeout <= 0 {
-		cfg.ReadHeaderTimeout = 10 * time.Second
-	}
-	if cfg.IdleTimeout <= 0 {
-		cfg.IdleTimeout = 120 * time.Second
-	}
-	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	headerBytes := cfg.MaxHeaderBytes
-	if headerBytes <= 0 {
-		headerBytes = defaultFastHeaderBytes
-	}
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+	cfg = cfg.withDefaults()
 	s := &FastServer{
 		p:       p,
 		cfg:     cfg,
 		handoff: newConnQueue(),
-		logger:  logger.With("component", "proxy-server"),
-		stdDone: make(chan struct{}),
+		logger:  cfg.Logger.With("component", "proxy-server"),
 	}
 	s.std = NewServer(p, cfg)
 	s.native = p.fast != nil
@@ -107,30 +86,26 @@ func NewFastServer(p *Proxy, cfg ServerConfig) *FastServer {
 		// A request, body included, must arrive within the header timeout
 		// plus a minute; keep-alive connections wait IdleTimeout for the
 		// next one.
-		ReadTimeout:                   cfg.ReadHeaderTimeout + time.Minute,
-		IdleTimeout:                   cfg.IdleTimeout,
-		WriteTimeout:                  cfg.WriteTimeout,
-		ReadBufferSize:                headerBytes,
-		MaxRequestBodySize:            int(min(cfg.MaxBodyBytes, int64(maxInt))),
-		NoDefaultServerHeader:         true,
-		NoDefaultContentType:          true,
-		DisablePreParseMultipartForm:  true,
-		DisableHeaderNamesNormalizing: false,
-		CloseOnShutdown:               true,
-		KeepHijackedConns:             true,
-		SecureErrorLogMessage:         true,
-		Logger:                        fastLogger{s.logger},
+		ReadTimeout:                  cfg.ReadHeaderTimeout + time.Minute,
+		IdleTimeout:                  cfg.IdleTimeout,
+		WriteTimeout:                 cfg.WriteTimeout,
+		ReadBufferSize:               cfg.MaxHeaderBytes,
+		MaxRequestBodySize:           int(min(cfg.MaxBodyBytes, math.MaxInt)),
+		NoDefaultServerHeader:        true,
+		NoDefaultContentType:         true,
+		DisablePreParseMultipartForm: true,
+		CloseOnShutdown:              true,
+		KeepHijackedConns:            true,
+		SecureErrorLogMessage:        true,
+		Logger:                       fastLogger{s.logger},
 	}
 	return s
 }
-
-const maxInt = int(^uint(0) >> 1)
 
 // Serve accepts connections on ln until Shutdown.
 func (s *FastServer) Serve(ln net.Listener) error {
 	s.handoff.addr = ln.Addr()
 	go func() {
-		defer close(s.stdDone)
 		_ = s.std.Serve(s.handoff) // ends with ErrServerClosed or the queue's close
 	}()
 	err := s.srv.Serve(ln)
@@ -243,11 +218,17 @@ func (s *FastServer) request(ctx *fasthttp.RequestCtx) (*fastRequest, error) {
 		fr.body.Reset(body)
 		r.Body = &fr.body
 		r.ContentLength = int64(len(body))
-		if cl := h["Content-Length"]; len(cl) != 1 || cl[0] != strconv.Itoa(len(body)) {
-			h["Content-Length"] = []string{strconv.Itoa(len(body))}
+		if cl := h["Content-Length"]; len(cl) != 1 || !isDecimal(cl[0], len(body)) {
+			h["Content-Length"] = []string{strconv.Itoa(len(body))} // it was chunked
 		}
 	}
 	return fr, nil
+}
+
+// isDecimal tells whether s is n in decimal, without allocating.
+func isDecimal(s string, n int) bool {
+	v, err := strconv.Atoi(s)
+	return err == nil && v == n
 }
 
 // parseOriginForm fills u from an origin-form request target ("/path?query")
@@ -427,12 +408,8 @@ func (s *FastServer) forward(w *captureWriter, r *http.Request, id string) {
 			rh.Add(k, v)
 		}
 	}
+	fw.addHeaders(rh) // ReverseProxy adds the upstream's headers to them likewise
 	for k, vs := range fw.h {
-		// What Vigil set before forwarding (a tarpit's X-Vigil-Action):
-		// ReverseProxy adds the upstream's headers to them likewise.
-		for _, v := range vs {
-			rh.Add(k, v)
-		}
 		if _, ok := res.Header[k]; !ok {
 			res.Header[k] = vs
 		}
@@ -447,7 +424,7 @@ func (s *FastServer) forward(w *captureWriter, r *http.Request, id string) {
 			_ = res.Body.Close()
 		}
 		if res.ContentLength >= 0 && res.StatusCode != http.StatusNoContent {
-			rh.SetContentLength(int(min(res.ContentLength, int64(maxInt))))
+			rh.SetContentLength(int(min(res.ContentLength, math.MaxInt)))
 		}
 		if r.Method == http.MethodHead {
 			resp.SkipBody = true
@@ -465,23 +442,15 @@ func (s *FastServer) forward(w *captureWriter, r *http.Request, id string) {
 				err = io.ErrUnexpectedEOF
 			}
 			s.logger.Debug("upstream body ended early", "request_id", id, "err", err)
-			got := bytes.Clone(resp.Body())
-			resp.ResetBody()
-			sb := &streamBody{rc: io.NopCloser(io.MultiReader(bytes.NewReader(got), errReader{err})), w: w}
-			w.stream = sb
-			resp.SetBodyStream(sb, int(res.ContentLength))
+			cutShort(w, resp, int(res.ContentLength), err)
 			return
 		}
-		body := resp.Body()
-		w.n = int64(len(body))
-		if w.limit > 0 {
-			w.buf = bytes.Clone(body[:min(len(body), w.limit)])
-		}
+		w.captureBody(resp.Body())
 		return
 	}
 	sb := &streamBody{rc: res.Body, w: w}
 	w.stream = sb
-	resp.SetBodyStream(sb, int(min(res.ContentLength, int64(maxInt))))
+	resp.SetBodyStream(sb, int(min(res.ContentLength, math.MaxInt)))
 }
 
 // outbound is the request sent upstream for in: what ReverseProxy's
@@ -491,7 +460,7 @@ func (p *Proxy) outbound(in *http.Request, id string) *http.Request {
 	h := make(http.Header, len(in.Header)+4)
 	conn := in.Header["Connection"]
 	for k, vs := range in.Header {
-		if hopHeaders[k] || listedIn(conn, k) {
+		if hopHeaders[k] || hasToken(conn, k) {
 			continue
 		}
 		switch k {
@@ -567,18 +536,8 @@ func removeHopHeaders(h http.Header) {
 	}
 }
 
-// listedIn tells whether the Connection header values conn name key.
-func listedIn(conn []string, key string) bool {
-	for _, v := range conn {
-		for f := range strings.SplitSeq(v, ",") {
-			if strings.EqualFold(textprotoTrim(f), key) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
+// hasToken tells whether the comma-separated header values vs hold token,
+// ignoring case (the Connection and TE headers).
 func hasToken(vs []string, token string) bool {
 	for _, v := range vs {
 		for f := range strings.SplitSeq(v, ",") {
@@ -693,6 +652,17 @@ func (w *fastWriter) wait(until <-chan time.Time) bool {
 	}
 }
 
+// cutShort makes the client's response end as the upstream's did: what
+// arrived of a body of size bytes, then err, which makes fasthttp drop the
+// connection before the declared length.
+func cutShort(w *captureWriter, resp *fasthttp.Response, size int, err error) {
+	got := bytes.Clone(resp.Body())
+	resp.ResetBody()
+	sb := &streamBody{rc: io.NopCloser(io.MultiReader(bytes.NewReader(got), errReader{err})), w: w}
+	w.stream = sb
+	resp.SetBodyStream(sb, size)
+}
+
 // errReader fails every read with err.
 type errReader struct{ err error }
 
@@ -728,6 +698,13 @@ func (w *fastWriter) WriteHeader(code int) {
 	w.wrote = true
 	rh := &w.ctx.Response.Header
 	rh.SetStatusCode(code)
+	w.addHeaders(rh)
+}
+
+// addHeaders adds the headers Vigil set (its own answers' headers, or a
+// tarpit's X-Vigil-Action before forwarding) to rh; fasthttp sets
+// Content-Length from the body.
+func (w *fastWriter) addHeaders(rh *fasthttp.ResponseHeader) {
 	for k, vs := range w.h {
 		if k == "Content-Length" {
 			continue

@@ -65,12 +65,7 @@ func (s *FastServer) forwardNative(w *captureWriter, r *http.Request, id string)
 	keep := !rh.ConnectionClose() && !r.Close
 	rh.ResetConnectionClose() // the upstream's connection, not the client's
 	removeFastHopHeaders(rh)
-	for k, vs := range fw.h {
-		// What Vigil set before forwarding (a tarpit's X-Vigil-Action).
-		for _, v := range vs {
-			rh.Add(k, v)
-		}
-	}
+	fw.addHeaders(rh)
 	fw.wrote = true
 	w.status = rh.StatusCode()
 	w.header = responseHeader(rh, fw.rvs[:0])
@@ -88,11 +83,7 @@ func (s *FastServer) forwardNative(w *captureWriter, r *http.Request, id string)
 		if err != nil {
 			c.close()
 			s.logger.Debug("upstream body ended early", "request_id", id, "err", err)
-			got := bytes.Clone(resp.Body())
-			resp.ResetBody()
-			sb := &streamBody{rc: io.NopCloser(io.MultiReader(bytes.NewReader(got), errReader{io.ErrUnexpectedEOF})), w: w}
-			w.stream = sb
-			resp.SetBodyStream(sb, cl)
+			cutShort(w, resp, cl, io.ErrUnexpectedEOF)
 			return
 		}
 		c.release(noStop, keep)
@@ -101,10 +92,7 @@ func (s *FastServer) forwardNative(w *captureWriter, r *http.Request, id string)
 			s.neutralize(w, rh, bytes.Clone(body))
 			body = resp.Body()
 		}
-		w.n = int64(len(body))
-		if w.limit > 0 {
-			w.buf = bytes.Clone(body[:min(len(body), w.limit)])
-		}
+		w.captureBody(body)
 	default:
 		// Longer, chunked or ended by the close: stream it. The read
 		// deadline was for the headers only.
@@ -123,11 +111,7 @@ func (s *FastServer) forwardNative(w *captureWriter, r *http.Request, id string)
 				_ = ub.Close() // read to its end: the connection is reusable
 				resp.SetBody(held)
 				s.neutralize(w, rh, held)
-				body := resp.Body()
-				w.n = int64(len(body))
-				if w.limit > 0 {
-					w.buf = bytes.Clone(body[:min(len(body), w.limit)])
-				}
+				w.captureBody(resp.Body())
 				return
 			}
 			rc = &heldBody{held: held, rest: ub, err: err}

@@ -40,22 +40,8 @@ type ServerConfig struct {
 // ClientHello, see CaptureClientHello) then land in each Exchange, and the
 // ClientHello fingerprint is folded into the actor's.
 func NewServer(h http.Handler, cfg ServerConfig) *http.Server {
-	if cfg.ReadHeaderTimeout <= 0 {
-		cfg.ReadHeaderTimeout = 10 * time.Second
-	}
-	if cfg.IdleTimeout <= 0 {
-		cfg.IdleTimeout = 120 * time.Second
-	}
-	if cfg.MaxHeaderBytes <= 0 {
-		cfg.MaxHeaderBytes = 64 << 10
-	}
-	if cfg.TLSConfig == nil {
-		cfg.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
+	cfg = cfg.withDefaults()
 	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
 	srv := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           h,
@@ -68,4 +54,27 @@ func NewServer(h http.Handler, cfg ServerConfig) *http.Server {
 	}
 	CaptureClientHello(srv)
 	return srv
+}
+
+// withDefaults fills in the zero fields, for both servers.
+func (cfg ServerConfig) withDefaults() ServerConfig {
+	if cfg.ReadHeaderTimeout <= 0 {
+		cfg.ReadHeaderTimeout = 10 * time.Second
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 120 * time.Second
+	}
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = 64 << 10
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.TLSConfig == nil {
+		cfg.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return cfg
 }
