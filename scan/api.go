@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"os"
 	"slices"
@@ -144,12 +145,7 @@ func ParseAPI(source string, data []byte) (a *API, err error) {
 	a = &API{Title: s.Title}
 	seen := map[string]bool{}
 	paths := doc.Paths.Map()
-	keys := make([]string, 0, len(paths))
-	for k := range paths {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, p := range keys {
+	for _, p := range slices.Sorted(maps.Keys(paths)) {
 		item := paths[p]
 		if item == nil {
 			continue
@@ -253,12 +249,7 @@ func newOp(doc *openapi3.T, method, path string, item *openapi3.PathItem, op *op
 
 // jsonSchema returns the schema of the JSON media type of content.
 func jsonSchema(c openapi3.Content) *openapi3.Schema {
-	keys := make([]string, 0, len(c))
-	for k := range c {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(c)) {
 		mt := strings.ToLower(strings.TrimSpace(strings.Split(k, ";")[0]))
 		if mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "*/*" {
 			if m := c[k]; m != nil && m.Schema != nil && m.Schema.Value != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"maps"
 	"math"
 	"net/url"
 	"regexp"
@@ -380,13 +381,8 @@ func (r *runner) massAssign(ctx context.Context, t *Template, op *Operation) ver
 		return skipf("no valid request to start from: %d", base.Status)
 	}
 	baseVals := r.readBack(ctx, op, id, base)
-	keys := make([]string, 0, len(candidates))
-	for k := range candidates {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	tried := 0
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(candidates)) {
 		s := candidates[k]
 		if _, ok := baseVals[k]; !ok {
 			continue // cannot be read back
@@ -630,22 +626,16 @@ func (r *runner) inject(ctx context.Context, t *Template, op *Operation) verdict
 	}
 	sent := 0
 	for _, p := range t.Payloads {
-		if p.Delay > 0 {
+		if p.Delay > 0 || p.False != "" {
+			// Time-based (Delay) or boolean (False) payloads: injection tests only.
 			if t.Kind != KindInject {
 				continue
 			}
-			v, n := r.timed(ctx, id, base, baseResp, places, p)
-			sent += n
-			if v.status != "" {
-				return v
+			probe := r.booleanPair
+			if p.Delay > 0 {
+				probe = r.timed
 			}
-			continue
-		}
-		if p.False != "" {
-			if t.Kind != KindInject {
-				continue
-			}
-			v, n := r.booleanPair(ctx, id, base, baseResp, places, p)
+			v, n := probe(ctx, id, base, baseResp, places, p)
 			sent += n
 			if v.status != "" {
 				return v

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/time/rate"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -289,12 +290,7 @@ func (r *runner) evidence(req *http.Request, body []byte, resp *Response) Eviden
 }
 
 func writeHeaders(sb *strings.Builder, h http.Header) {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(h)) {
 		for _, v := range h[k] {
 			fmt.Fprintf(sb, "%s: %s\r\n", k, v)
 		}

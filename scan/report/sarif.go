@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"path"
 	"slices"
@@ -284,11 +285,7 @@ func sarifRules(r *scan.Report) ([]sarifRule, map[string]int) {
 			t.name = x.Name
 		}
 	}
-	ids := make([]string, 0, len(tests))
-	for id := range tests {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+	ids := slices.Sorted(maps.Keys(tests))
 	rules := make([]sarifRule, 0, len(ids))
 	index := make(map[string]int, len(ids))
 	for i, id := range ids {

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -225,6 +224,20 @@ func (a *app) handler() http.Handler {
 // the goroutine's stack trace: the planted verbose-error vulnerability
 // (ground truth "verbose-errors"). Handlers panic on malformed JSON.
 func recoverVerbose(logger *slog.Logger, next http.Handler) http.Handler {
+	return recovering(next, func(w http.ResponseWriter, r *http.Request, v any) {
+		logger.Debug("handler panic", "method", r.Method, "path", r.URL.Path, "panic", v)
+		writeJSON(w, http.StatusInternalServerError, map[string]string{
+			"error": fmt.Sprintf("panic: %v", v),
+			"trace": string(debug.Stack()),
+		})
+	})
+}
+
+// recovering answers a panic in next with onPanic (called while the
+// panicking stack is still there for debug.Stack), in both modes; an
+// http.ErrAbortHandler panic is passed on for net/http to abort the
+// response.
+func recovering(next http.Handler, onPanic func(w http.ResponseWriter, r *http.Request, v any)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			v := recover()
@@ -234,11 +247,7 @@ func recoverVerbose(logger *slog.Logger, next http.Handler) http.Handler {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			logger.Debug("handler panic", "method", r.Method, "path", r.URL.Path, "panic", v)
-			writeJSON(w, http.StatusInternalServerError, map[string]string{
-				"error": fmt.Sprintf("panic: %v", v),
-				"trace": string(debug.Stack()),
-			})
+			onPanic(w, r, v)
 		}()
 		next.ServeHTTP(w, r)
 	})
@@ -408,13 +417,4 @@ func fullUser(u *user) user {
 		c.Card = &cc
 	}
 	return c
-}
-
-func sortedIDs[V any](m map[int64]V) []int64 {
-	ids := make([]int64, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
 }

@@ -2,6 +2,7 @@ package shop
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/mail"
 	"slices"
@@ -353,12 +354,7 @@ func (a *app) addItem(w http.ResponseWriter, r *http.Request, p principal) {
 	if !ok {
 		return
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if !slices.Contains(cartFields, k) {
 			fail(w, http.StatusBadRequest, "unknown field %q; allowed fields: %s", k, strings.Join(cartFields, ", "))
 			return
@@ -809,7 +805,7 @@ func (a *app) adminUsers(w http.ResponseWriter, r *http.Request, p principal) {
 		limit = min(n, 100)
 	}
 	a.mu.Lock()
-	ids := sortedIDs(a.users)
+	ids := slices.Sorted(maps.Keys(a.users))
 	out := []map[string]any{}
 	for i := (page - 1) * limit; i >= 0 && i < len(ids) && len(out) < limit; i++ {
 		out = append(out, publicUser(a.users[ids[i]]))
@@ -953,7 +949,7 @@ func (a *app) v1Export(w http.ResponseWriter, r *http.Request, p principal) {
 	}
 	a.mu.Lock()
 	out := make([]user, 0, len(a.users))
-	for _, id := range sortedIDs(a.users) {
+	for _, id := range slices.Sorted(maps.Keys(a.users)) {
 		out = append(out, fullUser(a.users[id]))
 	}
 	a.mu.Unlock()

@@ -165,23 +165,13 @@ const refusal = "Sorry, I can only help with orders, deliveries, returns and gif
 // recoverNeutral is the hardened twin's recovery: a malformed body is a
 // plain 400, any other panic a 500 that says nothing of the code.
 func recoverNeutral(logger *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			v := recover()
-			if v == nil {
-				return
-			}
-			if v == http.ErrAbortHandler {
-				panic(v)
-			}
-			if _, ok := v.(malformedJSON); ok {
-				fail(w, http.StatusBadRequest, "request body is not valid JSON")
-				return
-			}
-			logger.Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			fail(w, http.StatusInternalServerError, "internal error")
-		}()
-		next.ServeHTTP(w, r)
+	return recovering(next, func(w http.ResponseWriter, r *http.Request, v any) {
+		if _, ok := v.(malformedJSON); ok {
+			fail(w, http.StatusBadRequest, "request body is not valid JSON")
+			return
+		}
+		logger.Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		fail(w, http.StatusInternalServerError, "internal error")
 	})
 }
 
