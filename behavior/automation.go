@@ -318,12 +318,9 @@ func (a *Automation) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Find
 	if score, _ := a.score(s, now, false); score < autoMedium {
 		return nil, nil
 	}
-	if quiet(s.hasFired, s.fired, now, a.window) {
-		a.counts.suppressed.Add(1)
+	if !a.counts.fire(&s.hasFired, &s.fired, now, a.window, 0) {
 		return nil, nil
 	}
-	s.fired, s.hasFired = now, true
-	a.counts.findings[0].Add(1)
 	score, ev := a.score(s, now, true)
 	sev, conf := vigil.SeverityMedium, 0.7
 	if score >= autoHigh {

@@ -398,12 +398,9 @@ func (b *BOLA) enumerate(x *vigil.Exchange, method, host, tmpl string, tk, obj u
 	if n < b.cfg.Threshold || float64(nd) < EnumerationRatio*float64(n) {
 		return vigil.Finding{}, false
 	}
-	if quiet(e.hasFired, e.fired, now, b.window) {
-		b.counts.suppressed.Add(1)
+	if !b.counts.fire(&e.hasFired, &e.fired, now, b.window, 1) {
 		return vigil.Finding{}, false
 	}
-	e.fired, e.hasFired = now, true
-	b.counts.findings[1].Add(1)
 	ratio := strconv.Itoa(nd*100/n) + "%"
 	return vigil.Finding{
 		Detector:   DetectorEnumeration,

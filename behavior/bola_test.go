@@ -398,14 +398,9 @@ func FuzzAnalyzeBOLA(f *testing.F) {
 func fuzzPlayAuth(t *testing.T, an vigil.Analyzer, data []byte, cat vigil.Category) {
 	paths := []string{"/x/%d", "/x", "/api/v1/x/%d", "/api/v2/auth/login", "/oauth/token", "/admin/x", "/x/%d/y", "/sessions"}
 	at := t0
-	for len(data) >= 2 {
-		op, arg := data[0], data[1]
-		data = data[2:]
-		s, rest, _ := strings.Cut(string(data), "\x00")
-		data = []byte(rest)
+	fuzzRecords(data, func(op, arg byte, s string) {
 		at = at.Add(time.Duration(int8(arg)) * 5 * time.Second)
-		path := strings.ReplaceAll(paths[int(op>>2)%len(paths)], "%d", fmt.Sprint(int(arg)%40))
-		r := req{method: fuzzMethods[int(op>>5)%len(fuzzMethods)], target: path, body: s, status: fuzzStatuses[int(arg)%len(fuzzStatuses)], resp: s}
+		r := fuzzReq(op, arg, strings.ReplaceAll(paths[int(op>>2)%len(paths)], "%d", fmt.Sprint(int(arg)%40)), s)
 		if strings.HasPrefix(s, "/") {
 			r.body = ""
 		}
@@ -414,9 +409,7 @@ func fuzzPlayAuth(t *testing.T, an vigil.Analyzer, data []byte, cat vigil.Catego
 			a.Principal = fmt.Sprintf("jwt:%d", op%4)
 		}
 		x := exchange(a, at, r)
-		if strings.HasPrefix(s, "/") {
-			x.Request.URL.Path, x.Request.URL.RawQuery, _ = strings.Cut(s, "?")
-		}
+		fuzzPath(x, s)
 		fs, err := an.Analyze(context.Background(), x)
 		if err != nil {
 			t.Fatal(err)
@@ -431,7 +424,7 @@ func fuzzPlayAuth(t *testing.T, an vigil.Analyzer, data []byte, cat vigil.Catego
 				}
 			}
 		}
-	}
+	})
 }
 
 // TestSimulatorTrafficAuth runs BOLA and Credentials on the recorded

@@ -196,21 +196,13 @@ func (c *Cracking) judge(x *vigil.Exchange, in *input, ep *endpointState, hit bo
 	meets := n >= c.cfg.Threshold && float64(misses) >= FailureRatio*float64(n)
 	var out []vigil.Finding
 	if meets {
-		if quiet(ep.hasFired, ep.fired, now, c.window) {
-			c.counts.suppressed.Add(1)
-		} else {
+		if c.counts.fire(&ep.hasFired, &ep.fired, now, c.window, 0) {
 			out = append(out, c.crackingFinding(x, in, ep, n, misses))
-			ep.fired, ep.hasFired = now, true
-			c.counts.findings[0].Add(1)
 		}
 	}
 	if hit && !wasHit && (meets || quiet(ep.hasFired, ep.fired, now, c.window)) {
-		if quiet(ep.hasWon, ep.won, now, c.window) {
-			c.counts.suppressed.Add(1)
-		} else {
+		if c.counts.fire(&ep.hasWon, &ep.won, now, c.window, 1) {
 			out = append(out, c.succeededFinding(x, in, ep, n, misses))
-			ep.won, ep.hasWon = now, true
-			c.counts.findings[1].Add(1)
 		}
 	}
 	return out

@@ -267,12 +267,9 @@ func (c *Credentials) stuffing(x *vigil.Exchange, uh uint64, name string, fail b
 	if n < StuffingUsernames || float64(fails) < FailureRatio*float64(n) {
 		return vigil.Finding{}, false
 	}
-	if quiet(a.State.hasFired, a.State.fired, now, c.window) {
-		c.counts.suppressed.Add(1)
+	if !c.counts.fire(&a.State.hasFired, &a.State.fired, now, c.window, 0) {
 		return vigil.Finding{}, false
 	}
-	a.State.fired, a.State.hasFired = now, true
-	c.counts.findings[0].Add(1)
 	ratio := strconv.Itoa(fails*100/n) + "%"
 	ev := []vigil.Evidence{
 		{Where: "endpoint", Value: x.Request.Method + " " + c.template(x), Why: "login endpoint"},
@@ -309,12 +306,9 @@ func (c *Credentials) brute(x *vigil.Exchange, uh uint64, name string, at int64)
 	if n < BruteForceFailures {
 		return vigil.Finding{}, false
 	}
-	if quiet(t.State.hasFired, t.State.fired, now, c.window) {
-		c.tcounts.suppressed.Add(1)
+	if !c.tcounts.fire(&t.State.hasFired, &t.State.fired, now, c.window, 0) {
 		return vigil.Finding{}, false
 	}
-	t.State.fired, t.State.hasFired = now, true
-	c.tcounts.findings[0].Add(1)
 	ev := []vigil.Evidence{
 		{Where: "endpoint", Value: x.Request.Method + " " + c.template(x), Why: "login endpoint"},
 		{Where: "body.username", Value: mask(name), Why: "targeted account (masked)"},

@@ -257,11 +257,7 @@ func (d *FlowDetector) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Fi
 			}
 			if len(missing) > 0 {
 				mark := &a.State.flows[m.flow]
-				if quiet(mark.hasFired, mark.fired, now, d.window) {
-					d.counts.suppressed.Add(1)
-				} else {
-					mark.fired, mark.hasFired = now, true
-					d.counts.findings[0].Add(1)
+				if d.counts.fire(&mark.hasFired, &mark.fired, now, d.window, 0) {
 					out = append(out, d.finding(x, f, m.step, missing, steps, now, cut))
 				}
 			}
@@ -315,12 +311,9 @@ func (d *FlowDetector) completed(x *vigil.Exchange, fi int, mark *flowMark, now 
 	if uint64(mark.done) < threshold {
 		return vigil.Finding{}, false
 	}
-	if quiet(mark.velHas, mark.velFired, now, d.window) {
-		d.counts.suppressed.Add(1)
+	if !d.counts.fire(&mark.velHas, &mark.velFired, now, d.window, 1) {
 		return vigil.Finding{}, false
 	}
-	mark.velFired, mark.velHas = now, true
-	d.counts.findings[1].Add(1)
 	f := &d.flows[fi]
 	why := "no learned baseline yet: at least " + strconv.FormatUint(threshold, 10) + " is far above any person"
 	if learned {

@@ -27,25 +27,18 @@ func FuzzAnalyzeTimeline(f *testing.F) {
 		cfg := Config{MaxActors: 3, Window: time.Minute}
 		auto, probe, prompt, base := NewAutomation(cfg), NewAdaptiveProbing(cfg), NewPromptInjection(cfg), NewBaseline(cfg)
 		at := t0
-		for len(data) >= 2 {
-			op, arg := data[0], data[1]
-			data = data[2:]
-			s, rest, _ := strings.Cut(string(data), "\x00")
-			data = []byte(rest)
+		fuzzRecords(data, func(op, arg byte, s string) {
 			at = at.Add(time.Duration(int8(arg)) * 100 * time.Millisecond)
 			path := strings.ReplaceAll(fuzzPaths[int(op>>2)%len(fuzzPaths)], "%d", fmt.Sprint(int(arg)*37))
 			if op&1 != 0 {
 				path = "/api/v2/support/chat"
 			}
-			r := req{method: fuzzMethods[int(op>>5)%len(fuzzMethods)], target: path, body: s, status: fuzzStatuses[int(arg)%len(fuzzStatuses)], resp: s}
-			x := exchange(vigil.Actor{Addr: fmt.Sprint(op % 4), Principal: []string{"", "apikey:1", "jwt:2"}[int(arg)%3]}, at, r)
+			x := exchange(vigil.Actor{Addr: fmt.Sprint(op % 4), Principal: []string{"", "apikey:1", "jwt:2"}[int(arg)%3]}, at, fuzzReq(op, arg, path, s))
 			x.Request.Header.Set("User-Agent", s)
 			if op&2 != 0 {
 				x.Request.Header.Set("Sec-Fetch-Mode", "cors")
 			}
-			if strings.HasPrefix(s, "/") {
-				x.Request.URL.Path, x.Request.URL.RawQuery, _ = strings.Cut(s, "?")
-			}
+			fuzzPath(x, s)
 			for _, an := range []vigil.Analyzer{auto, probe, prompt, base} {
 				fs, err := an.Analyze(context.Background(), x)
 				if err != nil {
@@ -63,7 +56,7 @@ func FuzzAnalyzeTimeline(f *testing.F) {
 				}
 			}
 			base.Score(x)
-		}
+		})
 		if n := auto.table.Each(func(*actortable.Node[autoActor]) {}); n > 3 {
 			t.Errorf("automation tracks %d actors", n)
 		}

@@ -18,26 +18,43 @@ var (
 		"/api/v2/checkout/pay", "/api/v2/checkout/confirm", "/api/v2/cart/items", "/orders/%d/pay", "/x/%d"}
 )
 
-// fuzzPlay turns data into exchanges for a few actors: each record is an
-// op byte, an arg byte and a NUL-terminated string used as the body (or,
-// when it starts with '/', as the path).
-func fuzzPlay(t *testing.T, an vigil.Analyzer, data []byte, check func()) {
-	at := t0
+// fuzzRecords calls fn on each record of data: an op byte, an arg byte and
+// a NUL-terminated string s.
+func fuzzRecords(data []byte, fn func(op, arg byte, s string)) {
 	for len(data) >= 2 {
 		op, arg := data[0], data[1]
-		data = data[2:]
-		s, rest, _ := strings.Cut(string(data), "\x00")
+		s, rest, _ := strings.Cut(string(data[2:]), "\x00")
 		data = []byte(rest)
+		fn(op, arg, s)
+	}
+}
+
+// fuzzReq is the request a record makes on path: op picks the method, arg
+// the status, and s is the body and the answer.
+func fuzzReq(op, arg byte, path, s string) req {
+	return req{method: fuzzMethods[int(op>>5)%len(fuzzMethods)], target: path, body: s, status: fuzzStatuses[int(arg)%len(fuzzStatuses)], resp: s}
+}
+
+// fuzzPath makes s the path (and query) of x when it starts with '/'.
+func fuzzPath(x *vigil.Exchange, s string) {
+	if strings.HasPrefix(s, "/") {
+		x.Request.URL.Path, x.Request.URL.RawQuery, _ = strings.Cut(s, "?")
+	}
+}
+
+// fuzzPlay turns data into exchanges for a few actors: each record of
+// fuzzRecords has its string used as the body (or, when it starts with '/',
+// as the path).
+func fuzzPlay(t *testing.T, an vigil.Analyzer, data []byte, check func()) {
+	at := t0
+	fuzzRecords(data, func(op, arg byte, s string) {
 		at = at.Add(time.Duration(int8(arg)) * 5 * time.Second) // may go backwards
-		path := strings.ReplaceAll(fuzzPaths[int(op>>2)%len(fuzzPaths)], "%d", fmt.Sprint(int(arg)*37))
-		r := req{method: fuzzMethods[int(op>>5)%len(fuzzMethods)], target: path, body: s, status: fuzzStatuses[int(arg)%len(fuzzStatuses)], resp: s}
+		r := fuzzReq(op, arg, strings.ReplaceAll(fuzzPaths[int(op>>2)%len(fuzzPaths)], "%d", fmt.Sprint(int(arg)*37)), s)
 		if strings.HasPrefix(s, "/") {
 			r.body = ""
 		}
 		x := exchange(vigil.Actor{Addr: fmt.Sprint(op % 4)}, at, r)
-		if strings.HasPrefix(s, "/") {
-			x.Request.URL.Path, x.Request.URL.RawQuery, _ = strings.Cut(s, "?")
-		}
+		fuzzPath(x, s)
 		fs, err := an.Analyze(context.Background(), x)
 		if err != nil {
 			t.Fatal(err)
@@ -47,7 +64,7 @@ func fuzzPlay(t *testing.T, an vigil.Analyzer, data []byte, check func()) {
 				t.Fatalf("finding %v with %d evidence items", f, len(f.Evidence))
 			}
 		}
-	}
+	})
 	check()
 }
 

@@ -41,3 +41,17 @@ func exchangeTime(x *vigil.Exchange) int64 {
 func quiet(hasFired bool, fired, now, window int64) bool {
 	return hasFired && now < actortable.SatAdd(fired, window)
 }
+
+// fire applies quiet to a kind last fired at *fired (when *hasFired): while
+// the kind is quiet it counts a suppressed finding and reports false; else
+// it marks the kind fired at now, counts a finding of kind k and reports
+// true.
+func (c *counters) fire(hasFired *bool, fired *int64, now, window int64, k int) bool {
+	if quiet(*hasFired, *fired, now, window) {
+		c.suppressed.Add(1)
+		return false
+	}
+	*fired, *hasFired = now, true
+	c.findings[k].Add(1)
+	return true
+}

@@ -198,12 +198,9 @@ func (t *Tampering) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Findi
 	sh, a := t.table.Acquire(actortable.ActorHash(t.table.Seed(), &x.Actor), exchangeTime(x), t.window, true)
 	defer sh.Unlock()
 	now := a.Last
-	if quiet(a.State.hasFired, a.State.fired, now, t.window) {
-		t.counts.suppressed.Add(1)
+	if !t.counts.fire(&a.State.hasFired, &a.State.fired, now, t.window, 0) {
 		return nil, nil
 	}
-	a.State.fired, a.State.hasFired = now, true
-	t.counts.findings[0].Add(1)
 	return []vigil.Finding{t.finding(x, &tp, unusualPrice)}, nil
 }
 
