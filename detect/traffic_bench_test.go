@@ -9,14 +9,29 @@ import (
 	"github.com/vigilsec/vigil/internal/benchtraffic"
 )
 
+// trafficBaseline is the same-run baseline of BenchmarkTraffic and
+// BenchmarkTrafficParts.
+var trafficBaseline = benchtraffic.Baseline{}
+
 // BenchmarkTraffic runs every builtin detector, as New merges them, on the
 // traffic of `vigil bench proxy`; one op is one exchange through all of
-// them, then each detector alone.
+// them, then each detector alone. Each method's baseline, timed first in the
+// same run, is json.Valid of the response body; every other sub-benchmark
+// reports its ns/op as a multiple of it (x-baseline), so the ratio holds
+// across machines. Select the baseline too when filtering (-bench
+// 'Traffic/GET/(baseline|all)'): without it no ratio is reported. Measured
+// (2 shared CPUs, Nov 2026): all at about 1.7–3× the baseline for GET and
+// 0.7–1× for POST; the injection and SSRF detectors are the dearest alone
+// (about 0.5–0.85× for POST).
 //
 //	go test -run '^$' -bench Traffic -benchmem ./detect/
 func BenchmarkTraffic(b *testing.B) {
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
-		run := func(b *testing.B, as []vigil.Analyzer) { benchtraffic.Loop(b, method, as) }
+		b.Run(method+"/baseline", func(b *testing.B) { trafficBaseline.Run(b, method) })
+		run := func(b *testing.B, as []vigil.Analyzer) {
+			benchtraffic.Loop(b, method, as)
+			trafficBaseline.Report(b, method)
+		}
 		b.Run(method+"/all", func(b *testing.B) {
 			as, err := New(Builtin())
 			if err != nil {
@@ -62,48 +77,57 @@ func BenchmarkAnchors(b *testing.B) {
 }
 
 // BenchmarkTrafficParts measures the byte-proportional passes of the
-// detectors on the bodies of `vigil bench proxy`.
+// detectors on the bodies of `vigil bench proxy`, each against the same
+// baseline as BenchmarkTraffic (x-baseline).
 func BenchmarkTrafficParts(b *testing.B) {
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
 		x := benchtraffic.Exchange(method)
 		body := x.Response.Body
+		b.Run(method+"/baseline", func(b *testing.B) { trafficBaseline.Run(b, method) })
 		b.Run(method+"/verboseBody", func(b *testing.B) {
 			for b.Loop() {
 				verboseBody(body)
 			}
+			trafficBaseline.Report(b, method)
 		})
 		b.Run(method+"/anchorsByPass", func(b *testing.B) {
 			var first [len(leakAnchors)]int
 			for b.Loop() {
 				anchorsByPass(body, &first)
 			}
+			trafficBaseline.Report(b, method)
 		})
 		b.Run(method+"/anchorsAt", func(b *testing.B) {
 			var first [len(leakAnchors)]int
 			for b.Loop() {
 				anchorsAt(body, &first)
 			}
+			trafficBaseline.Report(b, method)
 		})
 		b.Run(method+"/maySensitive", func(b *testing.B) {
 			for b.Loop() {
 				maySensitive(body)
 			}
+			trafficBaseline.Report(b, method)
 		})
 		b.Run(method+"/cardOrSecretByPass", func(b *testing.B) {
 			for b.Loop() {
 				mayBeCardOrSecretByPass(body)
 			}
+			trafficBaseline.Report(b, method)
 		})
 		b.Run(method+"/cardOrSecretBySearch", func(b *testing.B) {
 			for b.Loop() {
 				mayBeCardOrSecretBySearch(body)
 			}
+			trafficBaseline.Report(b, method)
 		})
 		b.Run(method+"/prefiltersOf", func(b *testing.B) {
 			s := string(body)
 			for b.Loop() {
 				prefiltersOf(s)
 			}
+			trafficBaseline.Report(b, method)
 		})
 	}
 }

@@ -9,6 +9,7 @@ package benchtraffic
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -84,5 +85,34 @@ func Loop(b *testing.B, method string, as []vigil.Analyzer) {
 				b.Fatal(err)
 			}
 		}
+	}
+}
+
+// Baseline is a benchmark's same-run baseline per method: json.Valid of the
+// method's response body. Time it with Run before the measured
+// sub-benchmarks, which then call Report.
+type Baseline map[string]float64
+
+// Run times json.Valid on the response body of method's exchange (GETBody
+// or POSTBody) and keeps it as method's baseline.
+func (bl Baseline) Run(b *testing.B, method string) {
+	body := GETBody
+	if method == http.MethodPost {
+		body = POSTBody
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if !json.Valid(body) {
+			b.Fatal("invalid JSON")
+		}
+	}
+	bl[method] = float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+}
+
+// Report reports b's ns/op as a multiple of method's baseline (x-baseline),
+// when the baseline ran in this run.
+func (bl Baseline) Report(b *testing.B, method string) {
+	if base := bl[method]; base > 0 {
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/base, "x-baseline")
 	}
 }
