@@ -2,6 +2,8 @@ package shop
 
 import (
 	"fmt"
+	"log/slog"
+	"net"
 	"strings"
 	"testing"
 
@@ -186,5 +188,24 @@ func TestCompanionServices(t *testing.T) {
 	r := l.call("POST", "/v1/chat/completions", "", map[string]any{"messages": []map[string]string{{"role": "user", "content": "hello"}}})
 	if r.status != 200 || !strings.Contains(string(r.raw), "choices") {
 		t.Errorf("LLM = %v", r)
+	}
+}
+
+// TestCloseWithUnusedConns: connections that never sent a byte – a
+// transport's spare dials – do not hold Close up to its deadline.
+func TestCloseWithUnusedConns(t *testing.T) {
+	s, err := Start(t.Context(), Options{Seed: 1, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, base := range []string{s.URL(), s.PartnerURL(), s.LLMURL(), s.MetadataURL()} {
+		c, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("Close with unused connections open: %v", err)
 	}
 }
