@@ -204,7 +204,8 @@ func New(cfg Config, analyzers []vigil.Analyzer, sinks []vigil.Sink, rec Recorde
 	}
 	p.workers = make([]*worker, cfg.Workers)
 	for i := range p.workers {
-		p.workers[i] = &worker{p: p, in: make(chan item, queueSlots(cfg))}
+		slots := queueSlots(cfg)
+		p.workers[i] = &worker{p: p, in: make(chan item, slots), kick: make(chan struct{}, 1), kickAt: max(1, slots/8)}
 		p.workers[i].inv, _ = cfg.Inventory.(authObserver)
 	}
 	return p
@@ -289,6 +290,7 @@ func (p *Pipeline) Submit(x *vigil.Exchange) bool {
 	select {
 	case w.in <- item{one: x}:
 		p.c.submitted.Add(1)
+		w.kicked()
 		return true
 	default:
 		w.queued.Add(-1)
@@ -319,9 +321,11 @@ func (p *Pipeline) enqueue(ctx context.Context, w *worker, it item) error {
 	select {
 	case w.in <- it:
 		p.c.submitted.Add(n)
+		w.kicked()
 		return nil
 	default:
 	}
+	w.kicked() // full: the worker may be dozing
 	var err error
 	select {
 	case w.in <- it:

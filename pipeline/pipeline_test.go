@@ -270,23 +270,29 @@ func TestShedModeSheds(t *testing.T) {
 	}
 }
 
+// TestPerActorOrder: every analyzer sees each actor's exchanges in order,
+// with batches of 2 and of up to maxBatch (analysed analyzer by analyzer).
 func TestPerActorOrder(t *testing.T) {
 	for _, fd := range feeders {
-		t.Run(fd.name, func(t *testing.T) { testPerActorOrder(t, fd.open) })
+		for _, queue := range []int{2, 4 * maxBatch} {
+			t.Run(fd.name+"/queue-"+strconv.Itoa(queue), func(t *testing.T) { testPerActorOrder(t, fd.open, queue) })
+		}
 	}
 }
 
-func testPerActorOrder(t *testing.T, open func(p *Pipeline) (func(context.Context, *vigil.Exchange) error, func(context.Context) error)) {
+func testPerActorOrder(t *testing.T, open func(p *Pipeline) (func(context.Context, *vigil.Exchange) error, func(context.Context) error), queue int) {
 	var mu sync.Mutex
-	seen := map[string][]int{}
-	rec := analyzerFunc(func(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, error) {
-		i, _ := strconv.Atoi(strings.TrimPrefix(x.ID, "x#"))
-		mu.Lock()
-		seen[x.Actor.Key()] = append(seen[x.Actor.Key()], i)
-		mu.Unlock()
-		return nil, nil
-	})
-	p := New(Config{Workers: 4, QueueSize: 2, Mode: Block}, []vigil.Analyzer{rec}, nil, nil, nil)
+	seen := [2]map[string][]int{{}, {}}
+	recorder := func(k int) vigil.Analyzer {
+		return analyzerFunc(func(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, error) {
+			i, _ := strconv.Atoi(strings.TrimPrefix(x.ID, "x#"))
+			mu.Lock()
+			seen[k][x.Actor.Key()] = append(seen[k][x.Actor.Key()], i)
+			mu.Unlock()
+			return nil, nil
+		})
+	}
+	p := New(Config{Workers: 4, QueueSize: queue, Mode: Block}, []vigil.Analyzer{recorder(0), recorder(1)}, nil, nil, nil)
 	wait := run(t, t.Context(), p)
 	add, done := open(p)
 	const n, actors = 4000, 23
@@ -301,18 +307,20 @@ func testPerActorOrder(t *testing.T, open func(p *Pipeline) (func(context.Contex
 	if err := wait(); err != nil {
 		t.Fatal(err)
 	}
-	if len(seen) != actors {
-		t.Fatalf("%d actors seen, want %d", len(seen), actors)
-	}
-	total := 0
-	for actor, ids := range seen {
-		total += len(ids)
-		if !slices.IsSorted(ids) {
-			t.Errorf("actor %s analyzed out of order: %v", actor, ids[:min(len(ids), 20)])
+	for k, seen := range seen {
+		if len(seen) != actors {
+			t.Fatalf("analyzer %d: %d actors seen, want %d", k, len(seen), actors)
 		}
-	}
-	if total != n {
-		t.Errorf("analyzed %d, want %d", total, n)
+		total := 0
+		for actor, ids := range seen {
+			total += len(ids)
+			if !slices.IsSorted(ids) {
+				t.Errorf("analyzer %d: actor %s analyzed out of order: %v", k, actor, ids[:min(len(ids), 20)])
+			}
+		}
+		if total != n {
+			t.Errorf("analyzer %d: analyzed %d, want %d", k, total, n)
+		}
 	}
 }
 
@@ -566,8 +574,8 @@ func TestLifecycle(t *testing.T) {
 }
 
 // TestUrgentFlush: a finding the policy may act on (medium and above)
-// reaches the sinks at once, without waiting for the flush interval; a low
-// one waits for it.
+// reaches the sinks at once (within a worker's doze), without waiting for
+// the flush interval; a low one waits for it.
 func TestUrgentFlush(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := &sink{}
@@ -590,9 +598,12 @@ func TestUrgentFlush(t *testing.T) {
 		if err := p.SubmitWait(t.Context(), exchange(2, "jwt:attacker", "http://h/a", 200)); err != nil {
 			t.Fatal(err)
 		}
-		synctest.Wait() // no time passes
+		// Its worker may be dozing after the first exchange: at most a
+		// doze passes, far less than the flush interval.
+		time.Sleep(doze)
+		synctest.Wait()
 		if got := len(s.findings()); got != 2 {
-			t.Errorf("%d findings at the sink right after a high one, want 2 (it takes the waiting low one along)", got)
+			t.Errorf("%d findings at the sink a doze after a high one, want 2 (it takes the waiting low one along)", got)
 		}
 		if err := wait(); err != nil {
 			t.Fatal(err)
@@ -807,4 +818,28 @@ func TestInventoryNamesEndpoints(t *testing.T) {
 			t.Errorf("%s: endpoint %v, want %v", f.Detector, f.Endpoint, want)
 		}
 	}
+}
+
+// TestKick: a submit wakes a dozing worker once its queue holds an eighth
+// of its slots, not before.
+func TestKick(t *testing.T) {
+	p := New(Config{Workers: 1, QueueSize: 64, Mode: Shed}, nil, nil, nil, nil)
+	w := p.workers[0]
+	for i := range w.kickAt - 1 {
+		if !p.Submit(exchange(i, "jwt:a", "http://shop.test/", 200)) {
+			t.Fatalf("Submit %d refused", i)
+		}
+	}
+	select {
+	case <-w.kick:
+		t.Fatalf("kicked with %d of %d slots queued", len(w.in), cap(w.in))
+	default:
+	}
+	p.Submit(exchange(w.kickAt, "jwt:a", "http://shop.test/", 200))
+	select {
+	case <-w.kick:
+	default:
+		t.Fatalf("not kicked with %d of %d slots queued", len(w.in), cap(w.in))
+	}
+	p.Close()
 }
