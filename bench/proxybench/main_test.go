@@ -25,7 +25,13 @@ func TestMain(m *testing.M) {
 		runHelperProxy(os.Args[1], os.Args[2])
 		return
 	}
-	goleak.VerifyTestMain(m)
+	// fasthttp's background goroutines (the server's date and worker
+	// cleaner, the fasthttp target's idle-connection cleaner) end by
+	// themselves, seconds after their last use.
+	goleak.VerifyTestMain(m,
+		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.updateServerDate.func1"),
+		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*workerPool).Start.func2"),
+		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*HostClient).connsCleaner"))
 }
 
 type nopSubmitter struct{}
@@ -86,7 +92,7 @@ func TestRunSmoke(t *testing.T) {
 		}
 		nginx, _ := rep.Result(sc, TargetNginx)
 		coraza, _ := rep.Result(sc, TargetCoraza)
-		for _, tg := range []string{TargetDirect, TargetReverseProxy, TargetNginx, TargetVigil, VigilProcsTarget(1), TargetCoraza} {
+		for _, tg := range []string{TargetDirect, TargetReverseProxy, TargetFastHTTP, TargetNginx, TargetVigil, VigilProcsTarget(1), TargetCoraza} {
 			r, ok := rep.Result(sc, tg)
 			// wrk may cut a request or two at the end of a run on a
 			// starved machine; a broken target fails them all.

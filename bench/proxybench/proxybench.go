@@ -1,11 +1,13 @@
 // Package proxybench measures the proxy's throughput and latency against
 // references, in one run and against one local upstream: the upstream
-// directly, a plain httputil.ReverseProxy, nginx (one worker, keep-alive to
-// the upstream) and `vigil proxy` run as a subprocess. Load comes from wrk.
+// directly, a plain httputil.ReverseProxy, a bare fasthttp reverse proxy,
+// nginx (one worker, keep-alive to the upstream) and `vigil proxy` run as a
+// subprocess. Load comes from wrk.
 // Everything listens on 127.0.0.1; every subprocess is killed before Run
 // returns, also when ctx ends.
 //
-// The upstream and the plain ReverseProxy run inside the harness process:
+// The upstream and the plain ReverseProxy and fasthttp proxies run inside the
+// harness process:
 // while nginx or vigil is measured the harness only serves the upstream,
 // which costs every target the same. On a 2-core machine wrk, the proxy and
 // the upstream share the cores, so figures compare targets within one run;
@@ -34,6 +36,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/vigilsec/vigil"
 )
 
@@ -41,8 +45,12 @@ import (
 const (
 	TargetDirect       = "direct"
 	TargetReverseProxy = "reverseproxy"
-	TargetNginx        = "nginx"
-	TargetVigil        = "vigil"
+	// TargetFastHTTP is a bare fasthttp reverse proxy (fasthttp.Server and
+	// HostClient, nothing else) in this process: what a Go proxy costs
+	// before it does anything, the floor under vigil proxy's fast engine.
+	TargetFastHTTP = "fasthttp"
+	TargetNginx    = "nginx"
+	TargetVigil    = "vigil"
 	// TargetCoraza is Coraza v3 with the OWASP Core Rule Set around an
 	// httputil.ReverseProxy (Options.Coraza).
 	TargetCoraza = "coraza-crs"
@@ -257,7 +265,14 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		pgid       int
 		metrics    string
 	}
-	targets := []target{{name: TargetDirect, addr: up.addr}, {name: TargetReverseProxy, addr: rpSrv.addr}}
+	fh, err := serveFastHTTP(up.addr, opts.Connections)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.close()
+
+	targets := []target{{name: TargetDirect, addr: up.addr}, {name: TargetReverseProxy, addr: rpSrv.addr},
+		{name: TargetFastHTTP, addr: fh.addr}}
 	if !opts.SkipNginx {
 		addr, d, err := startNginx(ctx, opts.NginxPath, dir, up.addr)
 		if err != nil {
@@ -520,6 +535,47 @@ func serve(h http.Handler) (*server, error) {
 func (s *server) close() {
 	_ = s.srv.Close()
 	<-s.done
+}
+
+// fastServer is the fasthttp target: a server that hands each request to a
+// HostClient with up to conns connections to the upstream.
+type fastServer struct {
+	addr string
+	srv  *fasthttp.Server
+	hc   *fasthttp.HostClient
+	done chan struct{}
+}
+
+func serveFastHTTP(upstream string, conns int) (*fastServer, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("proxybench listen: %w", err)
+	}
+	// A net.Dialer: fasthttp's default dialer starts an address-cache
+	// cleaner that never ends.
+	d := &net.Dialer{Timeout: 10 * time.Second}
+	hc := &fasthttp.HostClient{Addr: upstream, MaxConns: max(conns, 1),
+		Dial: func(addr string) (net.Conn, error) { return d.Dial("tcp", addr) }}
+	s := &fastServer{addr: ln.Addr().String(), hc: hc, done: make(chan struct{}), srv: &fasthttp.Server{
+		Handler: func(ctx *fasthttp.RequestCtx) {
+			ctx.Request.Header.Del("Connection")
+			if err := hc.Do(&ctx.Request, &ctx.Response); err != nil {
+				ctx.Error("bad gateway", fasthttp.StatusBadGateway)
+			}
+		},
+		ReadTimeout: 10 * time.Second,
+	}}
+	go func() {
+		defer close(s.done)
+		_ = s.srv.Serve(ln) // ends when the listener closes
+	}()
+	return s, nil
+}
+
+func (s *fastServer) close() {
+	_ = s.srv.Shutdown()
+	<-s.done
+	s.hc.CloseIdleConnections()
 }
 
 // getPayload is the GET answer, about 200 bytes.

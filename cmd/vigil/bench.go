@@ -39,8 +39,9 @@ func newBenchProxyCmd(a *app) *cobra.Command {
 		Use:   "proxy",
 		Short: "Requests/s and latency: direct, httputil.ReverseProxy, nginx, Coraza+CRS and vigil proxy",
 		Long: `Load the same local upstream with wrk, in one run: directly, through a plain
-httputil.ReverseProxy, through nginx (one worker, keep-alive upstream), through
-vigil proxy four ways, each with a temporary store: "vigil" (capture on, no
+httputil.ReverseProxy, through a bare fasthttp reverse proxy ("fasthttp": what
+a Go proxy costs before it does anything), through nginx (one worker,
+keep-alive upstream), through vigil proxy four ways, each with a temporary store: "vigil" (capture on, no
 detectors: the cost of the sensor itself), "vigil-detect" (every detector on),
 "vigil-inline" (every detector, plus the inline check of each request in
 enforce mode) and "vigil-detect-std" (every detector, behind the net/http
