@@ -514,49 +514,39 @@ func runWrk(ctx context.Context, opts Options, target, script string) (wrkResult
 // server is an in-process HTTP server on 127.0.0.1.
 type server struct {
 	addr string
-	srv  *http.Server
+	stop func() // ends serve
 	done chan struct{}
 }
 
-func serve(h http.Handler) (*server, error) {
+// listen serves on a new 127.0.0.1 port with serve, which returns once
+// stop has been called.
+func listen(serve func(net.Listener) error, stop func()) (*server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("proxybench listen: %w", err)
 	}
-	s := &server{addr: ln.Addr().String(), done: make(chan struct{}),
-		srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}}
+	s := &server{addr: ln.Addr().String(), stop: stop, done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
-		_ = s.srv.Serve(ln) // ends with ErrServerClosed on close
+		_ = serve(ln) // ends with an error of its closing
 	}()
 	return s, nil
 }
 
-func (s *server) close() {
-	_ = s.srv.Close()
-	<-s.done
+func serve(h http.Handler) (*server, error) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	return listen(srv.Serve, func() { _ = srv.Close() })
 }
 
-// fastServer is the fasthttp target: a server that hands each request to a
-// HostClient with up to conns connections to the upstream.
-type fastServer struct {
-	addr string
-	srv  *fasthttp.Server
-	hc   *fasthttp.HostClient
-	done chan struct{}
-}
-
-func serveFastHTTP(upstream string, conns int) (*fastServer, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("proxybench listen: %w", err)
-	}
+// serveFastHTTP is the fasthttp target: a server that hands each request to
+// a HostClient with up to conns connections to the upstream.
+func serveFastHTTP(upstream string, conns int) (*server, error) {
 	// A net.Dialer: fasthttp's default dialer starts an address-cache
 	// cleaner that never ends.
 	d := &net.Dialer{Timeout: 10 * time.Second}
 	hc := &fasthttp.HostClient{Addr: upstream, MaxConns: max(conns, 1),
 		Dial: func(addr string) (net.Conn, error) { return d.Dial("tcp", addr) }}
-	s := &fastServer{addr: ln.Addr().String(), hc: hc, done: make(chan struct{}), srv: &fasthttp.Server{
+	srv := &fasthttp.Server{
 		Handler: func(ctx *fasthttp.RequestCtx) {
 			ctx.Request.Header.Del("Connection")
 			if err := hc.Do(&ctx.Request, &ctx.Response); err != nil {
@@ -564,18 +554,16 @@ func serveFastHTTP(upstream string, conns int) (*fastServer, error) {
 			}
 		},
 		ReadTimeout: 10 * time.Second,
-	}}
-	go func() {
-		defer close(s.done)
-		_ = s.srv.Serve(ln) // ends when the listener closes
-	}()
-	return s, nil
+	}
+	return listen(srv.Serve, func() {
+		_ = srv.Shutdown()
+		hc.CloseIdleConnections()
+	})
 }
 
-func (s *fastServer) close() {
-	_ = s.srv.Shutdown()
+func (s *server) close() {
+	s.stop()
 	<-s.done
-	s.hc.CloseIdleConnections()
 }
 
 // getPayload is the GET answer, about 200 bytes.
