@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/vigilsec/vigil/internal/graceful"
 )
 
 // maxHits caps the callback listener's memory of tokens it was called with.
@@ -49,6 +51,7 @@ func startCallback(addr, public string) (*callback, error) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte("[]"))
 	})}
+	graceful.CloseUnused(c.srv)
 	go func() {
 		defer close(c.done)
 		_ = c.srv.Serve(ln) // ends with http.ErrServerClosed on close

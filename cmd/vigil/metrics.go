@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/vigilsec/vigil/internal/graceful"
 	"github.com/vigilsec/vigil/sensor/proxy"
 )
 
@@ -63,6 +64,7 @@ func serveMetrics(ctx context.Context, addr string, eng *engine, p *proxy.Proxy,
 		return fmt.Errorf("metrics: listen on %s: %w", addr, err)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	graceful.CloseUnused(srv)
 	log.Info("metrics listening", "addr", "http://"+ln.Addr().String()+"/metrics")
 	go func() {
 		<-ctx.Done()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/vigilsec/vigil"
 	"github.com/vigilsec/vigil/config"
+	"github.com/vigilsec/vigil/internal/graceful"
 	"github.com/vigilsec/vigil/web"
 )
 
@@ -103,6 +104,7 @@ func (a *app) serveWeb(ctx context.Context, ln net.Listener, st vigil.Store, tok
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
+	graceful.CloseUnused(srv) // a browser's preconnections must not hold the shutdown
 	fmt.Fprintf(a.err, "dashboard: http://%s/?token=%s\n", ln.Addr(), token)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

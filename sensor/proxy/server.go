@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/vigilsec/vigil/internal/graceful"
 )
 
 // ServerConfig configures the HTTP server in front of a Proxy. Zero values
@@ -53,6 +55,7 @@ func NewServer(h http.Handler, cfg ServerConfig) *http.Server {
 		ErrorLog:          slog.NewLogLogger(logger.With("component", "proxy-server").Handler(), slog.LevelWarn),
 	}
 	CaptureClientHello(srv)
+	graceful.CloseUnused(srv)
 	return srv
 }
 

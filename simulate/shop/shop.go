@@ -28,6 +28,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/vigilsec/vigil/internal/graceful"
 )
 
 // Options configures Start. The zero value is usable.
@@ -157,9 +159,7 @@ func Start(ctx context.Context, o Options) (*Shop, error) {
 			MaxHeaderBytes:    maxHeaderBytes,
 			ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug),
 		}
-		unused := &unusedConns{conns: map[net.Conn]struct{}{}}
-		srv.ConnState = unused.track
-		srv.RegisterOnShutdown(unused.close)
+		graceful.CloseUnused(srv)
 		s.servers = append(s.servers, srv)
 		ln := lns[i]
 		s.wg.Go(func() {
@@ -206,43 +206,6 @@ func (s *Shop) Close() error {
 		s.err = errors.Join(errs...)
 	})
 	return s.err
-}
-
-// unusedConns tracks a server's connections that have not read a byte of a
-// request. http.Server.Shutdown waits up to five seconds for those before it
-// counts them idle; a client's transport dials spares under load (the shop's
-// own outbound clients do, to its partner and LLM services), so without
-// this, Close would wait on them and report its deadline.
-type unusedConns struct {
-	mu      sync.Mutex
-	closing bool
-	conns   map[net.Conn]struct{}
-}
-
-// track is the server's ConnState hook.
-func (u *unusedConns) track(c net.Conn, st http.ConnState) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	switch {
-	case st == http.StateNew && u.closing:
-		c.Close()
-	case st == http.StateNew:
-		u.conns[c] = struct{}{}
-	default:
-		delete(u.conns, c)
-	}
-}
-
-// close runs when Shutdown begins: it closes every unused connection, and
-// track closes any accepted after.
-func (u *unusedConns) close() {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	u.closing = true
-	for c := range u.conns {
-		c.Close()
-	}
-	clear(u.conns)
 }
 
 func isLoopbackHost(host string) bool {
