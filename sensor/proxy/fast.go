@@ -320,8 +320,8 @@ var (
 	errBadHeader     = errors.New("malformed header field name")
 )
 
-// headerKey returns the header name as a string, without allocating for
-// the common ones.
+// headerKey returns a request or response header name as a string, without
+// allocating for the common ones.
 func headerKey(k []byte) string {
 	switch string(k) {
 	case "Accept":
@@ -332,20 +332,34 @@ func headerKey(k []byte) string {
 		return "Accept-Language"
 	case "Authorization":
 		return "Authorization"
+	case "Cache-Control":
+		return "Cache-Control"
 	case "Connection":
 		return "Connection"
+	case "Content-Encoding":
+		return "Content-Encoding"
 	case "Content-Length":
 		return "Content-Length"
 	case "Content-Type":
 		return "Content-Type"
 	case "Cookie":
 		return "Cookie"
+	case "Date":
+		return "Date"
+	case "Etag":
+		return "Etag"
+	case "Server":
+		return "Server"
+	case "Set-Cookie":
+		return "Set-Cookie"
 	case "User-Agent":
 		return "User-Agent"
-	case "X-Forwarded-For":
-		return "X-Forwarded-For"
+	case "Vary":
+		return "Vary"
 	case "X-Api-Key":
 		return "X-Api-Key"
+	case "X-Forwarded-For":
+		return "X-Forwarded-For"
 	}
 	return string(k)
 }

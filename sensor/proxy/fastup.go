@@ -342,35 +342,9 @@ func responseHeader(h *fasthttp.ResponseHeader, backing []string) http.Header {
 	}
 	out := make(http.Header, h.Len()+1)
 	for k, v := range h.All() {
-		vals.add(out, responseKey(k), v)
+		vals.add(out, headerKey(k), v)
 	}
 	return out
-}
-
-// responseKey returns a response header name as a string, without
-// allocating for the common ones.
-func responseKey(k []byte) string {
-	switch string(k) {
-	case "Content-Type":
-		return "Content-Type"
-	case "Content-Length":
-		return "Content-Length"
-	case "Date":
-		return "Date"
-	case "Server":
-		return "Server"
-	case "Set-Cookie":
-		return "Set-Cookie"
-	case "Cache-Control":
-		return "Cache-Control"
-	case "Content-Encoding":
-		return "Content-Encoding"
-	case "Etag":
-		return "Etag"
-	case "Vary":
-		return "Vary"
-	}
-	return string(k)
 }
 
 // nativeBody is a streamed upstream response body: the connection goes back
