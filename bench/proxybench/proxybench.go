@@ -235,7 +235,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 
 	// Upstream and plain ReverseProxy, in this process.
-	up, err := serve(upstreamHandler())
+	up, err := serve(Upstream())
 	if err != nil {
 		return nil, err
 	}
@@ -566,12 +566,15 @@ func (s *server) close() {
 	<-s.done
 }
 
-// getPayload is the GET answer, about 200 bytes.
-var getPayload = []byte(`{"id":42,"name":"Trail running shoes","category":"sport","price":129.95,"currency":"EUR","stock":17,"rating":4.6,"tags":["running","trail","waterproof"],"updated":"2026-01-01T12:00:00Z"}`)
+// GetBody is the upstream's answer to the GET scenario, about 200 bytes of
+// JSON. internal/benchtraffic builds the analysis benchmarks' exchanges from
+// it and PostBody.
+var GetBody = []byte(`{"id":42,"name":"Trail running shoes","category":"sport","price":129.95,"currency":"EUR","stock":17,"rating":4.6,"tags":["running","trail","waterproof"],"updated":"2026-01-01T12:00:00Z"}`)
 
-// upstreamHandler answers GET with getPayload and echoes POST bodies.
-func upstreamHandler() http.Handler {
-	getLen := strconv.Itoa(len(getPayload))
+// Upstream is the bench's upstream: it answers GET with GetBody and echoes
+// POST bodies (up to 1 MiB).
+func Upstream() http.Handler {
+	getLen := strconv.Itoa(len(GetBody))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Type", "application/json")
@@ -586,12 +589,13 @@ func upstreamHandler() http.Handler {
 			return
 		}
 		h.Set("Content-Length", getLen)
-		_, _ = w.Write(getPayload)
+		_, _ = w.Write(GetBody)
 	})
 }
 
-// postBody is the POST scenario's 1 KB JSON document.
-var postBody = func() string {
+// PostBody is the POST scenario's 1 KB JSON document (a 1000-byte "note"),
+// which the upstream echoes.
+var PostBody = func() string {
 	var b bytes.Buffer
 	b.WriteString(`{"product_id":42,"quantity":1,"note":"`)
 	for b.Len() < 1024-2 {
@@ -603,7 +607,7 @@ var postBody = func() string {
 
 var postLua = `wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
-wrk.body = '` + postBody + `'
+wrk.body = '` + PostBody + `'
 `
 
 // limitedBuffer keeps the first 64 KiB written to it.

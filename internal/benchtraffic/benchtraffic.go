@@ -7,7 +7,6 @@
 package benchtraffic
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -17,21 +16,14 @@ import (
 	"time"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/bench/proxybench"
 )
 
 // GETBody and POSTBody are what the bench's upstream answers to GET and
 // what wrk POSTs (and gets back).
 var (
-	GETBody  = []byte(`{"id":42,"name":"Trail running shoes","category":"sport","price":129.95,"currency":"EUR","stock":17,"rating":4.6,"tags":["running","trail","waterproof"],"updated":"2026-01-01T12:00:00Z"}`)
-	POSTBody = func() []byte {
-		var b bytes.Buffer
-		b.WriteString(`{"product_id":42,"quantity":1,"note":"`)
-		for b.Len() < 1024-2 {
-			b.WriteByte('x')
-		}
-		b.WriteString(`"}`)
-		return b.Bytes()
-	}()
+	GETBody  = proxybench.GetBody
+	POSTBody = []byte(proxybench.PostBody)
 )
 
 // Exchange is one exchange of the bench's traffic as the proxy builds it
@@ -114,5 +106,42 @@ func (bl Baseline) Run(b *testing.B, method string) {
 func (bl Baseline) Report(b *testing.B, method string) {
 	if base := bl[method]; base > 0 {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/base, "x-baseline")
+	}
+}
+
+// Case is one sub-benchmark of Suite. Set one of Analyzers and Op.
+type Case struct {
+	Name string
+	// Analyzers makes (for each method, afresh) the analyzers that run on
+	// each op's fresh exchange, as Loop runs them.
+	Analyzers func(b *testing.B) []vigil.Analyzer
+	// Op returns the work of one op on x, the method's exchange.
+	Op func(x *vigil.Exchange) func()
+}
+
+// Suite runs, for GET and then POST, the method's same-run baseline
+// (Baseline.Run, sub-benchmark "METHOD/baseline") and then each case
+// ("METHOD/NAME"), each reported as a multiple of the baseline
+// (x-baseline). When filtering with -bench, select the baseline too: without
+// it no ratio is reported.
+func Suite(b *testing.B, cases []Case) {
+	bl := Baseline{}
+	for _, method := range []string{http.MethodGet, http.MethodPost} {
+		b.Run(method+"/baseline", func(b *testing.B) { bl.Run(b, method) })
+		for _, c := range cases {
+			b.Run(method+"/"+c.Name, func(b *testing.B) {
+				if c.Analyzers != nil {
+					Loop(b, method, c.Analyzers(b))
+				} else {
+					x := Exchange(method)
+					op := c.Op(&x)
+					b.ReportAllocs()
+					for b.Loop() {
+						op()
+					}
+				}
+				bl.Report(b, method)
+			})
+		}
 	}
 }
