@@ -51,12 +51,7 @@ func (d *Limits) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding,
 }
 
 func (d *Limits) scan(x *vigil.Exchange, reuse leafScan) leafScan {
-	s, _ := reuse.(*limitsScan)
-	if s == nil {
-		s = new(limitsScan)
-	}
-	*s = limitsScan{d: d, x: x}
-	return s
+	return reuseScan(reuse, limitsScan{d: d, x: x})
 }
 
 type limitsScan struct {

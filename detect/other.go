@@ -43,12 +43,7 @@ func (d *Other) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, 
 }
 
 func (d *Other) scan(x *vigil.Exchange, reuse leafScan) leafScan {
-	s, _ := reuse.(*otherScan)
-	if s == nil {
-		s = new(otherScan)
-	}
-	*s = otherScan{d: d, x: x, sev: vigil.SeverityHigh}
-	return s
+	return reuseScan(reuse, otherScan{d: d, x: x, sev: vigil.SeverityHigh})
 }
 
 type otherScan struct {

@@ -22,6 +22,21 @@ type leafDetector interface {
 }
 
 // leafScan is one detector's verdict on one exchange in progress.
+// reuseScan returns reuse, set to v, when it is the same kind of scan, and
+// a new scan holding v otherwise: the merged walk hands each detector the
+// scan it made for the last exchange (sharedRun.scans).
+func reuseScan[S any, P interface {
+	*S
+	leafScan
+}](reuse leafScan, v S) leafScan {
+	s, _ := reuse.(P)
+	if s == nil {
+		s = new(S)
+	}
+	*s = v
+	return s
+}
+
 type leafScan interface {
 	// leaf judges one leaf; false means the scan needs no more leaves. It
 	// must keep none of l's strings: in the merged walk they point into the

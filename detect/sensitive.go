@@ -229,11 +229,7 @@ func mayBeCardOrSecretBySearch(b []byte) bool {
 		if len(str) >= 13 && len(str) <= 23 && cardRun(str) {
 			return true
 		}
-		i := 0
-		for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-			i++
-		}
-		if i < len(b) && b[i] == ':' && mayBeSecretName(str) {
+		if keyFollows(b) && mayBeSecretName(str) {
 			return true
 		}
 	}
@@ -270,17 +266,23 @@ func mayBeCardOrSecretByPass(b []byte) bool {
 		if len(str) >= 13 && len(str) <= 23 && cardRun(str) {
 			return true
 		}
-		j := e + 1
-		for j < len(b) && (b[j] == ' ' || b[j] == '\t' || b[j] == '\n' || b[j] == '\r') {
-			j++
-		}
-		if j < len(b) && b[j] == ':' && mayBeSecretName(str) {
+		if keyFollows(b[e+1:]) && mayBeSecretName(str) {
 			return true
 		}
 		digits = 0
 		i = e
 	}
 	return false
+}
+
+// keyFollows reports whether rest, what follows a JSON string, starts with
+// ':' after white space: the string was an object key.
+func keyFollows(rest []byte) bool {
+	i := 0
+	for i < len(rest) && (rest[i] == ' ' || rest[i] == '\t' || rest[i] == '\n' || rest[i] == '\r') {
+		i++
+	}
+	return i < len(rest) && rest[i] == ':'
 }
 
 // cardRun reports whether b holds a run of digits, spaces and '-' with 13

@@ -37,12 +37,7 @@ func (d *SQLi) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, e
 }
 
 func (d *SQLi) scan(x *vigil.Exchange, reuse leafScan) leafScan {
-	s, _ := reuse.(*sqliScan)
-	if s == nil {
-		s = new(sqliScan)
-	}
-	*s = sqliScan{d: d, x: x}
-	return s
+	return reuseScan(reuse, sqliScan{d: d, x: x})
 }
 
 type sqliScan struct {

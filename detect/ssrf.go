@@ -31,12 +31,7 @@ func (d *SSRF) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, e
 }
 
 func (d *SSRF) scan(x *vigil.Exchange, reuse leafScan) leafScan {
-	s, _ := reuse.(*ssrfScan)
-	if s == nil {
-		s = new(ssrfScan)
-	}
-	*s = ssrfScan{x: x, sev: vigil.SeverityHigh, conf: 0.75}
-	return s
+	return reuseScan(reuse, ssrfScan{x: x, sev: vigil.SeverityHigh, conf: 0.75})
 }
 
 type ssrfScan struct {

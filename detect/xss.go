@@ -28,12 +28,7 @@ func (d *XSS) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, er
 }
 
 func (d *XSS) scan(x *vigil.Exchange, reuse leafScan) leafScan {
-	s, _ := reuse.(*xssScan)
-	if s == nil {
-		s = new(xssScan)
-	}
-	*s = xssScan{d: d, x: x}
-	return s
+	return reuseScan(reuse, xssScan{d: d, x: x})
 }
 
 type xssScan struct {
