@@ -474,11 +474,7 @@ func (p *Proxy) outbound(in *http.Request, id string) *http.Request {
 	h := make(http.Header, len(in.Header)+4)
 	conn := in.Header["Connection"]
 	for k, vs := range in.Header {
-		if hopHeaders[k] || hasToken(conn, k) {
-			continue
-		}
-		switch k {
-		case "Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "Expect":
+		if notForwarded[k] || hasToken(conn, k) {
 			continue
 		}
 		h[k] = vs
@@ -521,18 +517,28 @@ func (p *Proxy) outbound(in *http.Request, id string) *http.Request {
 	return out
 }
 
-// hopHeaders are the hop-by-hop headers (RFC 9110 section 7.6.1) a proxy
-// does not pass on.
-var hopHeaders = map[string]bool{
-	"Connection":          true,
-	"Proxy-Connection":    true,
-	"Keep-Alive":          true,
-	"Proxy-Authenticate":  true,
-	"Proxy-Authorization": true,
-	"Te":                  true,
-	"Trailer":             true,
-	"Transfer-Encoding":   true,
-	"Upgrade":             true,
+// hopHeaderNames are the hop-by-hop headers (RFC 9110 section 7.6.1) a
+// proxy does not pass on, in either direction.
+var hopHeaderNames = [...]string{
+	"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
+	"Te", "Trailer", "Transfer-Encoding", "Upgrade",
+}
+
+// notForwarded are the request headers FastServer never passes upstream as
+// the client sent them: the hop-by-hop ones, and those the proxy writes
+// itself (the X-Forwarded set, as httputil's SetXForwarded does) or drops
+// (Expect, whose 100-continue the proxy has already answered by reading the
+// body; a client's Forwarded, which would vouch for addresses Vigil did not
+// see).
+var notForwarded = setOf(append(hopHeaderNames[:],
+	"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "Expect")...)
+
+func setOf(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
 }
 
 // removeHopHeaders deletes the hop-by-hop headers of a response and those
@@ -545,7 +551,7 @@ func removeHopHeaders(h http.Header) {
 			}
 		}
 	}
-	for k := range hopHeaders {
+	for _, k := range hopHeaderNames {
 		delete(h, k)
 	}
 }

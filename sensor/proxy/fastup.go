@@ -189,9 +189,7 @@ func (s *FastServer) writeUpstream(c *upConn, ctx *fasthttp.RequestCtx, r *http.
 	hasID := false
 	for k, v := range rh.All() {
 		switch string(k) {
-		case "Host", "Content-Length", "Transfer-Encoding", "Connection", "Proxy-Connection", "Keep-Alive",
-			"Proxy-Authenticate", "Proxy-Authorization", "Trailer", "Upgrade", "Expect",
-			"Forwarded", "X-Forwarded-Host", "X-Forwarded-Proto":
+		case "Host", "Content-Length": // written here from the request
 			continue
 		case "Te":
 			if hasToken([]string{string(v)}, "trailers") {
@@ -209,7 +207,7 @@ func (s *FastServer) writeUpstream(c *upConn, ctx *fasthttp.RequestCtx, r *http.
 		case "X-Request-Id":
 			hasID = true
 		}
-		if len(listed) > 0 && tokenIn(listed, k) {
+		if notForwarded[string(k)] || len(listed) > 0 && tokenIn(listed, k) {
 			continue
 		}
 		w.Write(k)
@@ -326,8 +324,10 @@ func removeFastHopHeaders(h *fasthttp.ResponseHeader) {
 		}
 		h.Del("Connection")
 	}
-	for _, k := range [...]string{"Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Te", "Trailer", "Upgrade"} {
-		if len(h.Peek(k)) > 0 {
+	for _, k := range hopHeaderNames {
+		// fasthttp frames the client's response itself: its
+		// Transfer-Encoding follows the body, not the upstream's.
+		if k != "Transfer-Encoding" && len(h.Peek(k)) > 0 {
 			h.Del(k)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -605,5 +606,48 @@ func sampleHeapGrowth() func() int64 {
 		close(stop)
 		wg.Wait()
 		return int64(peak) - int64(base.HeapInuse)
+	}
+}
+
+// TestProxyDropsHopAndForwardingHeaders: the hop-by-hop request headers and
+// a client's own forwarding headers do not reach the upstream (the proxy
+// writes X-Forwarded-Host and -Proto itself); an end-to-end header does.
+func TestProxyDropsHopAndForwardingHeaders(t *testing.T) {
+	e := newEnv(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		names := make([]string, 0, len(r.Header))
+		for k := range r.Header {
+			names = append(names, k)
+		}
+		w.Header().Set("X-Saw", strings.Join(names, ","))
+		w.Header().Set("X-Saw-Forwarded-Host", r.Header.Get("X-Forwarded-Host"))
+		w.Header().Set("X-Saw-Forwarded-Proto", r.Header.Get("X-Forwarded-Proto"))
+	}), Config{}, nil, nil)
+	req, _ := http.NewRequest("GET", e.front.URL+"/a", nil)
+	for k, v := range map[string]string{
+		"Keep-Alive": "timeout=5", "Proxy-Connection": "keep-alive", "Proxy-Authorization": "Basic c2VjcmV0",
+		"Forwarded": "for=10.0.0.1", "X-Forwarded-Host": "evil.test", "X-Forwarded-Proto": "https", "X-Keep": "1",
+	} {
+		req.Header.Set(k, v)
+	}
+	resp, err := e.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	saw := strings.Split(resp.Header.Get("X-Saw"), ",")
+	for _, k := range []string{"Keep-Alive", "Proxy-Connection", "Proxy-Authorization", "Forwarded"} {
+		if slices.Contains(saw, k) {
+			t.Errorf("%s reached the upstream (it saw %v)", k, saw)
+		}
+	}
+	if !slices.Contains(saw, "X-Keep") {
+		t.Errorf("X-Keep did not reach the upstream (it saw %v)", saw)
+	}
+	front := strings.TrimPrefix(e.front.URL, "http://")
+	if got := resp.Header.Get("X-Saw-Forwarded-Host"); got != front {
+		t.Errorf("upstream saw X-Forwarded-Host %q, want the proxy's %q", got, front)
+	}
+	if got := resp.Header.Get("X-Saw-Forwarded-Proto"); got != "http" {
+		t.Errorf("upstream saw X-Forwarded-Proto %q, want http", got)
 	}
 }
