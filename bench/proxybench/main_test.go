@@ -138,6 +138,7 @@ func TestOptionsErrors(t *testing.T) {
 		"missing wrk":        {WrkPath: "/nonexistent/wrk"},
 		"missing nginx":      {NginxPath: "/nonexistent/nginx"},
 		"absurd duration":    {Duration: 48 * time.Hour},
+		"absurd rounds":      {Rounds: 1000},
 		"zero procs":         {VigilProcs: []int{0}},
 		"unnamed vigil":      {Vigils: []Vigil{{Command: []string{"vigil"}}}},
 	}
@@ -158,4 +159,40 @@ func TestOptionsErrors(t *testing.T) {
 			t.Errorf("message %q lacks the install hint", msg)
 		}
 	})
+}
+
+// TestAggregate checks how rounds become one result: medians of the
+// figures and of the per-round ratios (not the ratio of the medians),
+// sums of requests and errors, the range of the ratios to nginx, the first
+// round's latencies, and an unknown shed share left out of its median.
+func TestAggregate(t *testing.T) {
+	res := func(target string, rps, vsNginx, cpu, shed float64, lat float64) Result {
+		return Result{Target: target, RequestsPerSec: rps, Requests: int64(rps), Errors: 1, VsNginx: vsNginx,
+			CPUPerRequestUS: cpu, ShedPct: shed, LatencyP99MS: lat}
+	}
+	rounds := [][]Result{
+		{res(TargetNginx, 100, 1, 50, -1, 0.5), res(TargetVigil, 90, 0.9, 70, 0, 0.7)},
+		{res(TargetVigil, 60, 0.75, 90, 2, 0), res(TargetNginx, 80, 1, 55, -1, 0)},
+		{res(TargetNginx, 120, 1, 45, -1, 0), res(TargetVigil, 84, 0.7, 80, -1, 0)},
+	}
+	tests := []struct {
+		target string
+		want   Result
+	}{
+		{TargetVigil, Result{Target: TargetVigil, RequestsPerSec: 84, Requests: 234, Errors: 3, VsNginx: 0.75,
+			VsNginxMin: 0.7, VsNginxMax: 0.9, CPUPerRequestUS: 80, ShedPct: 1, LatencyP99MS: 0.7}},
+		{TargetNginx, Result{Target: TargetNginx, RequestsPerSec: 100, Requests: 300, Errors: 3, VsNginx: 1,
+			VsNginxMin: 1, VsNginxMax: 1, CPUPerRequestUS: 50, ShedPct: -1, LatencyP99MS: 0.5}},
+		{"absent", Result{Target: "absent"}},
+	}
+	for _, tc := range tests {
+		if got := aggregate(rounds, tc.target); got != tc.want {
+			t.Errorf("%s:\n got %+v\nwant %+v", tc.target, got, tc.want)
+		}
+	}
+	// One round is passed through as it was measured.
+	one := [][]Result{{res(TargetVigil, 90, 0.9, 70, 0, 0.7)}}
+	if got, want := aggregate(one, TargetVigil), one[0][0]; got != want {
+		t.Errorf("one round: got %+v, want %+v", got, want)
+	}
 }

@@ -79,10 +79,15 @@ const installHint = "install them with: apt-get install -y wrk nginx-light"
 
 // Options configure a run. Zero values take the defaults.
 type Options struct {
-	Duration    time.Duration // per target and scenario; default 10 s, rounded up to whole seconds
-	Connections int           // wrk -c; default 64
-	Threads     int           // wrk -t; default 2
-	Scenarios   []string      // default get and post
+	Duration time.Duration // per target, scenario and round; default 10 s, rounded up to whole seconds
+	// Rounds measures every target this many times (default 1), in
+	// alternating order; the report gives medians, and the ratios are the
+	// medians of each round's ratios, which a machine whose speed drifts
+	// skews less than one long load per target.
+	Rounds      int
+	Connections int      // wrk -c; default 64
+	Threads     int      // wrk -t; default 2
+	Scenarios   []string // default get and post
 	// VigilCommand starts `vigil proxy`: the program and its arguments, in
 	// which PlaceholderListen and PlaceholderUpstream are replaced, e.g.
 	//	[/usr/local/bin/vigil proxy --listen {listen} --upstream {upstream}]
@@ -133,6 +138,10 @@ type Result struct {
 	// VsCoraza is requests/s over Coraza+CRS's in this run (with
 	// Options.Coraza).
 	VsCoraza float64 `json:"vs_coraza,omitempty"`
+	// VsNginxMin and VsNginxMax are the lowest and highest of the
+	// per-round ratios to nginx (Options.Rounds > 1).
+	VsNginxMin float64 `json:"vs_nginx_min,omitempty"`
+	VsNginxMax float64 `json:"vs_nginx_max,omitempty"`
 	// LatencyP50MS and LatencyP99MS come from a second, unsaturated load
 	// of one connection (Options.LatencyPass): the latency of a request
 	// that does not queue behind others.
@@ -159,6 +168,7 @@ type Result struct {
 type Report struct {
 	Started     time.Time `json:"started"`
 	DurationS   int       `json:"duration_s"`
+	Rounds      int       `json:"rounds"`
 	Connections int       `json:"connections"`
 	Threads     int       `json:"threads"`
 	GOMAXPROCS  int       `json:"gomaxprocs"`
@@ -197,12 +207,20 @@ func (r *Report) WriteText(w io.Writer) error {
 		if res.ShedPct >= 0 {
 			shed = fmt.Sprintf("%.2f%%", res.ShedPct)
 		}
+		vsNginx := ratio(res.VsNginx)
+		if res.VsNginxMax > 0 {
+			vsNginx += fmt.Sprintf(" (%.2f-%.2f)", res.VsNginxMin, res.VsNginxMax)
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2fms\t%.2fms\t%.2fx\t%s\t%s\t%s\t%s\t%s\t%d\t\n",
 			res.Scenario, res.Target, res.RequestsPerSec, res.P50MS, res.P99MS, res.VsDirect,
-			ratio(res.VsNginx), ratio(res.VsCoraza), lat, cpu, shed, res.Errors)
+			vsNginx, ratio(res.VsCoraza), lat, cpu, shed, res.Errors)
 	}
-	fmt.Fprintf(tw, "\n%ds per target, %d connections, %d wrk threads, GOMAXPROCS %d\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\n",
-		r.DurationS, r.Connections, r.Threads, r.GOMAXPROCS)
+	rounds := ""
+	if r.Rounds > 1 {
+		rounds = fmt.Sprintf(" in each of %d rounds (medians; vs nginx: median and range of the rounds' ratios)", r.Rounds)
+	}
+	fmt.Fprintf(tw, "\n%ds per target%s, %d connections, %d wrk threads, GOMAXPROCS %d\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\n",
+		r.DurationS, rounds, r.Connections, r.Threads, r.GOMAXPROCS)
 	return tw.Flush()
 }
 
@@ -332,58 +350,138 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	rep := &Report{
 		Started:     time.Now().UTC(),
 		DurationS:   int(opts.Duration / time.Second),
+		Rounds:      opts.Rounds,
 		Connections: opts.Connections,
 		Threads:     opts.Threads,
 		GOMAXPROCS:  runtimeGOMAXPROCS(),
+	}
+	measure := func(sc, path, script string, tg target, latency bool) (Result, error) {
+		logger.Info("measuring", "scenario", sc, "target", tg.name, "duration", opts.Duration)
+		var ticks int64
+		if tg.pgid > 0 {
+			ticks = cpuTicks(tg.pgid)
+		}
+		shed0, ok0 := scrapeCounter(ctx, tg.metrics, "vigil_proxy_shed_total")
+		req0, _ := scrapeCounter(ctx, tg.metrics, "vigil_proxy_requests_total")
+		res, err := runWrk(ctx, opts, "http://"+tg.addr+path, script)
+		if err != nil {
+			return Result{}, fmt.Errorf("%s %s: %w", sc, tg.name, err)
+		}
+		r := Result{
+			Scenario: sc, Target: tg.name,
+			RequestsPerSec: res.RequestsPerSec, Requests: res.Requests,
+			P50MS: ms(res.P50), P99MS: ms(res.P99), Errors: res.Non2xx + res.SocketErrors,
+			ShedPct: -1,
+		}
+		if tg.pgid > 0 && res.Requests > 0 {
+			used := time.Duration(cpuTicks(tg.pgid)-ticks) * clockTick
+			r.CPUPerRequestUS = round(float64(used/time.Nanosecond) / 1e3 / float64(res.Requests))
+		}
+		shed1, ok1 := scrapeCounter(ctx, tg.metrics, "vigil_proxy_shed_total")
+		req1, _ := scrapeCounter(ctx, tg.metrics, "vigil_proxy_requests_total")
+		if ok0 && ok1 && req1 > req0 {
+			r.ShedPct = round(100 * (shed1 - shed0) / (req1 - req0))
+		}
+		if latency {
+			one := opts
+			one.Connections, one.Threads = 1, 1
+			lat, err := runWrk(ctx, one, "http://"+tg.addr+path, script)
+			if err != nil {
+				return Result{}, fmt.Errorf("%s %s, one connection: %w", sc, tg.name, err)
+			}
+			r.LatencyP50MS, r.LatencyP99MS = ms(lat.P50), ms(lat.P99)
+			r.Errors += lat.Non2xx + lat.SocketErrors
+		}
+		return r, nil
 	}
 	for _, sc := range opts.Scenarios {
 		path, script := "/api/v2/products/42", ""
 		if sc == ScenarioPost {
 			path, script = "/api/v2/cart/items", postScript
 		}
-		first := len(rep.Results)
-		for _, tg := range targets {
-			logger.Info("measuring", "scenario", sc, "target", tg.name, "duration", opts.Duration)
-			var ticks int64
-			if tg.pgid > 0 {
-				ticks = cpuTicks(tg.pgid)
+		// Each round measures every target, in the opposite order to the
+		// round before, so that a drift of the machine's speed does not
+		// always favour the same targets; the ratios are taken within a
+		// round, between loads seconds apart.
+		rounds := make([][]Result, opts.Rounds)
+		for i := range rounds {
+			order := slices.Clone(targets)
+			if i%2 == 1 {
+				slices.Reverse(order)
 			}
-			shed0, ok0 := scrapeCounter(ctx, tg.metrics, "vigil_proxy_shed_total")
-			req0, _ := scrapeCounter(ctx, tg.metrics, "vigil_proxy_requests_total")
-			res, err := runWrk(ctx, opts, "http://"+tg.addr+path, script)
-			if err != nil {
-				return nil, fmt.Errorf("%s %s: %w", sc, tg.name, err)
-			}
-			r := Result{
-				Scenario: sc, Target: tg.name,
-				RequestsPerSec: res.RequestsPerSec, Requests: res.Requests,
-				P50MS: ms(res.P50), P99MS: ms(res.P99), Errors: res.Non2xx + res.SocketErrors,
-				ShedPct: -1,
-			}
-			if tg.pgid > 0 && res.Requests > 0 {
-				used := time.Duration(cpuTicks(tg.pgid)-ticks) * clockTick
-				r.CPUPerRequestUS = round(float64(used/time.Nanosecond) / 1e3 / float64(res.Requests))
-			}
-			shed1, ok1 := scrapeCounter(ctx, tg.metrics, "vigil_proxy_shed_total")
-			req1, _ := scrapeCounter(ctx, tg.metrics, "vigil_proxy_requests_total")
-			if ok0 && ok1 && req1 > req0 {
-				r.ShedPct = round(100 * (shed1 - shed0) / (req1 - req0))
-			}
-			if opts.LatencyPass {
-				one := opts
-				one.Connections, one.Threads = 1, 1
-				lat, err := runWrk(ctx, one, "http://"+tg.addr+path, script)
+			for _, tg := range order {
+				r, err := measure(sc, path, script, tg, opts.LatencyPass && i == 0)
 				if err != nil {
-					return nil, fmt.Errorf("%s %s, one connection: %w", sc, tg.name, err)
+					return nil, err
 				}
-				r.LatencyP50MS, r.LatencyP99MS = ms(lat.P50), ms(lat.P99)
-				r.Errors += lat.Non2xx + lat.SocketErrors
+				rounds[i] = append(rounds[i], r)
 			}
-			rep.Results = append(rep.Results, r)
+			ratios(rounds[i])
 		}
-		ratios(rep.Results[first:])
+		for _, tg := range targets {
+			rep.Results = append(rep.Results, aggregate(rounds, tg.name))
+		}
 	}
 	return rep, nil
+}
+
+// aggregate is target's result over the rounds: the median of each figure
+// and of each round's ratios, the sums of requests and errors, and the
+// one-connection latencies of the first round (the only one that has
+// them). With more than one round, VsNginxMin and VsNginxMax give the
+// range of the per-round ratios to nginx.
+func aggregate(rounds [][]Result, target string) Result {
+	var rs []Result
+	for _, rd := range rounds {
+		for _, r := range rd {
+			if r.Target == target {
+				rs = append(rs, r)
+			}
+		}
+	}
+	if len(rs) == 0 {
+		return Result{Target: target}
+	}
+	out := rs[0]
+	if len(rs) == 1 {
+		return out
+	}
+	med := func(f func(Result) float64) float64 {
+		var vs []float64
+		for _, r := range rs {
+			if v := f(r); v >= 0 {
+				vs = append(vs, v)
+			}
+		}
+		if len(vs) == 0 {
+			return -1
+		}
+		slices.Sort(vs)
+		n := len(vs)
+		if n%2 == 1 {
+			return vs[n/2]
+		}
+		return round((vs[n/2-1] + vs[n/2]) / 2)
+	}
+	out.RequestsPerSec = med(func(r Result) float64 { return r.RequestsPerSec })
+	out.P50MS = med(func(r Result) float64 { return r.P50MS })
+	out.P99MS = med(func(r Result) float64 { return r.P99MS })
+	out.VsDirect = med(func(r Result) float64 { return r.VsDirect })
+	out.VsNginx = med(func(r Result) float64 { return r.VsNginx })
+	out.VsCoraza = med(func(r Result) float64 { return r.VsCoraza })
+	out.CPUPerRequestUS = med(func(r Result) float64 { return r.CPUPerRequestUS })
+	out.ShedPct = med(func(r Result) float64 { return r.ShedPct })
+	out.Requests, out.Errors = 0, 0
+	out.VsNginxMin, out.VsNginxMax = 0, 0
+	for i, r := range rs {
+		out.Requests += r.Requests
+		out.Errors += r.Errors
+		if i == 0 || r.VsNginx < out.VsNginxMin {
+			out.VsNginxMin = r.VsNginx
+		}
+		out.VsNginxMax = max(out.VsNginxMax, r.VsNginx)
+	}
+	return out
 }
 
 // ratios fills VsDirect, VsNginx, VsCoraza and AddedP99MS for one
@@ -428,6 +526,12 @@ func (o Options) withDefaults() (Options, error) {
 	o.Duration = max(time.Second, o.Duration.Round(time.Second))
 	if o.Duration > time.Hour {
 		return o, vigil.Errorf(vigil.EINVALID, "bench duration %v: at most 1h per target", o.Duration)
+	}
+	if o.Rounds <= 0 {
+		o.Rounds = 1
+	}
+	if o.Rounds > 100 {
+		return o, vigil.Errorf(vigil.EINVALID, "bench rounds %d: at most 100", o.Rounds)
 	}
 	if o.Connections <= 0 {
 		o.Connections = 64

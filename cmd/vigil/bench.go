@@ -26,6 +26,7 @@ machines are noisy. Figures and how they were obtained: docs/performance.md.`,
 func newBenchProxyCmd(a *app) *cobra.Command {
 	var (
 		duration    time.Duration
+		rounds      int
 		connections int
 		threads     int
 		scenarios   []string
@@ -46,12 +47,18 @@ detectors: the cost of the sensor itself), "vigil-detect" (every detector on),
 "vigil-inline" (every detector, plus the inline check of each request in
 enforce mode) and "vigil-detect-std" (every detector, behind the net/http
 engine instead of the default fasthttp one), and through Coraza v3 with the
-OWASP Core Rule Set around an
-httputil.ReverseProxy ("coraza-crs"). --crs adds "vigil-crs": every detector
-and the CRS engine in the pipeline. Prints requests/s, p50 and p99 latency,
-each target's ratio to direct, to nginx and to Coraza+CRS, and (with --latency,
-the default) the p99 of a second load of one connection and what it adds over
-direct's. Needs wrk and nginx from Debian's packages:
+OWASP Core Rule Set around an httputil.ReverseProxy ("coraza-crs"). --crs adds
+"vigil-crs": every detector and the CRS engine in the pipeline.
+
+Every target is loaded once per round (--rounds), each round in the opposite
+order to the one before; the figures are the medians over the rounds, and each
+ratio is the median of the ratios taken within a round, so that a machine
+whose speed drifts (a shared VM) skews them less. Prints requests/s, p50 and
+p99 latency, CPU per request of the proxy's process, each target's ratio to
+direct, to nginx (with the range over the rounds) and to Coraza+CRS, and (with
+--latency, the default, in the first round) the p99 of a second load of one
+connection and what it adds over direct's. Needs wrk and nginx from Debian's
+packages:
 apt-get install -y wrk nginx-light. Everything runs on 127.0.0.1 and stops by
 itself.`,
 		Example: `  vigil bench proxy
@@ -82,7 +89,7 @@ itself.`,
 				vigils = append(vigils, proxybench.Vigil{Name: "vigil-crs", Command: vigilCmd("crs", "--crs")})
 			}
 			rep, err := proxybench.Run(cmd.Context(), proxybench.Options{
-				Duration: duration, Connections: connections, Threads: threads, Scenarios: scenarios,
+				Duration: duration, Rounds: rounds, Connections: connections, Threads: threads, Scenarios: scenarios,
 				SkipNginx: skipNginx, Coraza: !skipCoraza, LatencyPass: latency, Logger: a.logger.With("component", "bench"),
 				VigilCommand: vigilCmd("bench", "--detectors=false"),
 				Vigils:       vigils,
@@ -97,7 +104,8 @@ itself.`,
 		},
 	}
 	f := cmd.Flags()
-	f.DurationVar(&duration, "duration", 10*time.Second, "load time per target and scenario")
+	f.DurationVar(&duration, "duration", 5*time.Second, "load time per target, scenario and round")
+	f.IntVar(&rounds, "rounds", 3, "times every target is loaded, in alternating order; the report gives medians")
 	f.IntVar(&connections, "connections", 64, "concurrent connections (wrk -c)")
 	f.IntVar(&threads, "threads", 2, "wrk threads (wrk -t)")
 	f.StringSliceVar(&scenarios, "scenarios", []string{"get", "post"}, "get (200 B JSON) and/or post (1 KB JSON echo)")

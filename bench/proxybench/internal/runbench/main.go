@@ -20,6 +20,7 @@ import (
 
 func main() {
 	duration := flag.Duration("duration", 10*time.Second, "per target and scenario")
+	rounds := flag.Int("rounds", 1, "times every target is loaded; the report gives medians")
 	conns := flag.Int("connections", 64, "wrk -c")
 	threads := flag.Int("threads", 2, "wrk -t")
 	scenarios := flag.String("scenarios", "get,post", "comma-separated")
@@ -27,7 +28,7 @@ func main() {
 	procs := flag.Int("procs", 0, "also measure the vigil command with GOMAXPROCS=N (0: no)")
 	flag.Parse()
 	opts := proxybench.Options{
-		Duration: *duration, Connections: *conns, Threads: *threads,
+		Duration: *duration, Rounds: *rounds, Connections: *conns, Threads: *threads,
 		Scenarios: strings.Split(*scenarios, ","), VigilCommand: flag.Args(),
 	}
 	if *procs > 0 {
