@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -57,6 +58,21 @@ type FastServer struct {
 	// native: forwardNative takes the requests (a plain-http upstream);
 	// else forward.
 	native bool
+	// peers holds the client address text of recent connections, slot
+	// ConnID%peerSlots the latest connection to use it: formatting it
+	// anew costs each request three allocations.
+	peers [peerSlots]atomic.Pointer[peer]
+}
+
+// peerSlots is the size of FastServer's cache of client addresses: more
+// than the connections a small machine keeps busy at once (a slot shared by
+// two live connections is merely formatted anew).
+const peerSlots = 1024
+
+// peer is the client address of the connection with ConnID conn.
+type peer struct {
+	conn uint64
+	addr string
 }
 
 // DefaultMaxBodyBytes is FastServer's default limit of a request body.
@@ -166,21 +182,26 @@ func (*bodyReader) Close() error { return nil }
 func (s *FastServer) request(ctx *fasthttp.RequestCtx) (*fastRequest, error) {
 	fr := &fastRequest{w: fastWriter{ctx: ctx}}
 	rh := &ctx.Request.Header
-	if !parseOriginForm(rh.RequestURI(), &fr.url) {
-		u, err := url.ParseRequestURI(string(rh.RequestURI()))
-		if err != nil {
-			return nil, errBadRequestURI
-		}
-		fr.url = *u
-	}
-	host := string(rh.Host())
-	fr.url.Scheme, fr.url.Host = "http", host
+	// The request target, the host and the header values share the
+	// arena's one string.
 	vals := valueArena{backing: fr.vs[:0]}
+	vals.sizeText(rh.RequestURI())
+	vals.sizeText(rh.Host())
 	for k, v := range rh.All() {
 		if string(k) != "Host" {
 			vals.size(v)
 		}
 	}
+	uri := vals.text(rh.RequestURI())
+	if !parseOriginForm(uri, &fr.url) {
+		u, err := url.ParseRequestURI(uri)
+		if err != nil {
+			return nil, errBadRequestURI
+		}
+		fr.url = *u
+	}
+	host := vals.text(rh.Host())
+	fr.url.Scheme, fr.url.Host = "http", host
 	h := make(http.Header, rh.Len())
 	for k, v := range rh.All() {
 		if string(k) == "Host" {
@@ -203,7 +224,7 @@ func (s *FastServer) request(ctx *fasthttp.RequestCtx) (*fastRequest, error) {
 		ProtoMinor: 1,
 		Header:     h,
 		Host:       host,
-		RemoteAddr: ctx.RemoteAddr().String(),
+		RemoteAddr: s.remoteAddr(ctx),
 		Body:       http.NoBody,
 	}
 	if !rh.IsHTTP11() {
@@ -225,6 +246,23 @@ func (s *FastServer) request(ctx *fasthttp.RequestCtx) (*fastRequest, error) {
 	return fr, nil
 }
 
+// remoteAddr is ctx.RemoteAddr().String(), formatted once per connection:
+// fasthttp gives all the requests of a connection the same ConnID, unique
+// in the process, whichever pooled RequestCtx serves it. (Vigil never calls
+// SetRemoteAddr, which would change the address within a connection.)
+func (s *FastServer) remoteAddr(ctx *fasthttp.RequestCtx) string {
+	id := ctx.ConnID()
+	slot := &s.peers[id%peerSlots]
+	if p := slot.Load(); p != nil && p.conn == id {
+		return p.addr
+	}
+	addr := ctx.RemoteAddr().String()
+	if id != 0 && !ctx.Request.Header.ConnectionClose() {
+		slot.Store(&peer{conn: id, addr: addr})
+	}
+	return addr
+}
+
 // isDecimal tells whether s is n in decimal, without allocating.
 func isDecimal(s string, n int) bool {
 	v, err := strconv.Atoi(s)
@@ -232,34 +270,33 @@ func isDecimal(s string, n int) bool {
 }
 
 // parseOriginForm fills u from an origin-form request target ("/path?query")
-// whose path needs no escaping, as url.ParseRequestURI would, with one
-// allocation; it reports false for anything else (absolute form, escapes,
+// whose path needs no escaping, as url.ParseRequestURI would, without
+// allocating; it reports false for anything else (absolute form, escapes,
 // characters that make the URL keep a RawPath), which ParseRequestURI then
 // handles.
-func parseOriginForm(raw []byte, u *url.URL) bool {
+func parseOriginForm(raw string, u *url.URL) bool {
 	if len(raw) == 0 || raw[0] != '/' {
 		return false
 	}
-	q := bytes.IndexByte(raw, '?')
+	q := strings.IndexByte(raw, '?')
 	path := raw
 	if q >= 0 {
 		path = raw[:q]
-		for _, c := range raw[q+1:] {
-			if c < ' ' || c == 0x7f || c == '#' {
+		for i := q + 1; i < len(raw); i++ {
+			if c := raw[i]; c < ' ' || c == 0x7f || c == '#' {
 				return false
 			}
 		}
 	}
-	for _, c := range path {
-		if !plainPathChar[c] {
+	for i := 0; i < len(path); i++ {
+		if !plainPathChar[path[i]] {
 			return false
 		}
 	}
-	str := string(raw)
-	*u = url.URL{Path: str}
+	*u = url.URL{Path: raw}
 	if q >= 0 {
-		u.Path, u.RawQuery = str[:q], str[q+1:]
-		u.ForceQuery = q == len(str)-1
+		u.Path, u.RawQuery = raw[:q], raw[q+1:]
+		u.ForceQuery = q == len(raw)-1
 	}
 	return true
 }
@@ -275,12 +312,14 @@ var plainPathChar = func() (t [256]bool) {
 	return t
 }()
 
-// valueArena makes the values of a header map from fasthttp's bytes with
-// two allocations, however many there are: one string holding them all and
-// one slice the map's value slices share. Sized by size calls, then filled
-// by add calls for the same values in the same order.
+// valueArena makes the values of a header map (and other strings, by text)
+// from fasthttp's bytes with two allocations, however many there are: one
+// string holding them all and one slice the map's value slices share. Sized
+// by size and sizeText calls, then filled by add and text calls for the
+// same bytes.
 type valueArena struct {
 	n, bytes int
+	ready    bool // all and vs are allocated
 	all      strings.Builder
 	vs       []string
 	backing  []string // used for vs when the values fit (len 0, any capacity)
@@ -288,20 +327,34 @@ type valueArena struct {
 
 func (a *valueArena) size(v []byte) { a.n++; a.bytes += len(v) }
 
-func (a *valueArena) add(h http.Header, key string, v []byte) {
-	if a.vs == nil {
-		if a.n <= cap(a.backing) {
-			a.vs = a.backing[:0:a.n]
-		} else {
-			a.vs = make([]string, 0, a.n)
-		}
-		a.all.Grow(a.bytes)
-	}
+func (a *valueArena) sizeText(v []byte) { a.bytes += len(v) }
+
+// text returns v as a string in the arena.
+func (a *valueArena) text(v []byte) string {
+	a.init()
 	start := a.all.Len()
 	a.all.Write(v)
 	// The builder's string shares its buffer: the earlier slices of it stay
 	// valid as it grows within the capacity sized above.
-	s := a.all.String()[start:]
+	return a.all.String()[start:]
+}
+
+// init allocates what the sizing calls asked for.
+func (a *valueArena) init() {
+	if a.ready {
+		return
+	}
+	a.ready = true
+	if a.n <= cap(a.backing) {
+		a.vs = a.backing[:0:a.n]
+	} else {
+		a.vs = make([]string, 0, a.n)
+	}
+	a.all.Grow(a.bytes)
+}
+
+func (a *valueArena) add(h http.Header, key string, v []byte) {
+	s := a.text(v)
 	if len(a.vs) == cap(a.vs) { // more values than sized: cannot happen
 		h[key] = append(h[key], strings.Clone(s))
 		return
@@ -330,6 +383,8 @@ func headerKey(k []byte) string {
 		return "Accept-Encoding"
 	case "Accept-Language":
 		return "Accept-Language"
+	case "Access-Control-Allow-Origin":
+		return "Access-Control-Allow-Origin"
 	case "Authorization":
 		return "Authorization"
 	case "Cache-Control":
@@ -348,18 +403,40 @@ func headerKey(k []byte) string {
 		return "Date"
 	case "Etag":
 		return "Etag"
+	case "Expires":
+		return "Expires"
+	case "Last-Modified":
+		return "Last-Modified"
+	case "Location":
+		return "Location"
+	case "Origin":
+		return "Origin"
+	case "Pragma":
+		return "Pragma"
+	case "Referer":
+		return "Referer"
 	case "Server":
 		return "Server"
 	case "Set-Cookie":
 		return "Set-Cookie"
+	case "Strict-Transport-Security":
+		return "Strict-Transport-Security"
 	case "User-Agent":
 		return "User-Agent"
 	case "Vary":
 		return "Vary"
 	case "X-Api-Key":
 		return "X-Api-Key"
+	case "X-Content-Type-Options":
+		return "X-Content-Type-Options"
 	case "X-Forwarded-For":
 		return "X-Forwarded-For"
+	case "X-Frame-Options":
+		return "X-Frame-Options"
+	case "X-Real-Ip":
+		return "X-Real-Ip"
+	case "X-Request-Id":
+		return "X-Request-Id"
 	}
 	return string(k)
 }

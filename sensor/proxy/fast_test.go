@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -284,7 +286,7 @@ func FuzzParseOriginForm(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		var got url.URL
-		if !parseOriginForm([]byte(raw), &got) {
+		if !parseOriginForm(raw, &got) {
 			return
 		}
 		want, err := url.ParseRequestURI(raw)
@@ -357,5 +359,325 @@ func TestFastConnectionListed(t *testing.T) {
 	}
 	if got := resp.Header.Get("X-Saw-Kept"); got != "v" {
 		t.Errorf("X-Kept = %q at the upstream, want v", got)
+	}
+}
+
+// TestFastRemoteAddrPerConn checks the cache of client addresses: a pooled
+// RequestCtx that serves one connection after another gives each request
+// its own connection's address, also when two connections share a slot.
+func TestFastRemoteAddrPerConn(t *testing.T) {
+	s := &FastServer{p: &Proxy{fast: &fastTransport{}}, native: true}
+	want := func(ctx *fasthttp.RequestCtx, addr net.Addr) {
+		t.Helper()
+		fr, err := s.request(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fr.req.RemoteAddr != addr.String() {
+			t.Fatalf("conn %d: RemoteAddr %q, want %q", ctx.ConnID(), fr.req.RemoteAddr, addr)
+		}
+	}
+	var ctx fasthttp.RequestCtx
+	for _, addr := range []*net.TCPAddr{
+		{IP: net.IPv4(10, 0, 0, 1), Port: 1111},
+		{IP: net.ParseIP("2001:db8::1"), Port: 2222},
+		{IP: net.ParseIP("fe80::1"), Port: 3333, Zone: "eth0"},
+		{IP: net.IPv4(10, 0, 0, 1), Port: 4444},
+	} {
+		ctx.Init(&fasthttp.Request{}, addr, nil) // the next connection on the pooled ctx
+		for range 3 {
+			want(&ctx, addr)
+		}
+	}
+
+	// Two live connections in one slot take turns.
+	bySlot := map[uint64]*fasthttp.RequestCtx{}
+	var a, b *fasthttp.RequestCtx
+	for i := 0; a == nil; i++ {
+		c := &fasthttp.RequestCtx{}
+		c.Init(&fasthttp.Request{}, &net.TCPAddr{IP: net.IPv4(10, 0, byte(i>>8), byte(i)), Port: 5000 + i}, nil)
+		slot := c.ConnID() % peerSlots
+		if prev, ok := bySlot[slot]; ok {
+			a, b = prev, c
+		}
+		bySlot[slot] = c
+	}
+	for range 3 {
+		want(a, a.RemoteAddr())
+		want(b, b.RemoteAddr())
+	}
+}
+
+// TestFastRemoteAddrConcurrent has connections in colliding slots use the
+// cache at once (run it with -race).
+func TestFastRemoteAddrConcurrent(t *testing.T) {
+	s := &FastServer{p: &Proxy{fast: &fastTransport{}}, native: true}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range peerSlots / 4 {
+				var ctx fasthttp.RequestCtx
+				addr := &net.TCPAddr{IP: net.IPv4(10, byte(g), byte(i>>8), byte(i)), Port: 1000 + i}
+				ctx.Init(&fasthttp.Request{}, addr, nil)
+				for range 4 {
+					fr, err := s.request(&ctx)
+					if err != nil || fr.req.RemoteAddr != addr.String() {
+						errs <- fmt.Sprintf("conn %d: RemoteAddr %q, want %q (%v)", ctx.ConnID(), fr.req.RemoteAddr, addr, err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+// deadlineConn records the read deadlines set on it.
+type deadlineConn struct {
+	net.Conn
+	mu  sync.Mutex
+	set []time.Time
+}
+
+func (c *deadlineConn) SetReadDeadline(d time.Time) error {
+	c.mu.Lock()
+	c.set = append(c.set, d)
+	c.mu.Unlock()
+	return c.Conn.SetReadDeadline(d)
+}
+
+func (c *deadlineConn) sets() []time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]time.Time(nil), c.set...)
+}
+
+// pipeUpConn is an upConn over a pipe, and the upstream's end of it.
+func pipeUpConn(t *testing.T) (*upConn, *deadlineConn, net.Conn) {
+	t.Helper()
+	up, client := net.Pipe()
+	t.Cleanup(func() { up.Close(); client.Close() })
+	dc := &deadlineConn{Conn: client}
+	cc := &countConn{Conn: dc, limit: -1}
+	return &upConn{cc: cc, br: bufio.NewReader(cc)}, dc, up
+}
+
+// TestReadUpstreamHeaderDeadline checks the read deadline readUpstreamHeader
+// leaves in effect: at most deadlineSlack before timeout from the call,
+// never later; kept (no timer change) when the one in place is within that;
+// set anew after the deadline was cleared (a streamed body) or spent (a
+// canceled round trip).
+func TestReadUpstreamHeaderDeadline(t *testing.T) {
+	const timeout = 10 * time.Second // slack 100ms: the calls below take less
+	c, dc, up := pipeUpConn(t)
+	go func() {
+		for range 5 {
+			if _, err := io.WriteString(up, "HTTP/1.1 204 No Content\r\n\r\n"); err != nil {
+				return
+			}
+		}
+	}()
+	var h fasthttp.ResponseHeader
+	read := func(what string, wantSet bool) {
+		t.Helper()
+		before := len(dc.sets())
+		start := time.Now()
+		if err := readUpstreamHeader(c, &h, timeout); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		end := time.Now()
+		sets := dc.sets()
+		if set := len(sets) > before; set != wantSet && end.Sub(start) < deadlineSlack(timeout)/2 {
+			t.Errorf("%s: deadline set %v, want %v", what, set, wantSet)
+		}
+		d := sets[len(sets)-1] // the one in effect
+		if lo, hi := start.Add(timeout-deadlineSlack(timeout)), end.Add(timeout); d.Before(lo) || d.After(hi) {
+			t.Errorf("%s: deadline %v from the call's start, want within [%v, %v]", what, d.Sub(start), timeout-deadlineSlack(timeout), timeout)
+		}
+		if !c.rdl.Equal(d) {
+			t.Errorf("%s: recorded deadline %v, set %v", what, c.rdl, d)
+		}
+	}
+	read("first", true)
+	read("reused", false)
+	_ = c.cc.SetReadDeadline(time.Time{}) // as forwardNative's streaming branch does
+	c.rdl = time.Time{}
+	read("after a cleared deadline", true)
+	c.setReadDeadline(time.Now().Add(timeout)) // fastTransport.RoundTrip's
+	read("after RoundTrip's deadline", false)
+	c.cancel()
+	c.canceled = false // as the next round trip starts
+	read("after a cancel", true)
+}
+
+// TestReadUpstreamHeaderTimeout checks that a kept deadline fires on a
+// reused connection within [timeout-slack, timeout] of the request, and is
+// reported as a timeout.
+func TestReadUpstreamHeaderTimeout(t *testing.T) {
+	const timeout = 2 * time.Second // slack 20ms
+	c, _, up := pipeUpConn(t)
+	go func() { _, _ = io.WriteString(up, "HTTP/1.1 204 No Content\r\n\r\n") }() // then silence
+	var h fasthttp.ResponseHeader
+	if err := readUpstreamHeader(c, &h, timeout); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(deadlineSlack(timeout) / 2) // the deadline is kept, and fires that much earlier
+	start := time.Now()
+	err := readUpstreamHeader(c, &h, timeout)
+	took := time.Since(start)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err %v, want a timeout", err)
+	}
+	if took < timeout-deadlineSlack(timeout) || took > timeout+time.Second {
+		t.Errorf("timed out after %v, want about %v", took, timeout)
+	}
+}
+
+// TestFastStreamClearsDeadline checks that forwardNative keeps the record
+// of the upstream connection's read deadline true: a streamed body clears
+// the deadline, and the next request sets it again.
+func TestFastStreamClearsDeadline(t *testing.T) {
+	big := strings.Repeat("s", maxHeldResponse+1)
+	e := newFastEnv(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/big" {
+			_, _ = io.WriteString(w, big)
+		}
+	}), ServerConfig{})
+	pooled := func() *upConn {
+		t.Helper()
+		ft := e.proxy.fast
+		for range 200 {
+			ft.mu.Lock()
+			var c *upConn
+			if len(ft.idle) == 1 {
+				c = ft.idle[0]
+			}
+			ft.mu.Unlock()
+			if c != nil {
+				return c
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		t.Fatal("no idle upstream connection")
+		return nil
+	}
+	get := func(path string, size int) {
+		t.Helper()
+		resp, err := e.client.Get(e.front.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if len(b) != size {
+			t.Fatalf("%s: %d bytes, want %d", path, len(b), size)
+		}
+	}
+	get("/small", 0)
+	if c := pooled(); c.rdl.IsZero() {
+		t.Fatal("held response: no deadline recorded")
+	}
+	get("/big", len(big))
+	if c := pooled(); !c.rdl.IsZero() {
+		t.Errorf("streamed response: deadline %v recorded, want none", c.rdl)
+	}
+	get("/small", 0)
+	if c := pooled(); c.rdl.IsZero() {
+		t.Error("after a streamed response: no deadline set")
+	}
+}
+
+// BenchmarkReadUpstreamHeader measures reading a response's headers on a
+// kept-alive upstream connection, the deadline set for every response
+// (baseline, as before the deadline was kept) or kept while recent.
+func BenchmarkReadUpstreamHeader(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		s, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer s.Close()
+		batch := []byte(strings.Repeat("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 0\r\n\r\n", 256))
+		for {
+			if _, err := s.Write(batch); err != nil {
+				return
+			}
+		}
+	}()
+	nc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer nc.Close()
+	cc := &countConn{Conn: nc, limit: -1}
+	c := &upConn{cc: cc, br: bufio.NewReaderSize(cc, upReadBuffer)}
+	var h fasthttp.ResponseHeader
+	for _, lazy := range []bool{false, true} {
+		name := "baseline-set-each"
+		if lazy {
+			name = "kept"
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if !lazy {
+					c.rdl = time.Time{}
+				}
+				if err := readUpstreamHeader(c, &h, 30*time.Second); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestIsNotForwarded checks the switch against the set it stands for.
+func TestIsNotForwarded(t *testing.T) {
+	names := []string{"Host", "Content-Type", "Te2", "Connectio", "X-Forwarded", "Expect-Ct", "connection", ""}
+	for k := range notForwarded {
+		names = append(names, k)
+	}
+	for _, k := range names {
+		if got, want := isNotForwarded([]byte(k)), notForwarded[k]; got != want {
+			t.Errorf("%q: %v, want %v", k, got, want)
+		}
+	}
+}
+
+// TestRemoveFastHopHeaders checks that each hop-by-hop header, and what
+// Connection lists, goes, whichever is the only one, and the rest stays.
+func TestRemoveFastHopHeaders(t *testing.T) {
+	for _, k := range hopHeaderNames {
+		if k == "Transfer-Encoding" {
+			continue // fasthttp frames the response itself
+		}
+		raw := "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Keep: 1\r\n" + k + ": x\r\n\r\n"
+		if k == "Connection" {
+			raw = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Keep: 1\r\nX-Hop: 1\r\nConnection: x-hop\r\n\r\n"
+		}
+		var h fasthttp.ResponseHeader
+		if err := h.Read(bufio.NewReader(strings.NewReader(raw))); err != nil {
+			t.Fatal(err)
+		}
+		h.ResetConnectionClose()
+		removeFastHopHeaders(&h)
+		if v := h.Peek(k); len(v) > 0 {
+			t.Errorf("%s: kept (%q)", k, v)
+		}
+		if v := h.Peek("X-Hop"); len(v) > 0 {
+			t.Errorf("%s: X-Hop kept", k)
+		}
+		if string(h.Peek("X-Keep")) != "1" {
+			t.Errorf("%s: X-Keep removed", k)
+		}
 	}
 }

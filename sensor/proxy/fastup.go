@@ -97,6 +97,7 @@ func (s *FastServer) forwardNative(w *captureWriter, r *http.Request, id string)
 		// Longer, chunked or ended by the close: stream it. The read
 		// deadline was for the headers only.
 		_ = c.cc.SetReadDeadline(time.Time{})
+		c.rdl = time.Time{}
 		up := fasthttp.AcquireResponse()
 		rh.CopyTo(&up.Header)
 		up.StreamBody = true
@@ -207,7 +208,7 @@ func (s *FastServer) writeUpstream(c *upConn, ctx *fasthttp.RequestCtx, r *http.
 		case "X-Request-Id":
 			hasID = true
 		}
-		if notForwarded[string(k)] || len(listed) > 0 && tokenIn(listed, k) {
+		if isNotForwarded(k) || len(listed) > 0 && tokenIn(listed, k) {
 			continue
 		}
 		w.Write(k)
@@ -221,8 +222,8 @@ func (s *FastServer) writeUpstream(c *upConn, ctx *fasthttp.RequestCtx, r *http.
 		w.WriteString(", ")
 	}
 	if tcp, ok := ctx.RemoteAddr().(*net.TCPAddr); ok {
-		var buf [64]byte
-		ip, _ := tcp.IP.AppendText(buf[:0]) // never fails
+		// Formatted in w's buffer: a buffer of its own would escape.
+		ip, _ := tcp.IP.AppendText(w.AvailableBuffer()) // never fails
 		w.Write(ip)
 	} else {
 		ip, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -245,12 +246,18 @@ func (s *FastServer) writeUpstream(c *upConn, ctx *fasthttp.RequestCtx, r *http.
 var errTooMany1xx = errors.New("upstream sent too many informational responses")
 
 // readUpstreamHeader reads the final response's headers into h within
-// timeout, skipping informational responses.
+// timeout, skipping informational responses. A deadline that an earlier
+// round trip left on c, at most deadlineSlack(timeout) earlier than timeout
+// from now, is kept: the wait is then that much shorter.
 func readUpstreamHeader(c *upConn, h *fasthttp.ResponseHeader, timeout time.Duration) error {
 	var deadline time.Time
 	if timeout > 0 {
 		deadline = time.Now().Add(timeout)
-		_ = c.cc.SetReadDeadline(deadline)
+		if d := deadline.Sub(c.rdl); c.rdl.IsZero() || d < 0 || d > deadlineSlack(timeout) {
+			_ = c.cc.SetReadDeadline(deadline)
+			c.rdl = deadline
+		}
+		deadline = c.rdl
 	}
 	for i := 0; ; i++ {
 		if err := h.Read(c.br); err != nil {
@@ -271,6 +278,18 @@ func readUpstreamHeader(c *upConn, h *fasthttp.ResponseHeader, timeout time.Dura
 			return errTooMany1xx
 		}
 	}
+}
+
+// isNotForwarded is notForwarded[string(k)] without hashing k: a switch on
+// the names compares lengths first.
+func isNotForwarded(k []byte) bool {
+	switch string(k) {
+	case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
+		"Te", "Trailer", "Transfer-Encoding", "Upgrade",
+		"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "Expect":
+		return true
+	}
+	return false
 }
 
 // connectionTokens are the header names a Connection header lists, other
@@ -316,6 +335,18 @@ func tokenIn(tokens []string, name []byte) bool {
 // removeFastHopHeaders deletes the hop-by-hop headers of a response and
 // those its Connection header names.
 func removeFastHopHeaders(h *fasthttp.ResponseHeader) {
+	// Usually there is none: one pass over the headers tells, where a
+	// Peek per name would normalize it and scan them all.
+	hop := false
+	for k := range h.All() {
+		if tokenIn(hopHeaderNames[:], k) {
+			hop = true
+			break
+		}
+	}
+	if !hop {
+		return
+	}
 	if conn := h.Peek("Connection"); len(conn) > 0 {
 		for _, f := range bytes.Split(conn, []byte(",")) {
 			if f = bytes.TrimSpace(f); len(f) > 0 {

@@ -82,6 +82,18 @@ type upConn struct {
 	// deadline changes.
 	mu       sync.Mutex
 	canceled bool
+	// rdl is the read deadline last set on cc (zero: none): whatever sets
+	// or clears cc's deadline records it here, so that FastServer's round
+	// trips can keep a deadline up to deadlineSlack(timeout) earlier than
+	// the timeout asks (never later) rather than move it, a timer change,
+	// for every request.
+	rdl time.Time
+}
+
+// deadlineSlack is how much earlier than now+timeout a read deadline left
+// from an earlier round trip may be and still be kept.
+func deadlineSlack(timeout time.Duration) time.Duration {
+	return min(timeout/100, 100*time.Millisecond)
 }
 
 // countConn counts what is read and written, and can cap reads (for
@@ -332,6 +344,7 @@ func (c *upConn) cancel() {
 	c.mu.Lock()
 	c.canceled = true
 	_ = c.cc.SetDeadline(aLongTimeAgo)
+	c.rdl = aLongTimeAgo
 	c.mu.Unlock()
 }
 
@@ -340,6 +353,7 @@ func (c *upConn) setReadDeadline(d time.Time) {
 	c.mu.Lock()
 	if !c.canceled {
 		_ = c.cc.SetReadDeadline(d)
+		c.rdl = d
 	}
 	c.mu.Unlock()
 }
@@ -484,8 +498,8 @@ func (c *upConn) writeBody(method string, body []byte) error {
 	switch {
 	case len(body) > 0:
 		w.WriteString("Content-Length: ")
-		var buf [20]byte
-		w.Write(strconv.AppendInt(buf[:0], int64(len(body)), 10))
+		// Formatted in w's buffer: a buffer of its own would escape.
+		w.Write(strconv.AppendInt(w.AvailableBuffer(), int64(len(body)), 10))
 		w.WriteString("\r\n")
 	case method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch:
 		w.WriteString("Content-Length: 0\r\n")
