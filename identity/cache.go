@@ -26,6 +26,12 @@ const (
 	// time.
 	uaGeneration = 64
 	maxUAKey     = 512
+	// secretGeneration and maxSecretKey bound the caches of API-key and
+	// session principals: 2 × 16 × 64 = 2048 entries each of at most 256
+	// bytes, 512 KiB at worst. Keys and session ids are short; a longer
+	// one is hashed every time.
+	secretGeneration = 64
+	maxSecretKey     = 256
 )
 
 // stringCache remembers the result of a pure function of a string for

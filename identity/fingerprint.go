@@ -88,35 +88,107 @@ func UAFamily(ua string) string {
 // ClientHello is folded in by FingerprintTLS and Resolver.ResolveTLS. It
 // allocates only the result.
 func Fingerprint(h http.Header) string {
-	return fingerprint(h, UAFamily(first(h, "User-Agent")))
+	s := scanHeaders(h, knownNames)
+	return hex16(s.sum(UAFamily(s.ua)))
 }
 
-// fingerprint is Fingerprint with the User-Agent family already known.
-func fingerprint(h http.Header, family string) string {
-	return hex16(fingerprintSum(h, family))
-}
-
-// fingerprintSum is the digest fingerprint formats.
+// fingerprintSum is the digest Fingerprint formats, with the User-Agent
+// family already known.
 func fingerprintSum(h http.Header, family string) uint64 {
+	s := scanHeaders(h, knownNames)
+	return s.sum(family)
+}
+
+// headerScan is what one pass over a request's header names collects for
+// the fingerprint and the principal, so that the values they need cost no
+// map lookup of their own: the name set's digest and the first value of
+// the names with a role (h[name][0], "" for none).
+type headerScan struct {
+	set                          uint64
+	ua, accept, language, encode string
+	auth                         string   // Authorization
+	cookie                       []string // every Cookie line
+	// apiKey is the value of the first configured API-key header
+	// (Config.APIKeyHeaders order) that has a non-empty one; apiKeyAt is
+	// that header's index, maxInt8 for none.
+	apiKey   string
+	apiKeyAt int8
+}
+
+// Roles of a header name in a headerScan.
+const (
+	roleUA = 1 << iota
+	roleAccept
+	roleLanguage
+	roleEncoding
+	roleAuth
+	roleCookie
+	roleAPIKey // nameInfo.apiKeyAt tells which
+)
+
+// nameInfo is what a known header name adds to the fingerprint's name set
+// (nameHash) and the roles it plays in a headerScan.
+type nameInfo struct {
+	hash     uint64
+	role     uint8
+	apiKeyAt int8
+}
+
+// scanHeaders walks h's names once; names holds the known ones (knownNames,
+// or a Resolver's copy with its API-key headers).
+func scanHeaders(h http.Header, names map[string]nameInfo) headerScan {
 	// The set of names is hashed without sorting: the per-name hashes are
 	// added, which does not depend on the map's order.
-	var set uint64
-	for name := range h {
-		nh, known := knownNames[name]
+	s := headerScan{apiKeyAt: maxInt8}
+	for name, vals := range h {
+		info, known := names[name]
 		if !known {
-			nh = nameHash(name)
+			s.set += nameHash(name)
+			continue
 		}
-		set += nh // 0 for a volatile name
+		s.set += info.hash // 0 for a volatile name
+		if info.role == 0 {
+			continue
+		}
+		v := ""
+		if len(vals) > 0 {
+			v = vals[0]
+		}
+		switch {
+		case info.role&roleUA != 0:
+			s.ua = v
+		case info.role&roleAccept != 0:
+			s.accept = v
+		case info.role&roleLanguage != 0:
+			s.language = v
+		case info.role&roleEncoding != 0:
+			s.encode = v
+		case info.role&roleAuth != 0:
+			s.auth = v
+		case info.role&roleCookie != 0:
+			s.cookie = vals
+		}
+		// An API-key header may also be any of the above.
+		if info.role&roleAPIKey != 0 && v != "" && info.apiKeyAt < s.apiKeyAt {
+			s.apiKey, s.apiKeyAt = v, info.apiKeyAt
+		}
 	}
+	return s
+}
+
+const maxInt8 = 127
+
+// sum is the fingerprint's digest of a scan, with the User-Agent family.
+func (s *headerScan) sum(family string) uint64 {
 	f := newFNV()
 	for i := 0; i < 8; i++ {
-		f.writeByte(byte(set >> (8 * i)))
+		f.writeByte(byte(s.set >> (8 * i)))
 	}
 	f.writeByte('|')
 	f.writeString(family)
-	for _, name := range [...]string{"Accept", "Accept-Language", "Accept-Encoding"} {
+	for _, v := range [...]string{s.accept, s.language, s.encode} {
 		f.writeByte('|')
-		f.writeString(first(h, name))
+		f.writeString(v)
 	}
 	return f.sum
 }
@@ -146,22 +218,55 @@ func nameHash(name string) uint64 {
 }
 
 // knownNames holds nameHash of the volatile names and of common ones, so
-// that most names cost one map lookup.
-var knownNames = func() map[string]uint64 {
+// that most names cost one map lookup, and the roles of the names a
+// headerScan collects (API-key headers are a Resolver's: see withAPIKeys).
+var knownNames = func() map[string]nameInfo {
 	common := []string{
 		"Accept", "Accept-Encoding", "Accept-Language", "User-Agent", "Connection", "Dnt", "Priority",
 		"Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-Dest", "Sec-Fetch-User", "Sec-Ch-Ua", "Sec-Ch-Ua-Mobile",
 		"Sec-Ch-Ua-Platform", "Te", "X-Requested-With",
 	}
-	m := make(map[string]uint64, len(volatile)+len(common))
+	m := make(map[string]nameInfo, len(volatile)+len(common))
 	for name := range volatile {
-		m[name] = 0
+		m[name] = nameInfo{}
 	}
 	for _, name := range common {
-		m[name] = nameHash(name)
+		m[name] = nameInfo{hash: nameHash(name)}
+	}
+	for name, role := range map[string]uint8{
+		"User-Agent": roleUA, "Accept": roleAccept, "Accept-Language": roleLanguage,
+		"Accept-Encoding": roleEncoding, "Authorization": roleAuth, "Cookie": roleCookie,
+	} {
+		info := m[name]
+		info.role = role
+		m[name] = info
 	}
 	return m
 }()
+
+// withAPIKeys returns knownNames with the roles of the API-key headers
+// (canonical names, in order of precedence; at most maxInt8, or nil).
+func withAPIKeys(headers []string) map[string]nameInfo {
+	if len(headers) > maxInt8 {
+		return nil // the Resolver then looks them up one by one
+	}
+	m := make(map[string]nameInfo, len(knownNames)+len(headers))
+	for name, info := range knownNames {
+		m[name] = info
+	}
+	for i, name := range headers {
+		info, ok := m[name]
+		if !ok {
+			info.hash = nameHash(name)
+		}
+		if info.role&roleAPIKey == 0 { // the first of duplicates wins
+			info.role |= roleAPIKey
+			info.apiKeyAt = int8(i)
+		}
+		m[name] = info
+	}
+	return m
+}
 
 // first is h.Get for a canonical name, without re-canonicalising it.
 func first(h http.Header, name string) string {

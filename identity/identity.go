@@ -26,7 +26,8 @@
 // The principal of an Authorization value is cached (a bounded, sharded
 // cache of at most 8192 values of up to 2 KiB each), so a token is parsed
 // once, not on every request; so is the family of a User-Agent (at most 2048
-// of up to 512 bytes). The caches change nothing but speed.
+// of up to 512 bytes), and the principal of an API key or a session id (at
+// most 2048 each of up to 256 bytes). The caches change nothing but speed.
 package identity
 
 import (
@@ -88,7 +89,13 @@ type Resolver struct {
 	parser         *jwt.Parser
 	principals     *stringCache // Authorization value -> principal
 	uaFamilies     *stringCache // User-Agent -> UAFamily
+	apiKeys        *stringCache // API key -> principal
+	sessions       *stringCache // session id -> principal
 	texts          texts        // addresses and fingerprints as text
+	// names are the header names resolve's one pass over a request's
+	// header knows (withAPIKeys); nil when there are too many API-key
+	// headers, and then each is looked up.
+	names map[string]nameInfo
 }
 
 // New checks cfg and returns a Resolver.
@@ -99,6 +106,8 @@ func New(cfg Config) (*Resolver, error) {
 		parser:         jwt.NewParser(),
 		principals:     newStringCache(principalGeneration, maxPrincipalKey),
 		uaFamilies:     newStringCache(uaGeneration, maxUAKey),
+		apiKeys:        newStringCache(secretGeneration, maxSecretKey),
+		sessions:       newStringCache(secretGeneration, maxSecretKey),
 	}
 	for _, p := range cfg.TrustedProxies {
 		if !p.IsValid() {
@@ -115,6 +124,7 @@ func New(cfg Config) (*Resolver, error) {
 		}
 		r.apiKeyHeaders = append(r.apiKeyHeaders, textproto.CanonicalMIMEHeaderKey(h))
 	}
+	r.names = withAPIKeys(r.apiKeyHeaders)
 	for _, c := range cfg.SessionCookies {
 		if c == "" || strings.ContainsAny(c, "=; \t") {
 			return nil, vigil.Errorf(vigil.EINVALID, "identity: session cookie name %q is invalid", c)
@@ -152,12 +162,22 @@ func (r *Resolver) Resolve(peer string, h http.Header) vigil.Actor {
 }
 
 // resolve is Resolve with the ClientHello's JA4 folded into the
-// fingerprint ("" for none), formatted once.
+// fingerprint ("" for none), formatted once. One pass over the header
+// names collects what the principal and the fingerprint need (scanHeaders),
+// instead of a map lookup for each header they read.
 func (r *Resolver) resolve(peer string, h http.Header, ja4 string) vigil.Actor {
+	if r.names == nil {
+		return vigil.Actor{
+			Principal:   r.principal(h),
+			Addr:        r.addr(peer, h),
+			Fingerprint: r.texts.sum(withTLS(fingerprintSum(h, r.uaFamily(first(h, "User-Agent"))), ja4)),
+		}
+	}
+	s := scanHeaders(h, r.names)
 	return vigil.Actor{
-		Principal:   r.principal(h),
+		Principal:   r.scannedPrincipal(&s),
 		Addr:        r.addr(peer, h),
-		Fingerprint: r.texts.sum(withTLS(fingerprintSum(h, r.uaFamily(first(h, "User-Agent"))), ja4)),
+		Fingerprint: r.texts.sum(withTLS(s.sum(r.uaFamily(s.ua)), ja4)),
 	}
 }
 
@@ -184,7 +204,7 @@ func (r *Resolver) addr(peer string, h http.Header) string {
 		}
 		return r.texts.addr(r.fromHeader(h, "X-Real-Ip"))
 	}
-	p, ok := parseAddr(peer)
+	p, text, ok := r.texts.peer(peer) // parseAddr(peer), r.texts.addr(p)
 	if !ok {
 		return ""
 	}
@@ -193,7 +213,7 @@ func (r *Resolver) addr(peer string, h http.Header) string {
 			return r.texts.addr(a)
 		}
 	}
-	return r.texts.addr(p)
+	return text
 }
 
 func (r *Resolver) isTrusted(a netip.Addr) bool {
@@ -266,6 +286,26 @@ func parseAddr(s string) (netip.Addr, bool) {
 	return a.Unmap().WithZone(""), true
 }
 
+// scannedPrincipal is principal from a scan of the request's headers
+// through r.names.
+func (r *Resolver) scannedPrincipal(s *headerScan) string {
+	if s.auth != "" {
+		if p := r.authorization(s.auth); p != "" {
+			return p
+		}
+	}
+	if s.apiKey != "" {
+		return secretPrincipal(r.apiKeys, "apikey:", s.apiKey)
+	}
+	if len(r.sessionCookies) > 0 {
+		if v := r.sessionCookie(s.cookie); v != "" {
+			return secretPrincipal(r.sessions, "session:", v)
+		}
+	}
+	return ""
+}
+
+// principal is the principal named by h's credentials (see Resolve).
 func (r *Resolver) principal(h http.Header) string {
 	if auth := first(h, "Authorization"); auth != "" {
 		if p := r.authorization(auth); p != "" {
@@ -274,15 +314,30 @@ func (r *Resolver) principal(h http.Header) string {
 	}
 	for _, name := range r.apiKeyHeaders {
 		if v := first(h, name); v != "" {
-			return "apikey:" + digest(v)
+			return secretPrincipal(r.apiKeys, "apikey:", v)
 		}
 	}
 	if len(r.sessionCookies) > 0 {
 		if v := r.sessionCookie(h["Cookie"]); v != "" {
-			return "session:" + digest(v)
+			return secretPrincipal(r.sessions, "session:", v)
 		}
 	}
 	return ""
+}
+
+// secretPrincipal is prefix + digest(secret) through c: a client sends the
+// same key or session id on every request, and hashing it costs more than
+// the lookup.
+func secretPrincipal(c *stringCache, prefix, secret string) string {
+	if len(secret) > maxSecretKey {
+		return prefix + digest(secret)
+	}
+	if p, ok := c.get(secret); ok {
+		return p
+	}
+	p := prefix + digest(secret)
+	c.add(secret, p)
+	return p
 }
 
 // authorization is fromAuthorization through the cache: a client sends the
