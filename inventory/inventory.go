@@ -317,6 +317,25 @@ type Profile struct {
 	Dropped int64 `json:"dropped,omitempty"`
 
 	pidx map[paramKey]*Param // index of Params; rebuilt when nil
+
+	// reqType and respType remember the media type of the last request
+	// and response Content-Type: an endpoint's exchanges nearly always
+	// repeat theirs.
+	reqType, respType typeMemo
+}
+
+// typeMemo is mediaType of the last Content-Type value it was given.
+type typeMemo struct{ raw, mt string }
+
+// of is mediaType(ct): a comparison when ct is the last value, else
+// mediaType, remembered (copied, so that no request's buffer is kept).
+func (m *typeMemo) of(ct string) string {
+	if ct == m.raw {
+		return m.mt
+	}
+	mt := mediaType(ct)
+	m.raw, m.mt = strings.Clone(ct), strings.Clone(mt)
+	return m.mt
 }
 
 type paramKey struct{ in, name string }
@@ -362,20 +381,21 @@ func (p *Profile) observe(x *vigil.Exchange) string {
 	}
 	status := x.Status()
 	p.Statuses = countKey(p.Statuses, status, maxStatuses, &p.Dropped)
-	req := &x.Request
-	if ct := mediaType(header(req.Header, "Content-Type")); ct != "" {
+	// The header names are looked at once, for the parameters, the
+	// headers read below and an API-key header (AuthKind's last test,
+	// which decides when the request says nothing else of its
+	// authentication).
+	rh := p.params(x)
+	if ct := p.reqType.of(rh.contentType); ct != "" {
 		p.RequestTypes = countKey(p.RequestTypes, ct, maxContentTypes, &p.Dropped)
 	}
 	if x.Response != nil {
-		if ct := mediaType(header(x.Response.Header, "Content-Type")); ct != "" {
+		if ct := p.respType.of(header(x.Response.Header, "Content-Type")); ct != "" {
 			p.ResponseTypes = countKey(p.ResponseTypes, ct, maxContentTypes, &p.Dropped)
 		}
 	}
-	// The header names are looked at once, for the parameters and, when
-	// the request says nothing else of its authentication, for an API-key
-	// header (AuthKind's last test).
-	auth, known := authKnown(req.Header, x.Actor)
-	if p.params(x, !known) {
+	auth, known := authFrom(rh.authorization, x.Actor)
+	if !known && rh.apiKey {
 		auth = "apikey"
 	}
 	p.Auth = countKey(p.Auth, auth, maxAuthKinds, &p.Dropped)
@@ -406,7 +426,7 @@ func (p *Profile) bodies(x *vigil.Exchange) {
 		}
 	}
 	if len(req.Body) > 0 {
-		if isJSON(header(req.Header, "Content-Type"), req.Body) {
+		if jsonType(p.reqType.of(header(req.Header, "Content-Type")), req.Body) {
 			if p.RequestSchema == nil {
 				p.RequestSchema = schema.New()
 			}
@@ -421,7 +441,7 @@ func (p *Profile) bodies(x *vigil.Exchange) {
 	if r == nil || len(r.Body) == 0 {
 		return
 	}
-	if !isJSON(header(r.Header, "Content-Type"), r.Body) {
+	if !jsonType(p.respType.of(header(r.Header, "Content-Type")), r.Body) {
 		p.ResponseClasses |= schema.ClassifyText(r.Body)
 		return
 	}
@@ -452,7 +472,11 @@ func (p *Profile) responseSchema(status string) *schema.Node {
 // isJSON says whether a body is JSON: by media type, or by its first byte
 // when the type is missing.
 func isJSON(contentType string, body []byte) bool {
-	mt := mediaType(contentType)
+	return jsonType(mediaType(contentType), body)
+}
+
+// jsonType is isJSON with the media type already worked out.
+func jsonType(mt string, body []byte) bool {
 	if mt == "" {
 		b := bytes.TrimSpace(body)
 		return len(b) > 0 && (b[0] == '{' || b[0] == '[')
@@ -460,10 +484,16 @@ func isJSON(contentType string, body []byte) bool {
 	return mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "text/json"
 }
 
-// params records the query, header and cookie parameter names of x. With
-// apiKey, it also reports whether a header name is an API-key header
-// (apiKeyHeader).
-func (p *Profile) params(x *vigil.Exchange, apiKey bool) (found bool) {
+// requestHeaders is what params' pass over the request's header names
+// finds besides the parameters: the first Content-Type and Authorization
+// values (header), and whether a name is an API-key header (apiKeyHeader).
+type requestHeaders struct {
+	contentType, authorization string
+	apiKey                     bool
+}
+
+// params records the query, header and cookie parameter names of x.
+func (p *Profile) params(x *vigil.Exchange) (rh requestHeaders) {
 	if u := x.Request.URL; u != nil {
 		for q := u.RawQuery; q != ""; {
 			var kv string
@@ -474,15 +504,30 @@ func (p *Profile) params(x *vigil.Exchange, apiKey bool) (found bool) {
 			}
 		}
 	}
-	for name := range x.Request.Header {
-		if apiKey && !found && apiKeyHeader(name) {
-			found = true
+	var cookies []string
+	for name, vals := range x.Request.Header {
+		k, ok := headerKinds[name]
+		if !ok {
+			k = otherHeaderKind(name)
 		}
-		if !standardHeader(name) {
+		if k&hkStandard == 0 {
 			p.param("header", name)
 		}
+		if k&(hkAPIKey|hkRead) == 0 {
+			continue
+		}
+		rh.apiKey = rh.apiKey || k&hkAPIKey != 0
+		switch {
+		case len(vals) == 0:
+		case name == "Content-Type":
+			rh.contentType = vals[0]
+		case name == "Authorization":
+			rh.authorization = vals[0]
+		case name == "Cookie":
+			cookies = vals
+		}
 	}
-	for _, c := range x.Request.Header["Cookie"] {
+	for _, c := range cookies {
 		for c != "" {
 			var kv string
 			kv, c, _ = strings.Cut(c, ";")
@@ -492,7 +537,7 @@ func (p *Profile) params(x *vigil.Exchange, apiKey bool) (found bool) {
 			}
 		}
 	}
-	return found
+	return rh
 }
 
 func (p *Profile) param(in, name string) {
@@ -598,9 +643,14 @@ func countKey[K comparable](m map[K]int64, k K, max int, dropped *int64) map[K]i
 }
 
 func addKey[K comparable](m map[K]int64, k K, n int64, max int, dropped *int64) map[K]int64 {
-	if _, ok := m[k]; !ok && len(m) >= max {
-		*dropped += n
-		return m
+	// Below the bound any key is counted: the lookup that tells a new key
+	// is only needed at it (m[k] += n is one map operation, the test was
+	// another on every exchange).
+	if len(m) >= max {
+		if _, ok := m[k]; !ok {
+			*dropped += n
+			return m
+		}
 	}
 	if m == nil {
 		m = map[K]int64{}
@@ -648,7 +698,12 @@ func AuthKind(h http.Header, a vigil.Actor) string {
 // name for an API-key header: ok is false when that test decides ("apikey"
 // if a name is one, else "none", which kind then is).
 func authKnown(h http.Header, a vigil.Actor) (kind string, ok bool) {
-	if auth := header(h, "Authorization"); auth != "" {
+	return authFrom(header(h, "Authorization"), a)
+}
+
+// authFrom is authKnown with the Authorization value already read.
+func authFrom(auth string, a vigil.Actor) (kind string, ok bool) {
+	if auth != "" {
 		scheme, cred, _ := strings.Cut(auth, " ")
 		switch lowerScheme(scheme) {
 		case "bearer":
@@ -735,6 +790,42 @@ func standardHeader(name string) bool {
 	}
 	c := http.CanonicalHeaderKey(name) // allocates only for a non-canonical name
 	return standardHeaders[c] || strings.HasPrefix(c, "Sec-") || strings.HasPrefix(c, "If-")
+}
+
+// Kinds of header names in headerKinds.
+const (
+	hkStandard = 1 << iota // standardHeader
+	hkAPIKey               // apiKeyHeader
+	hkRead                 // Content-Type, Authorization, Cookie: params returns them
+)
+
+// headerKinds holds the kinds of the standard headers and of the API-key
+// headers in canonical form, so that params pays one lookup for these
+// names; otherHeaderKind works out any other.
+var headerKinds = func() map[string]uint8 {
+	m := map[string]uint8{}
+	for name := range standardHeaders {
+		m[name] = hkStandard
+	}
+	for _, name := range []string{"X-Api-Key", "Api-Key", "X-Auth-Token"} {
+		m[name] = hkAPIKey
+	}
+	for _, name := range []string{"Content-Type", "Authorization", "Cookie"} {
+		m[name] |= hkRead
+	}
+	return m
+}()
+
+// otherHeaderKind is the kind of a name not in headerKinds.
+func otherHeaderKind(name string) uint8 {
+	var k uint8
+	if apiKeyHeader(name) {
+		k |= hkAPIKey
+	}
+	if standardHeader(name) {
+		k |= hkStandard
+	}
+	return k
 }
 
 var standardHeaders = func() map[string]bool {

@@ -1,5 +1,7 @@
 package schema
 
+import "encoding/binary"
+
 // maxNesting is encoding/json's nesting limit: json.Valid rejects a document
 // with more than this many open arrays and objects.
 const maxNesting = 10000
@@ -164,6 +166,20 @@ var strPlain = func() (t [256]bool) {
 	return t
 }()
 
+// specialIn reports whether one of the eight bytes of w is not strPlain: a
+// control character (below 0x20), a quote or a backslash. Each test is the
+// exact "has a zero byte" (or "has a byte below n") bit trick: no false
+// positives or negatives for the word as a whole.
+func specialIn(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	below := (w - 0x20*ones) &^ w
+	q := w ^ '"'*ones
+	quote := (q - ones) &^ q
+	bs := w ^ '\\'*ones
+	backslash := (bs - ones) &^ bs
+	return (below|quote|backslash)&highs != 0
+}
+
 // validString checks the string at s[i] and returns the index after its
 // closing quote, -1 when it is not a valid string.
 func validString(s []byte, i int) int {
@@ -172,6 +188,12 @@ func validString(s []byte, i int) int {
 	}
 	i++
 	for {
+		// Eight bytes at a time while none is special (a long value
+		// costs a load and a few operations per word), then byte by byte
+		// from the word that has one.
+		for i+8 <= len(s) && !specialIn(binary.LittleEndian.Uint64(s[i:])) {
+			i += 8
+		}
 		for i < len(s) && strPlain[s[i]] {
 			i++
 		}
