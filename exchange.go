@@ -104,12 +104,36 @@ type Response struct {
 	Truncated bool
 }
 
-// Host is the request's host without a port, lower-cased.
+// Host is the request's host without a port, lower-cased: what
+// strings.ToLower(r.URL.Hostname()) returns. Analyzers ask for it many times
+// per exchange, so the common case (a lower-case ASCII name or IPv4
+// address, with or without a port) is cut out of URL.Host without
+// allocating.
 func (r *Request) Host() string {
 	if r.URL == nil {
 		return ""
 	}
-	return strings.ToLower(r.URL.Hostname())
+	h := r.URL.Host
+	colon := -1
+	for i := 0; i < len(h); i++ {
+		switch c := h[i]; {
+		case c == ':':
+			colon = i
+		case 'A' <= c && c <= 'Z', c == '[', c >= 0x80:
+			return strings.ToLower(r.URL.Hostname())
+		}
+	}
+	if colon < 0 {
+		return h
+	}
+	// URL.Hostname drops the part after the last colon only when it is a
+	// port: digits, or nothing.
+	for i := colon + 1; i < len(h); i++ {
+		if h[i] < '0' || h[i] > '9' {
+			return h
+		}
+	}
+	return h[:colon]
 }
 
 // Path is the request's URL path ("/" when empty).
