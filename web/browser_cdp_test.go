@@ -111,7 +111,9 @@ func TestBrowserWrites(t *testing.T) {
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	// A bound for a hung browser, not a speed test: it takes 3-4 s alone,
+	// and once took 18 s with the whole suite loading both cores.
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin,
 		"--headless", "--no-sandbox", "--disable-gpu", "--disable-extensions",

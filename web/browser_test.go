@@ -32,7 +32,8 @@ func chromium(t *testing.T) string {
 // seconds of virtual time, and returns the serialised DOM.
 func dumpDOM(t *testing.T, bin, url string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	// A bound for a hung browser, not a speed test (see TestBrowserWrites).
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin,
 		"--headless", "--no-sandbox", "--disable-gpu", "--disable-extensions",
