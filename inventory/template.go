@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/inventory/schema"
 )
 
 // IDSegment replaces a path segment that looks like an identifier.
@@ -100,7 +101,8 @@ func isID(s string) bool {
 	if s == "" {
 		return false
 	}
-	return isDecimal(s) || isUUID(s) || isHexID(s) || isEmail(s) || isDate(s) || isToken(s) || isCode(s)
+	// A UUID's dashless form is a hex id.
+	return isDecimal(s) || schema.IsUUID(s) || isHexID(s) || isEmail(s) || isDate(s) || isToken(s) || isCode(s)
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
@@ -113,26 +115,6 @@ func isDecimal(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if !isDigit(s[i]) {
 			return false
-		}
-	}
-	return true
-}
-
-// isUUID matches 8-4-4-4-12 hex digits (the dashless form is a hex id).
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		switch i {
-		case 8, 13, 18, 23:
-			if s[i] != '-' {
-				return false
-			}
-		default:
-			if !isHex(s[i]) {
-				return false
-			}
 		}
 	}
 	return true

@@ -33,7 +33,7 @@ func formatsOf(s string) uint8 {
 		if isEmail(s) {
 			return fmtEmail
 		}
-	case len(s) == 36 && isUUID(s):
+	case len(s) == 36 && IsUUID(s):
 		return fmtUUID
 	case len(s) == 10 && isDate(s):
 		return fmtDate
@@ -71,8 +71,9 @@ func formatBit(name string) (uint8, bool) {
 	return 0, false
 }
 
-// isUUID matches 8-4-4-4-12 hex digits.
-func isUUID(s string) bool {
+// IsUUID matches 8-4-4-4-12 hex digits, either case: the "uuid" format, and
+// a UUID path segment for the inventory's templates.
+func IsUUID(s string) bool {
 	if len(s) != 36 {
 		return false
 	}
