@@ -64,7 +64,7 @@ func (d *Detector) specHunting(x *vigil.Exchange, o *observation, a *actor, now 
 // actor leave its main version for an older unknown one.
 func (d *Detector) versionRolling(x *vigil.Exchange, o *observation, a *actor, now int64) (vigil.Finding, bool) {
 	k := a.state(kindVersion, now, d.window)
-	group := d.versionlessHash(o.path, o.verSeg)
+	group := d.versionlessHash(x, o.path, o.verSeg)
 	e := entry{key: group ^ uint64(o.ver)*goldenRatio64, group: group, at: now, ver: o.ver, flags: o.flags(d)}
 	if k.add(e) {
 		k.remember(now, o.path, o.status, e.flags, o.ver)
@@ -171,11 +171,12 @@ func versionless(p string, seg int) string {
 }
 
 // versionlessHash hashes versionless(p, seg) with at most the one
-// allocation of inventory.Template.
-func (d *Detector) versionlessHash(p string, seg int) uint64 {
+// allocation of inventory.Template, which it skips when the pipeline has
+// recorded p's template in x (inventory.TemplateFor).
+func (d *Detector) versionlessHash(x *vigil.Exchange, p string, seg int) uint64 {
 	var h maphash.Hash
 	h.SetSeed(d.table.Seed())
-	t := inventory.Template(p)
+	t := inventory.TemplateFor(x, p)
 	for i := 0; t != ""; {
 		var s string
 		s, t, _ = strings.Cut(t, "/")
