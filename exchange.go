@@ -116,11 +116,10 @@ func (r *Request) Host() string {
 	h := r.URL.Host
 	colon := -1
 	for i := 0; i < len(h); i++ {
-		switch c := h[i]; {
-		case c == ':':
-			colon = i
-		case 'A' <= c && c <= 'Z', c == '[', c >= 0x80:
+		if c := h[i]; hostByteSlow[c] {
 			return strings.ToLower(r.URL.Hostname())
+		} else if c == ':' {
+			colon = i
 		}
 	}
 	if colon < 0 {
@@ -135,6 +134,15 @@ func (r *Request) Host() string {
 	}
 	return h[:colon]
 }
+
+// hostByteSlow marks the bytes Request.Host leaves to URL.Hostname and
+// strings.ToLower: upper case, an IPv6 literal's bracket, non-ASCII.
+var hostByteSlow = func() (t [256]bool) {
+	for c := range t {
+		t[c] = 'A' <= c && c <= 'Z' || c == '[' || c >= 0x80
+	}
+	return t
+}()
 
 // Path is the request's URL path ("/" when empty).
 func (r *Request) Path() string {
