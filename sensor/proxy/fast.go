@@ -182,17 +182,11 @@ func (*bodyReader) Close() error { return nil }
 func (s *FastServer) request(ctx *fasthttp.RequestCtx) (*fastRequest, error) {
 	fr := &fastRequest{w: fastWriter{ctx: ctx}}
 	rh := &ctx.Request.Header
-	// The request target, the host and the header values share the
-	// arena's one string.
-	vals := valueArena{backing: fr.vs[:0]}
-	vals.sizeText(rh.RequestURI())
-	vals.sizeText(rh.Host())
-	for k, v := range rh.All() {
-		if string(k) != "Host" {
-			vals.size(v)
-		}
-	}
-	uri := vals.text(rh.RequestURI())
+	// The request target and the host get strings of their own, not
+	// slices of the header values' arena: the inventory keeps the path's
+	// segments and the host as keys, and a slice would keep every header
+	// of the request (cookies, tokens) in memory with them.
+	uri := string(rh.RequestURI())
 	if !parseOriginForm(uri, &fr.url) {
 		u, err := url.ParseRequestURI(uri)
 		if err != nil {
@@ -200,8 +194,14 @@ func (s *FastServer) request(ctx *fasthttp.RequestCtx) (*fastRequest, error) {
 		}
 		fr.url = *u
 	}
-	host := vals.text(rh.Host())
+	host := string(rh.Host())
 	fr.url.Scheme, fr.url.Host = "http", host
+	vals := valueArena{backing: fr.vs[:0]}
+	for k, v := range rh.All() {
+		if string(k) != "Host" {
+			vals.size(v)
+		}
+	}
 	h := make(http.Header, rh.Len())
 	for k, v := range rh.All() {
 		if string(k) == "Host" {
@@ -312,11 +312,10 @@ var plainPathChar = func() (t [256]bool) {
 	return t
 }()
 
-// valueArena makes the values of a header map (and other strings, by text)
-// from fasthttp's bytes with two allocations, however many there are: one
-// string holding them all and one slice the map's value slices share. Sized
-// by size and sizeText calls, then filled by add and text calls for the
-// same bytes.
+// valueArena makes the values of a header map from fasthttp's bytes with
+// two allocations, however many there are: one string holding them all and
+// one slice the map's value slices share. Sized by size calls, then filled
+// by add calls for the same values in the same order.
 type valueArena struct {
 	n, bytes int
 	ready    bool // all and vs are allocated
@@ -326,8 +325,6 @@ type valueArena struct {
 }
 
 func (a *valueArena) size(v []byte) { a.n++; a.bytes += len(v) }
-
-func (a *valueArena) sizeText(v []byte) { a.bytes += len(v) }
 
 // text returns v as a string in the arena.
 func (a *valueArena) text(v []byte) string {
@@ -551,7 +548,7 @@ func (p *Proxy) outbound(in *http.Request, id string) *http.Request {
 	h := make(http.Header, len(in.Header)+4)
 	conn := in.Header["Connection"]
 	for k, vs := range in.Header {
-		if notForwarded[k] || hasToken(conn, k) {
+		if isNotForwarded(k) || hasToken(conn, k) {
 			continue
 		}
 		h[k] = vs
@@ -599,23 +596,6 @@ func (p *Proxy) outbound(in *http.Request, id string) *http.Request {
 var hopHeaderNames = [...]string{
 	"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
 	"Te", "Trailer", "Transfer-Encoding", "Upgrade",
-}
-
-// notForwarded are the request headers FastServer never passes upstream as
-// the client sent them: the hop-by-hop ones, and those the proxy writes
-// itself (the X-Forwarded set, as httputil's SetXForwarded does) or drops
-// (Expect, whose 100-continue the proxy has already answered by reading the
-// body; a client's Forwarded, which would vouch for addresses Vigil did not
-// see).
-var notForwarded = setOf(append(hopHeaderNames[:],
-	"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "Expect")...)
-
-func setOf(names ...string) map[string]bool {
-	m := make(map[string]bool, len(names))
-	for _, n := range names {
-		m[n] = true
-	}
-	return m
 }
 
 // removeHopHeaders deletes the hop-by-hop headers of a response and those
