@@ -640,15 +640,24 @@ func BenchmarkReadUpstreamHeader(b *testing.B) {
 	}
 }
 
-// TestIsNotForwarded checks the switch against the set it stands for.
+// TestIsNotForwarded checks the switch against the headers the proxy must
+// not forward, written out here, on those names and on common others.
 func TestIsNotForwarded(t *testing.T) {
-	names := []string{"Host", "Content-Type", "Te2", "Connectio", "X-Forwarded", "Expect-Ct", "connection", ""}
+	notForwarded := map[string]bool{}
+	for _, k := range append(hopHeaderNames[:], "Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "Expect") {
+		notForwarded[k] = true
+	}
+	names := []string{"Host", "Content-Type", "Te2", "Connectio", "X-Forwarded", "Expect-Ct", "connection", "",
+		"Authorization", "Cookie", "User-Agent", "Accept", "X-Real-Ip", "X-Request-Id", "Content-Length", "Origin"}
 	for k := range notForwarded {
 		names = append(names, k)
 	}
 	for _, k := range names {
 		if got, want := isNotForwarded([]byte(k)), notForwarded[k]; got != want {
 			t.Errorf("%q: %v, want %v", k, got, want)
+		}
+		if got := isNotForwarded(k); got != notForwarded[k] {
+			t.Errorf("%q as a string: %v", k, got)
 		}
 	}
 }

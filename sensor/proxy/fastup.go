@@ -280,9 +280,14 @@ func readUpstreamHeader(c *upConn, h *fasthttp.ResponseHeader, timeout time.Dura
 	}
 }
 
-// isNotForwarded is notForwarded[string(k)] without hashing k: a switch on
-// the names compares lengths first.
-func isNotForwarded(k []byte) bool {
+// isNotForwarded tells the request headers the proxy never passes upstream
+// as the client sent them (both engines): the hop-by-hop ones
+// (hopHeaderNames), and those the proxy writes itself (the X-Forwarded set,
+// as httputil's SetXForwarded does) or drops (Expect, whose 100-continue the
+// proxy has already answered by reading the body; a client's Forwarded,
+// which would vouch for addresses Vigil did not see). A switch, not a set:
+// it compares lengths first and hashes nothing.
+func isNotForwarded[T string | []byte](k T) bool {
 	switch string(k) {
 	case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
 		"Te", "Trailer", "Transfer-Encoding", "Upgrade",
