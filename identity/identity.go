@@ -307,22 +307,15 @@ func (r *Resolver) scannedPrincipal(s *headerScan) string {
 
 // principal is the principal named by h's credentials (see Resolve).
 func (r *Resolver) principal(h http.Header) string {
-	if auth := first(h, "Authorization"); auth != "" {
-		if p := r.authorization(auth); p != "" {
-			return p
-		}
-	}
+	// The headers scanHeaders would have collected, looked up one by one.
+	s := headerScan{auth: first(h, "Authorization"), cookie: h["Cookie"]}
 	for _, name := range r.apiKeyHeaders {
 		if v := first(h, name); v != "" {
-			return secretPrincipal(r.apiKeys, "apikey:", v)
+			s.apiKey = v
+			break
 		}
 	}
-	if len(r.sessionCookies) > 0 {
-		if v := r.sessionCookie(h["Cookie"]); v != "" {
-			return secretPrincipal(r.sessions, "session:", v)
-		}
-	}
-	return ""
+	return r.scannedPrincipal(&s)
 }
 
 // secretPrincipal is prefix + digest(secret) through c: a client sends the

@@ -11,8 +11,13 @@ import (
 // request after request from one address with one fingerprint, so a few
 // hundred slots cover the clients of the moment. Memory: 3 × 256 entries of
 // at most a 46-byte address, a 16-byte fingerprint, or a peer's address
-// text (up to 48 bytes) and its 46-byte address.
+// text (up to maxPeerHost bytes) and its 46-byte address.
 const textSlots = 256
+
+// maxPeerHost bounds the peer texts the cache keeps: "[" + the longest IPv6
+// text + "]". A longer one (an IPv6 zone, which parseAddr drops) is parsed
+// each time.
+const maxPeerHost = 48
 
 // texts remembers the text of recently resolved addresses and fingerprint
 // digests, so that an actor's Addr and Fingerprint strings are made once per
@@ -81,7 +86,7 @@ var peerSeed = maphash.MakeSeed()
 // port; any other peer is parsed.
 func (t *texts) peer(peer string) (netip.Addr, string, bool) {
 	host, ok := peerHost(peer)
-	if !ok {
+	if !ok || len(host) > maxPeerHost {
 		a, ok := parseAddr(peer)
 		if !ok {
 			return netip.Addr{}, "", false
