@@ -807,8 +807,8 @@ var headerKinds = func() map[string]uint8 {
 	for name := range standardHeaders {
 		m[name] = hkStandard
 	}
-	for _, name := range []string{"X-Api-Key", "Api-Key", "X-Auth-Token"} {
-		m[name] = hkAPIKey
+	for _, name := range []string{"X-Api-Key", "Api-Key", "X-Auth-Token"} { // apiKeyHeader's, canonical
+		m[name] |= hkAPIKey
 	}
 	for _, name := range []string{"Content-Type", "Authorization", "Cookie"} {
 		m[name] |= hkRead

@@ -87,3 +87,18 @@ func FuzzObserveHeaders(f *testing.F) {
 		}
 	})
 }
+
+// TestHeaderKinds checks the table against the functions it stands for:
+// every name in it has the kinds standardHeader and apiKeyHeader give it.
+func TestHeaderKinds(t *testing.T) {
+	for name, k := range headerKinds {
+		if got, want := k&(hkStandard|hkAPIKey), otherHeaderKind(name); got != want {
+			t.Errorf("%q: kinds %b, want %b", name, got, want)
+		}
+	}
+	for _, name := range []string{"X-Api-Key", "Api-Key", "X-Auth-Token"} {
+		if headerKinds[name]&hkAPIKey == 0 || !apiKeyHeader(name) {
+			t.Errorf("%q is not an API-key header", name)
+		}
+	}
+}

@@ -117,3 +117,17 @@ func BenchmarkMasked(b *testing.B) {
 		})
 	}
 }
+
+// TestMaskedEveryByte puts each byte value among mask characters, in the
+// eight-byte loop and in the tail, so that maskBytes cannot drift from the
+// reference's character set on any byte.
+func TestMaskedEveryByte(t *testing.T) {
+	for b := range 256 {
+		c := string([]byte{byte(b)})
+		for _, v := range []string{"xxxx" + c + "xxx1234", "12345678" + c + "*", c + "•••• 4242", "x" + c} {
+			if got, want := masked(v), refMasked(v); got != want {
+				t.Errorf("masked(%q) = %v, want %v", v, got, want)
+			}
+		}
+	}
+}
