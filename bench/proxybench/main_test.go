@@ -139,6 +139,7 @@ func TestOptionsErrors(t *testing.T) {
 		"missing nginx":      {NginxPath: "/nonexistent/nginx"},
 		"absurd duration":    {Duration: 48 * time.Hour},
 		"absurd rounds":      {Rounds: 1000},
+		"negative rounds":    {Rounds: -1},
 		"zero procs":         {VigilProcs: []int{0}},
 		"unnamed vigil":      {Vigils: []Vigil{{Command: []string{"vigil"}}}},
 	}

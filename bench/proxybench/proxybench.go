@@ -80,7 +80,7 @@ const installHint = "install them with: apt-get install -y wrk nginx-light"
 // Options configure a run. Zero values take the defaults.
 type Options struct {
 	Duration time.Duration // per target, scenario and round; default 10 s, rounded up to whole seconds
-	// Rounds measures every target this many times (default 1), in
+	// Rounds measures every target this many times (0: 1; at most 100), in
 	// alternating order; the report gives medians, and the ratios are the
 	// medians of each round's ratios, which a machine whose speed drifts
 	// skews less than one long load per target.
@@ -527,11 +527,11 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Duration > time.Hour {
 		return o, vigil.Errorf(vigil.EINVALID, "bench duration %v: at most 1h per target", o.Duration)
 	}
-	if o.Rounds <= 0 {
+	if o.Rounds == 0 {
 		o.Rounds = 1
 	}
-	if o.Rounds > 100 {
-		return o, vigil.Errorf(vigil.EINVALID, "bench rounds %d: at most 100", o.Rounds)
+	if o.Rounds < 0 || o.Rounds > 100 {
+		return o, vigil.Errorf(vigil.EINVALID, "bench rounds %d: want 1 to 100", o.Rounds)
 	}
 	if o.Connections <= 0 {
 		o.Connections = 64

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vigilsec/vigil"
 	"github.com/vigilsec/vigil/bench/analyzebench"
 	"github.com/vigilsec/vigil/bench/proxybench"
 	"github.com/vigilsec/vigil/detect"
@@ -66,6 +67,9 @@ itself.`,
   vigil bench proxy --duration 20s --connections 128 --scenarios get`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if rounds < 1 {
+				return vigil.Errorf(vigil.EINVALID, "--rounds %d: want 1 to 100", rounds)
+			}
 			self, err := os.Executable()
 			if err != nil {
 				return err
