@@ -318,7 +318,6 @@ var plainPathChar = func() (t [256]bool) {
 // by add calls for the same values in the same order.
 type valueArena struct {
 	n, bytes int
-	ready    bool // all and vs are allocated
 	all      strings.Builder
 	vs       []string
 	backing  []string // used for vs when the values fit (len 0, any capacity)
@@ -326,32 +325,20 @@ type valueArena struct {
 
 func (a *valueArena) size(v []byte) { a.n++; a.bytes += len(v) }
 
-// text returns v as a string in the arena.
-func (a *valueArena) text(v []byte) string {
-	a.init()
+func (a *valueArena) add(h http.Header, key string, v []byte) {
+	if a.vs == nil {
+		if a.n <= cap(a.backing) {
+			a.vs = a.backing[:0:a.n]
+		} else {
+			a.vs = make([]string, 0, a.n)
+		}
+		a.all.Grow(a.bytes)
+	}
 	start := a.all.Len()
 	a.all.Write(v)
 	// The builder's string shares its buffer: the earlier slices of it stay
 	// valid as it grows within the capacity sized above.
-	return a.all.String()[start:]
-}
-
-// init allocates what the sizing calls asked for.
-func (a *valueArena) init() {
-	if a.ready {
-		return
-	}
-	a.ready = true
-	if a.n <= cap(a.backing) {
-		a.vs = a.backing[:0:a.n]
-	} else {
-		a.vs = make([]string, 0, a.n)
-	}
-	a.all.Grow(a.bytes)
-}
-
-func (a *valueArena) add(h http.Header, key string, v []byte) {
-	s := a.text(v)
+	s := a.all.String()[start:]
 	if len(a.vs) == cap(a.vs) { // more values than sized: cannot happen
 		h[key] = append(h[key], strings.Clone(s))
 		return
