@@ -96,8 +96,7 @@ func (s *FastServer) forwardNative(w *captureWriter, r *http.Request, id string)
 	default:
 		// Longer, chunked or ended by the close: stream it. The read
 		// deadline was for the headers only.
-		_ = c.cc.SetReadDeadline(time.Time{})
-		c.rdl = time.Time{}
+		c.readDeadline(time.Time{})
 		up := fasthttp.AcquireResponse()
 		rh.CopyTo(&up.Header)
 		up.StreamBody = true
@@ -246,18 +245,13 @@ func (s *FastServer) writeUpstream(c *upConn, ctx *fasthttp.RequestCtx, r *http.
 var errTooMany1xx = errors.New("upstream sent too many informational responses")
 
 // readUpstreamHeader reads the final response's headers into h within
-// timeout, skipping informational responses. A deadline that an earlier
-// round trip left on c, at most deadlineSlack(timeout) earlier than timeout
-// from now, is kept: the wait is then that much shorter.
+// timeout, skipping informational responses. A deadline an earlier round
+// trip left on c may be kept (upConn.readWithin): the wait is then up to
+// deadlineSlack(timeout) shorter.
 func readUpstreamHeader(c *upConn, h *fasthttp.ResponseHeader, timeout time.Duration) error {
 	var deadline time.Time
 	if timeout > 0 {
-		deadline = time.Now().Add(timeout)
-		if d := deadline.Sub(c.rdl); c.rdl.IsZero() || d < 0 || d > deadlineSlack(timeout) {
-			_ = c.cc.SetReadDeadline(deadline)
-			c.rdl = deadline
-		}
-		deadline = c.rdl
+		deadline = c.readWithin(timeout)
 	}
 	for i := 0; ; i++ {
 		if err := h.Read(c.br); err != nil {

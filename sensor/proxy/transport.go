@@ -96,6 +96,24 @@ func deadlineSlack(timeout time.Duration) time.Duration {
 	return min(timeout/100, 100*time.Millisecond)
 }
 
+// readDeadline sets cc's read deadline and keeps the record (rdl) of it:
+// every change of the deadline goes through here or cancel.
+func (c *upConn) readDeadline(d time.Time) {
+	_ = c.cc.SetReadDeadline(d)
+	c.rdl = d
+}
+
+// readWithin returns the read deadline in force for a wait of timeout from
+// now: the one already set when it is at most deadlineSlack(timeout)
+// earlier than now+timeout (moving it is a timer change), else that, set.
+func (c *upConn) readWithin(timeout time.Duration) time.Time {
+	want := time.Now().Add(timeout)
+	if d := want.Sub(c.rdl); c.rdl.IsZero() || d < 0 || d > deadlineSlack(timeout) {
+		c.readDeadline(want)
+	}
+	return c.rdl
+}
+
 // countConn counts what is read and written, and can cap reads (for
 // response headers).
 type countConn struct {
@@ -352,8 +370,7 @@ func (c *upConn) cancel() {
 func (c *upConn) setReadDeadline(d time.Time) {
 	c.mu.Lock()
 	if !c.canceled {
-		_ = c.cc.SetReadDeadline(d)
-		c.rdl = d
+		c.readDeadline(d)
 	}
 	c.mu.Unlock()
 }
