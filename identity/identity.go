@@ -166,19 +166,28 @@ func (r *Resolver) Resolve(peer string, h http.Header) vigil.Actor {
 // names collects what the principal and the fingerprint need (scanHeaders),
 // instead of a map lookup for each header they read.
 func (r *Resolver) resolve(peer string, h http.Header, ja4 string) vigil.Actor {
-	if r.names == nil {
-		return vigil.Actor{
-			Principal:   r.principal(h),
-			Addr:        r.addr(peer, h),
-			Fingerprint: r.texts.sum(withTLS(fingerprintSum(h, r.uaFamily(first(h, "User-Agent"))), ja4)),
-		}
-	}
-	s := scanHeaders(h, r.names)
+	s := r.scan(h)
 	return vigil.Actor{
 		Principal:   r.scannedPrincipal(&s),
 		Addr:        r.addr(peer, h),
 		Fingerprint: r.texts.sum(withTLS(s.sum(r.uaFamily(s.ua)), ja4)),
 	}
+}
+
+// scan is scanHeaders through r.names; with more API-key headers than
+// r.names can hold, through knownNames, the API key then looked up by name.
+func (r *Resolver) scan(h http.Header) headerScan {
+	if r.names != nil {
+		return scanHeaders(h, r.names)
+	}
+	s := scanHeaders(h, knownNames)
+	for _, name := range r.apiKeyHeaders {
+		if v := first(h, name); v != "" {
+			s.apiKey = v
+			break
+		}
+	}
+	return s
 }
 
 // uaFamily is UAFamily through the cache.
@@ -286,8 +295,9 @@ func parseAddr(s string) (netip.Addr, bool) {
 	return a.Unmap().WithZone(""), true
 }
 
-// scannedPrincipal is principal from a scan of the request's headers
-// through r.names.
+// scannedPrincipal is the principal a request's credentials name, from the
+// scan of its headers (Resolver.scan): the Authorization value, else the
+// first configured API-key header's, else a session cookie's.
 func (r *Resolver) scannedPrincipal(s *headerScan) string {
 	if s.auth != "" {
 		if p := r.authorization(s.auth); p != "" {
@@ -303,19 +313,6 @@ func (r *Resolver) scannedPrincipal(s *headerScan) string {
 		}
 	}
 	return ""
-}
-
-// principal is the principal named by h's credentials (see Resolve).
-func (r *Resolver) principal(h http.Header) string {
-	// The headers scanHeaders would have collected, looked up one by one.
-	s := headerScan{auth: first(h, "Authorization"), cookie: h["Cookie"]}
-	for _, name := range r.apiKeyHeaders {
-		if v := first(h, name); v != "" {
-			s.apiKey = v
-			break
-		}
-	}
-	return r.scannedPrincipal(&s)
 }
 
 // secretPrincipal is prefix + digest(secret) through c: a client sends the
