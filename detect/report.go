@@ -146,24 +146,14 @@ func endpointKeyIn(b []byte, x *vigil.Exchange) (key []byte, tmpl string) {
 	return append(b, tmpl...), tmpl
 }
 
-// boundedEntryIn is boundedEntry for a key in bytes (see endpointKeyIn).
+// boundedEntryIn returns m's entry for key (in bytes, see endpointKeyIn),
+// adding a zero one while m holds fewer than limit entries; nil when key is
+// new and m is full. The caller holds the lock guarding m.
 func boundedEntryIn[T any](m map[string]*T, key []byte, limit int) *T {
 	e := m[string(key)]
 	if e == nil && len(m) < limit {
 		e = new(T)
 		m[string(key)] = e
-	}
-	return e
-}
-
-// boundedEntry returns m's entry for key, adding a zero one while m holds
-// fewer than limit entries; nil when key is new and m is full. The caller
-// holds the lock guarding m.
-func boundedEntry[T any](m map[string]*T, key string, limit int) *T {
-	e := m[key]
-	if e == nil && len(m) < limit {
-		e = new(T)
-		m[key] = e
 	}
 	return e
 }

@@ -64,7 +64,6 @@ type bot struct {
 	left   int // requests before the next rotation
 	tokens []string
 	gap    time.Duration
-	sent   int
 }
 
 func (b *bot) cur() *actor { return b.rot[b.i%len(b.rot)] }

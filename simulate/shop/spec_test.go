@@ -2,7 +2,6 @@ package shop
 
 import (
 	"encoding/json"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -52,8 +51,6 @@ func TestSpecValidateCatchesErrors(t *testing.T) {
 		})
 	}
 }
-
-var muxParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 
 // specOps lists "METHOD /path/{param}" for every operation in the spec.
 func specOps(t *testing.T) []string {
