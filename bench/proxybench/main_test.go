@@ -4,7 +4,11 @@ import (
 	"context"
 	"log"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -91,8 +95,9 @@ func TestRunSmoke(t *testing.T) {
 			t.Fatalf("%s: no direct result", sc)
 		}
 		nginx, _ := rep.Result(sc, TargetNginx)
+		nginxFwd, _ := rep.Result(sc, TargetNginxFwd)
 		coraza, _ := rep.Result(sc, TargetCoraza)
-		for _, tg := range []string{TargetDirect, TargetReverseProxy, TargetFastHTTP, TargetNginx, TargetVigil, VigilProcsTarget(1), TargetCoraza} {
+		for _, tg := range []string{TargetDirect, TargetReverseProxy, TargetFastHTTP, TargetNginx, TargetNginxFwd, TargetVigil, VigilProcsTarget(1), TargetCoraza} {
 			r, ok := rep.Result(sc, tg)
 			// wrk may cut a request or two at the end of a run on a
 			// starved machine; a broken target fails them all.
@@ -105,6 +110,9 @@ func TestRunSmoke(t *testing.T) {
 			}
 			if want := round(r.RequestsPerSec / nginx.RequestsPerSec); r.VsNginx != want {
 				t.Errorf("%s %s: vs nginx %v, want %v", sc, tg, r.VsNginx, want)
+			}
+			if want := round(r.RequestsPerSec / nginxFwd.RequestsPerSec); r.VsNginxFwd != want {
+				t.Errorf("%s %s: vs nginx-fwd %v, want %v", sc, tg, r.VsNginxFwd, want)
 			}
 			if want := round(r.RequestsPerSec / coraza.RequestsPerSec); r.VsCoraza != want {
 				t.Errorf("%s %s: vs coraza %v, want %v", sc, tg, r.VsCoraza, want)
@@ -125,6 +133,100 @@ func TestRunSmoke(t *testing.T) {
 		t.Errorf("WriteJSON: %v", err)
 	}
 	t.Logf("\n%s", text.b)
+}
+
+// TestNginxFwdForwardsLikeVigil checks that nginx-fwd sends the upstream
+// the forwarding headers vigil proxy sends, and plain nginx none of them:
+// the header names each proxy adds to a request, seen by a recording
+// upstream, for vigil's own proxy (proxy.New, as the smoke test's helper
+// runs it) and both nginx configurations.
+func TestNginxFwdForwardsLikeVigil(t *testing.T) {
+	nginxPath, err := lookPath("", "nginx", "/usr/sbin/nginx")
+	if err != nil {
+		if os.Getenv(requireToolsEnv) != "" {
+			t.Fatalf("%s is set but nginx is missing: %v", requireToolsEnv, err)
+		}
+		t.Skipf("nginx missing (%v); apt-get install -y nginx-light, or set %s to make this fail", err, requireToolsEnv)
+	}
+	seen := make(chan http.Header, 1)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case seen <- r.Header.Clone():
+		default:
+		}
+		_, _ = w.Write([]byte("{}")) // 200: what startNginx waits for
+	}))
+	defer up.Close()
+	upAddr := strings.TrimPrefix(up.URL, "http://")
+	// added is the names of the headers the proxy at addr adds to a
+	// request that carries only Host, User-Agent and Accept-Encoding.
+	added := func(addr string) []string {
+		t.Helper()
+		for len(seen) > 0 { // nginx's readiness probe
+			<-seen
+		}
+		resp, err := http.Get("http://" + addr + "/api/v2/products/42")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		h := <-seen
+		var names []string
+		for k := range h {
+			switch k {
+			case "User-Agent", "Accept-Encoding", "Connection":
+			default:
+				names = append(names, k)
+			}
+		}
+		slices.Sort(names)
+		return names
+	}
+
+	p, err := proxy.New(proxy.Config{Upstream: up.URL}, nopSubmitter{}, nil, proxy.NewTable(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := proxy.NewFastServer(p, proxy.ServerConfig{}) // vigil proxy's default engine
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	vigilAdds := added(ln.Addr().String())
+	if err := srv.Shutdown(context.Background()); err != nil {
+		t.Error(err)
+	}
+	<-served
+	if len(vigilAdds) == 0 {
+		t.Fatal("vigil proxy added no header; the comparison would prove nothing")
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name      string
+		forwarded bool
+		want      []string
+	}{
+		{TargetNginx, false, nil},
+		{TargetNginxFwd, true, vigilAdds},
+	} {
+		addr, d, err := startNginx(ctx, nginxPath, filepath.Join(dir, tc.name), upAddr, tc.forwarded)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := added(addr)
+		d.stop()
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s adds %q, want %q (vigil proxy adds %q)", tc.name, got, tc.want, vigilAdds)
+		}
+	}
 }
 
 type stringsBuilder struct{ b []byte }

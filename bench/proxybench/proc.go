@@ -220,7 +220,8 @@ func scrapeCounter(ctx context.Context, url, name string) (v float64, ok bool) {
 }
 
 // nginxConf is a reverse proxy with one worker and a keep-alive pool to the
-// upstream, logging only errors, all files under the temp dir.
+// upstream, logging only errors, all files under the temp dir; its fifth
+// argument adds directives to the location (nginxForwarded).
 const nginxConf = `%s
 worker_processes 1;
 daemon off;
@@ -243,13 +244,25 @@ http {
         location / {
             proxy_pass http://backend;
             proxy_http_version 1.1;
-            proxy_set_header Connection "";
+            proxy_set_header Connection "";%[5]s
         }
     }
 }
 `
 
-func startNginx(ctx context.Context, path, dir, upstreamAddr string) (addr string, d *daemon, err error) {
+// nginxForwarded makes nginx send the upstream the headers vigil proxy adds
+// to every request by default (docs/proxy.md): the client address in
+// X-Forwarded-For (replacing the client's own, as vigil does), the Host and
+// scheme the client used, and a request id. Target TargetNginxFwd.
+const nginxForwarded = `
+            proxy_set_header X-Forwarded-For $remote_addr;
+            proxy_set_header X-Forwarded-Host $http_host;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Request-Id $request_id;`
+
+// startNginx starts nginx as a reverse proxy to upstreamAddr in its own
+// directory under dir; forwarded adds nginxForwarded.
+func startNginx(ctx context.Context, path, dir, upstreamAddr string, forwarded bool) (addr string, d *daemon, err error) {
 	addr, err = freeAddr()
 	if err != nil {
 		return "", nil, err
@@ -264,8 +277,15 @@ func startNginx(ctx context.Context, path, dir, upstreamAddr string) (addr strin
 		}
 		userLine = "user nobody " + group + ";"
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", nil, fmt.Errorf("nginx dir: %w", err)
+	}
+	extra := ""
+	if forwarded {
+		extra = nginxForwarded
+	}
 	conf := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf(nginxConf, userLine, dir, upstreamAddr, addr)), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf(nginxConf, userLine, dir, upstreamAddr, addr, extra)), 0o644); err != nil {
 		return "", nil, fmt.Errorf("write nginx config: %w", err)
 	}
 	errLog := filepath.Join(dir, "error.log")

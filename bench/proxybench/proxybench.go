@@ -50,6 +50,12 @@ const (
 	// before it does anything, the floor under vigil proxy's fast engine.
 	TargetFastHTTP = "fasthttp"
 	TargetNginx    = "nginx"
+	// TargetNginxFwd is nginx sending the upstream the same headers as
+	// vigil proxy does by default (X-Forwarded-For, -Host, -Proto and
+	// X-Request-Id): the same work for the upstream, whose parsing of four
+	// more headers costs a Go net/http upstream measurably. TargetNginx
+	// forwards the request as it came.
+	TargetNginxFwd = "nginx-fwd"
 	TargetVigil    = "vigil"
 	// TargetCoraza is Coraza v3 with the OWASP Core Rule Set around an
 	// httputil.ReverseProxy (Options.Coraza).
@@ -111,7 +117,8 @@ type Options struct {
 	// latency (Result.AddedP99MS). The main load saturates the machine, so
 	// its percentiles are mostly queueing.
 	LatencyPass bool
-	// SkipNginx leaves nginx out (it is otherwise required).
+	// SkipNginx leaves nginx and nginx-fwd out (they are otherwise
+	// required).
 	SkipNginx bool
 	WrkPath   string // default "wrk" from PATH
 	NginxPath string // default "nginx" from PATH or /usr/sbin/nginx
@@ -135,6 +142,9 @@ type Result struct {
 	Errors         int64   `json:"errors"`             // non-2xx/3xx answers and socket errors
 	VsDirect       float64 `json:"vs_direct"`          // requests/s over direct's in this run
 	VsNginx        float64 `json:"vs_nginx,omitempty"` // requests/s over nginx's in this run
+	// VsNginxFwd is requests/s over nginx-fwd's (TargetNginxFwd) in this
+	// run.
+	VsNginxFwd float64 `json:"vs_nginx_fwd,omitempty"`
 	// VsCoraza is requests/s over Coraza+CRS's in this run (with
 	// Options.Coraza).
 	VsCoraza float64 `json:"vs_coraza,omitempty"`
@@ -188,7 +198,7 @@ func (r *Report) Result(scenario, target string) (Result, bool) {
 // WriteText writes the report as a table.
 func (r *Report) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "scenario\ttarget\treq/s\tp50\tp99\tvs direct\tvs nginx\tvs coraza\t1-conn p50\tp99\tadded p50\tp99\tcpu/req\tshed\terrors\t\n")
+	fmt.Fprintf(tw, "scenario\ttarget\treq/s\tp50\tp99\tvs direct\tvs nginx\tvs nginx-fwd\tvs coraza\t1-conn p50\tp99\tadded p50\tp99\tcpu/req\tshed\terrors\t\n")
 	ratio := func(v float64) string {
 		if v > 0 {
 			return fmt.Sprintf("%.2fx", v)
@@ -211,15 +221,15 @@ func (r *Report) WriteText(w io.Writer) error {
 		if res.VsNginxMax > 0 {
 			vsNginx += fmt.Sprintf(" (%.2f-%.2f)", res.VsNginxMin, res.VsNginxMax)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2fms\t%.2fms\t%.2fx\t%s\t%s\t%s\t%s\t%s\t%d\t\n",
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%.2fms\t%.2fms\t%.2fx\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n",
 			res.Scenario, res.Target, res.RequestsPerSec, res.P50MS, res.P99MS, res.VsDirect,
-			vsNginx, ratio(res.VsCoraza), lat, cpu, shed, res.Errors)
+			vsNginx, ratio(res.VsNginxFwd), ratio(res.VsCoraza), lat, cpu, shed, res.Errors)
 	}
 	rounds := ""
 	if r.Rounds > 1 {
 		rounds = fmt.Sprintf(" in each of %d rounds (medians; vs nginx: median and range of the rounds' ratios)", r.Rounds)
 	}
-	fmt.Fprintf(tw, "\n%ds per target%s, %d connections, %d wrk threads, GOMAXPROCS %d\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\n",
+	fmt.Fprintf(tw, "\n%ds per target%s, %d connections, %d wrk threads, GOMAXPROCS %d\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\n",
 		r.DurationS, rounds, r.Connections, r.Threads, r.GOMAXPROCS)
 	return tw.Flush()
 }
@@ -292,12 +302,14 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	targets := []target{{name: TargetDirect, addr: up.addr}, {name: TargetReverseProxy, addr: rpSrv.addr},
 		{name: TargetFastHTTP, addr: fh.addr}}
 	if !opts.SkipNginx {
-		addr, d, err := startNginx(ctx, opts.NginxPath, dir, up.addr)
-		if err != nil {
-			return nil, err
+		for _, name := range []string{TargetNginx, TargetNginxFwd} {
+			addr, d, err := startNginx(ctx, opts.NginxPath, filepath.Join(dir, name), up.addr, name == TargetNginxFwd)
+			if err != nil {
+				return nil, err
+			}
+			defer d.stop()
+			targets = append(targets, target{name: name, addr: addr, pgid: d.cmd.Process.Pid})
 		}
-		defer d.stop()
-		targets = append(targets, target{name: TargetNginx, addr: addr, pgid: d.cmd.Process.Pid})
 	}
 	var stops []func()
 	defer func() {
@@ -468,6 +480,7 @@ func aggregate(rounds [][]Result, target string) Result {
 	out.P99MS = med(func(r Result) float64 { return r.P99MS })
 	out.VsDirect = med(func(r Result) float64 { return r.VsDirect })
 	out.VsNginx = med(func(r Result) float64 { return r.VsNginx })
+	out.VsNginxFwd = med(func(r Result) float64 { return r.VsNginxFwd })
 	out.VsCoraza = med(func(r Result) float64 { return r.VsCoraza })
 	out.CPUPerRequestUS = med(func(r Result) float64 { return r.CPUPerRequestUS })
 	out.ShedPct = med(func(r Result) float64 { return r.ShedPct })
@@ -484,16 +497,18 @@ func aggregate(rounds [][]Result, target string) Result {
 	return out
 }
 
-// ratios fills VsDirect, VsNginx, VsCoraza and AddedP99MS for one
-// scenario's results.
+// ratios fills VsDirect, VsNginx, VsNginxFwd, VsCoraza and AddedP99MS for
+// one scenario's results.
 func ratios(rs []Result) {
-	var direct, nginx, coraza, directP50, directP99 float64
+	var direct, nginx, nginxFwd, coraza, directP50, directP99 float64
 	for _, r := range rs {
 		switch r.Target {
 		case TargetDirect:
 			direct, directP50, directP99 = r.RequestsPerSec, r.LatencyP50MS, r.LatencyP99MS
 		case TargetNginx:
 			nginx = r.RequestsPerSec
+		case TargetNginxFwd:
+			nginxFwd = r.RequestsPerSec
 		case TargetCoraza:
 			coraza = r.RequestsPerSec
 		}
@@ -508,6 +523,9 @@ func ratios(rs []Result) {
 		}
 		if nginx > 0 {
 			rs[i].VsNginx = round(rs[i].RequestsPerSec / nginx)
+		}
+		if nginxFwd > 0 {
+			rs[i].VsNginxFwd = round(rs[i].RequestsPerSec / nginxFwd)
 		}
 		if coraza > 0 {
 			rs[i].VsCoraza = round(rs[i].RequestsPerSec / coraza)

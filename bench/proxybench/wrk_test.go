@@ -79,14 +79,15 @@ func TestRatios(t *testing.T) {
 		{Target: TargetDirect, RequestsPerSec: 20000},
 		{Target: TargetReverseProxy, RequestsPerSec: 5000},
 		{Target: TargetNginx, RequestsPerSec: 10000},
+		{Target: TargetNginxFwd, RequestsPerSec: 8000},
 		{Target: TargetVigil, RequestsPerSec: 12000},
 	}
 	ratios(rs)
-	var got [][2]float64
+	var got [][3]float64
 	for _, r := range rs {
-		got = append(got, [2]float64{r.VsDirect, r.VsNginx})
+		got = append(got, [3]float64{r.VsDirect, r.VsNginx, r.VsNginxFwd})
 	}
-	want := [][2]float64{{1, 2}, {0.25, 0.5}, {0.5, 1}, {0.6, 1.2}}
+	want := [][3]float64{{1, 2, 2.5}, {0.25, 0.5, 0.625}, {0.5, 1, 1.25}, {0.4, 0.8, 1}, {0.6, 1.2, 1.5}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got)\n%s", diff)
 	}

@@ -43,7 +43,9 @@ func newBenchProxyCmd(a *app) *cobra.Command {
 		Long: `Load the same local upstream with wrk, in one run: directly, through a plain
 httputil.ReverseProxy, through a bare fasthttp reverse proxy ("fasthttp": what
 a Go proxy costs before it does anything), through nginx (one worker,
-keep-alive upstream), through vigil proxy four ways, each with a temporary store: "vigil" (capture on, no
+keep-alive upstream) twice: "nginx" forwards requests as they came,
+"nginx-fwd" adds the headers vigil proxy adds by default (X-Forwarded-For,
+-Host, -Proto, X-Request-Id), the same work for the upstream; through vigil proxy four ways, each with a temporary store: "vigil" (capture on, no
 detectors: the cost of the sensor itself), "vigil-detect" (every detector on),
 "vigil-inline" (every detector, plus the inline check of each request in
 enforce mode) and "vigil-detect-std" (every detector, behind the net/http
@@ -56,7 +58,8 @@ order to the one before; the figures are the medians over the rounds, and each
 ratio is the median of the ratios taken within a round, so that a machine
 whose speed drifts (a shared VM) skews them less. Prints requests/s, p50 and
 p99 latency, CPU per request of the proxy's process, each target's ratio to
-direct, to nginx (with the range over the rounds) and to Coraza+CRS, and (with
+direct, to nginx (with the range over the rounds), to nginx-fwd and to
+Coraza+CRS, and (with
 --latency, the default, in the first round) the p99 of a second load of one
 connection and what it adds over direct's. Needs wrk and nginx from Debian's
 packages:
@@ -113,7 +116,7 @@ itself.`,
 	f.IntVar(&connections, "connections", 64, "concurrent connections (wrk -c)")
 	f.IntVar(&threads, "threads", 2, "wrk threads (wrk -t)")
 	f.StringSliceVar(&scenarios, "scenarios", []string{"get", "post"}, "get (200 B JSON) and/or post (1 KB JSON echo)")
-	f.BoolVar(&skipNginx, "skip-nginx", false, "leave nginx out")
+	f.BoolVar(&skipNginx, "skip-nginx", false, "leave nginx and nginx-fwd out")
 	f.BoolVar(&skipCoraza, "skip-coraza", false, "leave Coraza with the Core Rule Set out")
 	f.BoolVar(&latency, "latency", true, "also load each target with one connection: its p99 minus direct's is the added latency")
 	f.BoolVar(&withCRS, "crs", false, "add vigil-crs: vigil proxy with every detector and the CRS engine (--crs)")
