@@ -9,15 +9,18 @@ import (
 
 	"github.com/vigilsec/vigil"
 	"github.com/vigilsec/vigil/internal/pii"
+	"golang.org/x/net/idna"
 )
 
 // SSRF finds request values that would make the server fetch an internal
 // resource: URL- or host-valued parameters (by name, or by a value with a
-// scheme) pointing at loopback, private, CGNAT, link-local or cloud metadata
-// addresses, in any spelling (decimal, octal, hex, short, IPv4-mapped IPv6,
-// userinfo tricks), and URLs with non-HTTP schemes (file:, gopher:, dict:,
-// ldap:, ...). It never resolves names: analysis has no network, so a public
-// name that resolves to an internal address is not caught here.
+// scheme) and host-override headers (X-Forwarded-Host, ...) pointing at
+// loopback, private, CGNAT, link-local or cloud metadata addresses, in any
+// spelling (decimal, octal, hex, short, IPv4-mapped IPv6, Unicode digits,
+// userinfo tricks, wildcard DNS names such as 10.0.0.1.nip.io), and URLs
+// with non-HTTP schemes (file:, gopher:, dict:, ldap:, ...). It never
+// resolves names: analysis has no network, so a public name that resolves
+// to an internal address is not caught here.
 type SSRF struct{}
 
 var _ vigil.Analyzer = (*SSRF)(nil)
@@ -42,17 +45,57 @@ type ssrfScan struct {
 }
 
 func (s *ssrfScan) leaf(l *Leaf) bool {
-	if l.Source == SourceHeader || l.Source == SourcePath || l.Source == SourceBody {
-		return true // headers carry proxy plumbing; paths and raw bodies are not parameters
+	if l.Source == SourcePath || l.Source == SourceBody {
+		return true // paths and raw bodies are not parameters
 	}
 	if l.Kind != KindString && l.Kind != KindNumber {
 		return true
+	}
+	if l.Source == SourceHeader {
+		return s.header(l)
 	}
 	named, strong := urlName(l.Key)
 	why, meta := ssrfValue(l.Value, named, strong)
 	if why == "" {
 		return true
 	}
+	return s.add(l, why, meta, named)
+}
+
+// hostOverrides are the headers some reverse proxies and frameworks route
+// by instead of Host. Pointed at an internal host by the client, they ask
+// the server side to fetch from there: routing-based SSRF. The other headers
+// carry proxy plumbing (X-Forwarded-For: 127.0.0.1 is an address spoof, not
+// a fetch) and are not judged.
+// Names are normalised (pii.NormKeyIn): captures differ in header case.
+var hostOverrides = map[string]bool{
+	"xforwardedhost": true, "xhost": true, "xoriginalhost": true, "xforwardedserver": true, "xhttphostoverride": true,
+}
+
+// header judges a host-override header. A proxy in front of an internal
+// service forwards an internal host in good faith (a dev server on
+// localhost, a balancer addressed by its private IP), so loopback and
+// private targets count only when the request itself went to a host that
+// is not internal; a cloud metadata target counts always.
+func (s *ssrfScan) header(l *Leaf) bool {
+	var nb [64]byte
+	if !hostOverrides[string(pii.NormKeyIn(&nb, l.Key))] {
+		return true
+	}
+	why, meta := ssrfValue(l.Value, true, true)
+	if why == "" {
+		return true
+	}
+	if !meta {
+		if own, _ := internalHost(s.x.Request.Host(), true); own != "" {
+			return true
+		}
+	}
+	return s.add(l, why+" in a host-override header", meta, true)
+}
+
+// add records one internal target; false when the evidence is full.
+func (s *ssrfScan) add(l *Leaf, why string, meta, named bool) bool {
 	if meta {
 		s.sev = vigil.SeverityCritical
 	}
@@ -145,6 +188,16 @@ func ssrfValue(v string, named, strong bool) (why string, meta bool) {
 		return "", false
 	}
 	host, odd := hostOf(authority)
+	if !asciiOnly(host) {
+		// Fetchers map a Unicode host as IDNA does: ①②⑦.⓪.⓪.① and
+		// fullwidth digits become 127.0.0.1, ⓛⓞⓒⓐⓛⓗⓞⓢⓣ localhost.
+		mapped, err := idnaMap.ToASCII(host)
+		if err != nil {
+			return "", false
+		}
+		host, _ = hostOf(mapped) // a fullwidth colon may have become a port
+		odd = joinOdd(odd, "Unicode spelling of the host")
+	}
 	if host == "" {
 		return "", false
 	}
@@ -156,6 +209,26 @@ func ssrfValue(v string, named, strong bool) (why string, meta bool) {
 		reason += " (" + odd + ")"
 	}
 	return reason, meta
+}
+
+// idnaMap maps a host the way URL parsers do before they resolve it
+// (UTS #46 mapping, without rejecting the result as a DNS name).
+var idnaMap = idna.New(idna.MapForLookup(), idna.StrictDomainName(false))
+
+func asciiOnly(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func joinOdd(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + ", " + b
 }
 
 // splitScheme splits "scheme:rest"; ok is false when v does not start with
@@ -225,18 +298,20 @@ func internalHost(h string, urlish bool) (why string, meta bool) {
 		return "cloud metadata host " + h, true
 	}
 	switch {
-	case h == "localhost" || strings.HasSuffix(h, ".localhost") || h == "localhost.localdomain" ||
-		h == "localtest.me" || strings.HasSuffix(h, ".localtest.me") || h == "lvh.me":
+	case h == "localhost" || strings.HasSuffix(h, ".localhost") || h == "localhost.localdomain":
 		return "loopback name " + h, false
 	case strings.HasSuffix(h, ".internal") || strings.HasSuffix(h, ".svc.cluster.local") ||
 		strings.HasPrefix(h, "kubernetes.default"):
 		return "internal name " + h, false
 	}
-	for _, w := range [...]string{".nip.io", ".sslip.io", ".xip.io"} {
+	for _, d := range loopbackDomains {
+		if h == d || len(h) > len(d) && h[len(h)-len(d)-1] == '.' && strings.HasSuffix(h, d) {
+			return "loopback name " + h + " (public DNS answers 127.0.0.1)", false
+		}
+	}
+	for _, w := range [...]string{".nip.io", ".sslip.io", ".xip.io", ".traefik.me"} {
 		if base, ok := strings.CutSuffix(h, w); ok {
-			// 127.0.0.1.nip.io and 127-0-0-1.sslip.io resolve to the IP they embed.
-			base = base[max(0, strings.LastIndexByte(strings.TrimRight(base, "0123456789.-"), '.')+1):]
-			if a, err := netip.ParseAddr(strings.ReplaceAll(base, "-", ".")); err == nil {
+			if a, ok := wildcardAddr(base); ok {
 				if why, meta := classifyAddr(a); why != "" {
 					return why + " via wildcard DNS " + w[1:], meta
 				}
@@ -255,6 +330,35 @@ func internalHost(h string, urlish bool) (why string, meta bool) {
 		why += " written in " + form
 	}
 	return why, meta
+}
+
+// loopbackDomains are public names whose every subdomain resolves to
+// 127.0.0.1, made for local development and handy to slip past a filter
+// that only looks for loopback addresses.
+var loopbackDomains = [...]string{"localtest.me", "lvh.me", "vcap.me", "localho.st", "local.gd"}
+
+// wildcardAddr reads the address a wildcard DNS service answers for a name
+// (what precedes ".nip.io"): the last four dot- or dash-separated numbers
+// (app.10.0.0.1, spoofed.example.com.127.0.0.1, app-10-0-0-1), eight hex
+// digits (7f000001), or sslip.io's IPv6 with dashes for colons (--1).
+func wildcardAddr(base string) (netip.Addr, bool) {
+	label := base[strings.LastIndexByte(base, '.')+1:]
+	if strings.Contains(label, "--") {
+		a, err := netip.ParseAddr(strings.ReplaceAll(label, "-", ":"))
+		return a, err == nil
+	}
+	f := strings.FieldsFunc(base, func(r rune) bool { return r == '.' || r == '-' })
+	if len(f) >= 4 {
+		if a, err := netip.ParseAddr(strings.Join(f[len(f)-4:], ".")); err == nil {
+			return a, true
+		}
+	}
+	if i := strings.LastIndexByte(label, '-'); len(label)-i-1 == 8 {
+		if v, err := strconv.ParseUint(label[i+1:], 16, 32); err == nil {
+			return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), true
+		}
+	}
+	return netip.Addr{}, false
 }
 
 func classifyAddr(a netip.Addr) (string, bool) {
