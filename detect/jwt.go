@@ -76,7 +76,18 @@ const jwtID = "detect.auth.jwt"
 // Analyze implements vigil.Analyzer.
 func (d *JWT) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, error) {
 	raw, where := bearer(&x.Request)
-	if raw == "" || len(raw) > maxJWT || strings.Count(raw, ".") != 2 {
+	if raw == "" || len(raw) > maxJWT {
+		return nil, nil
+	}
+	dots := strings.Count(raw, ".")
+	switch dots {
+	case 2:
+	case 1:
+		// header.payload with the signature segment dropped, dot and all:
+		// an unsigned token that lenient libraries split and accept. It
+		// is read as one with an empty signature.
+		raw += "."
+	default:
 		return nil, nil
 	}
 	p, ok := d.parsed.get(raw)
@@ -88,13 +99,16 @@ func (d *JWT) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, er
 		return nil, nil // not a JWT: an opaque bearer token
 	}
 	header, claims := p.header, p.claims
+	alg, _ := header["alg"].(string)
+	if dots == 1 && alg == "" {
+		return nil, nil // two base64 JSON segments, but no JWS header
+	}
 	ok2xx := x.Status() >= 200 && x.Status() < 300
 	var out []vigil.Finding
 	report := func(sev vigil.Severity, conf float64, title, value, why string) {
 		ev := []vigil.Evidence{{Where: where, Value: shorten(value), Why: why}}
 		out = append(out, finding(jwtID, x, vigil.API2BrokenAuth, sev, conf, title, ev))
 	}
-	alg, _ := header["alg"].(string)
 	switch {
 	case strings.EqualFold(alg, "none"):
 		sev, why := vigil.SeverityMedium, "token declares alg \"none\""
