@@ -27,7 +27,9 @@ var _ vigil.Analyzer = (*Verbose)(nil)
 func NewVerbose() *Verbose { return &Verbose{} }
 
 // leak is one kind of tell-tale text: a cheap anchor searched first, then a
-// pattern that confirms it.
+// pattern that confirms it. Anchors begin, where they can, with a pair of
+// bytes rare in ordinary text (not " a", "in"): every place such a pair
+// starts costs a comparison.
 type leak struct {
 	anchor string
 	re     *regexp.Regexp // nil: the anchor is enough
@@ -36,20 +38,35 @@ type leak struct {
 
 var leaks = [...]leak{
 	{"goroutine ", regexp.MustCompile(`goroutine \d+ \[[a-z ]+\]:`), "Go stack trace"},
-	{"panic: ", regexp.MustCompile(`panic: .*\n+(goroutine \d+|\S+\.go:\d+)`), "Go panic"},
-	{".go:", regexp.MustCompile(`\n\s*/\S+\.go:\d+( \+0x[0-9a-f]+)?`), "Go stack trace"},
-	{".java:", regexp.MustCompile(`\bat [\w$.<>]+\([\w$]+\.java:\d+\)`), "Java stack trace"},
+	{"panic: ", regexp.MustCompile(`panic: .*(\n|\\n)+(goroutine \d+|\S+\.go:\d+)`), "Go panic"},
+	{".go:", regexp.MustCompile(`(\n|\\n)(\s|\\t)*/\S+\.go:\d+( \+0x[0-9a-f]+)?`), "Go stack trace"},
+	{".java:", regexp.MustCompile(`(\b|\\t)at [\w$.<>/]+\([\w$]+\.java:\d+\)`), "Java stack trace"},
+	{"<b>Type</b> Exception Report", nil, "Tomcat error page"},
 	{"Exception in thread", nil, "Java stack trace"},
 	{"Traceback (most recent call last)", nil, "Python traceback"},
-	{", line ", regexp.MustCompile(`File "[^"]+\.py", line \d+`), "Python traceback"},
+	{", line ", regexp.MustCompile(`File \\?"[^"]+\.py\\?", line \d+`), "Python traceback"},
 	{":line ", regexp.MustCompile(`\bat [\w.<>` + "`" + `]+\(.*\) in .+:line \d+`), ".NET stack trace"},
 	{"Server Error in '/' Application", nil, "ASP.NET error page"},
 	{"Exception: ", regexp.MustCompile(`System\.[\w.]+Exception: `), ".NET exception"},
 	{".js:", regexp.MustCompile(`\bat .*\(?(/|[A-Za-z]:\\|node:)[^()\s]+\.[cm]?js:\d+:\d+\)?`), "Node.js stack trace"},
 	{"at Object.<anonymous>", nil, "Node.js stack trace"},
+	// Frames in Node's own modules name no .js file: "(node:net:1607:16)".
+	{" (node:", regexp.MustCompile(`\bat [^\n()]{1,200} \(node:[\w/.-]+:\d+:\d+\)`), "Node.js stack trace"},
 	{"Fatal error", regexp.MustCompile(`Fatal error(</b>)?: .+ on line (<b>)?\d+`), "PHP fatal error"},
-	{"Stack trace:", regexp.MustCompile(`Stack trace:\s*\n?#0 `), "PHP stack trace"},
-	{".rb:", regexp.MustCompile(`\S+\.rb:\d+:in ` + "`"), "Ruby backtrace"},
+	// Warnings, notices and the like name the script and line as fatal
+	// errors do; display_errors prints them before the API's own output.
+	{".php", regexp.MustCompile(`\b(Warning|Notice|Deprecated|Parse error|Catchable fatal error)(</b>)?: +[^\n]{1,400}? in (<b>)?[^\s<]+\.php(</b>)? on line (<b>)?\d+`), "PHP error"},
+	// Laravel's and Symfony's debug JSON: the exception, then the server
+	// path and line of the script that threw it or of its frames.
+	{".php", regexp.MustCompile(`"(exception|trace)"\s*:[\s\S]{0,600}?"file"\s*:\s*"(/|[A-Za-z]:\\\\)[^"\n]{1,400}\.php"\s*,\s*"line"\s*:\s*\d+`), "PHP debug output"},
+	{"Stack trace:", regexp.MustCompile(`Stack trace:(\s|\\n)*#0 `), "PHP stack trace"},
+	// Symfony's exception page.
+	{"-file-path", regexp.MustCompile(`trace-file-path`), "Symfony debug page"},
+	// Ruby 3.4 quotes the method with ' where older versions used `.
+	{".rb:", regexp.MustCompile(`\S+\.rb:\d+:in [` + "`" + `']`), "Ruby backtrace"},
+	// Rust's panic message, old ("panicked at 'msg', src/x.rs:1:2") and
+	// new ("panicked at src/x.rs:1:2:").
+	{"' panicked at ", regexp.MustCompile(`thread '[^'\n]{0,100}' panicked at ('[^\n]{0,400}', )?[^\s'"]+\.rs:\d+`), "Rust panic"},
 	{"SQL logic error", nil, "SQLite error"},
 	{"syntax error", regexp.MustCompile(`near \\?"[^"\\]*\\?": syntax error`), "SQLite error"},
 	{"unrecognized token", regexp.MustCompile(`unrecognized token: \\?"`), "SQLite error"},
@@ -58,14 +75,46 @@ var leaks = [...]leak{
 	{"mysql_fetch", nil, "MySQL error"},
 	{"syntax error at or near", nil, "PostgreSQL error"},
 	{"pg_query()", nil, "PostgreSQL error"},
+	// PostgreSQL's own wording, as drivers pass it on: "at or near" after
+	// an error prefix, its type-input and missing-relation errors, pgx's
+	// SQLSTATE suffix, lib/pq's "pq: " prefix and the JDBC driver's class.
+	{"or near ", regexp.MustCompile(`(ERROR|FATAL|pq):\s+[^\n]{0,200} at or near \\?"`), "PostgreSQL error"},
+	{"syntax for ", regexp.MustCompile(`invalid input syntax for `), "PostgreSQL error"},
+	// Names come quoted ("x"), or bare when qualified (accounts.nickname)
+	// or given with argument types (lower(integer)).
+	{"does not exist", regexp.MustCompile(`\brelation \\?"[^"\\]+\\?" does not exist|(ERROR|FATAL|pq):\s+(column|function|schema|type|operator|database|role) (\\?"[^"\\]+\\?"|\w+\.\w+(\.\w+)?|[\w.]+\([^()\n]{0,200}\))( of relation \\?"[^"\\]+\\?")? does not exist`), "PostgreSQL error"},
+	// The Ruby pg gem's error classes, before the server's message.
+	{": ERROR:", regexp.MustCompile(`\bPG::[A-Z]\w+: ERROR:`), "PostgreSQL error"},
+	// PostgreSQL's pointer to where a statement went wrong: the statement's
+	// line, then a caret under the offending token.
+	{"LINE ", regexp.MustCompile(`LINE \d+: [^\n]{0,400}?(\n|\\n) *\^`), "PostgreSQL error"},
+	{"SQLSTATE ", regexp.MustCompile(`\(SQLSTATE [0-9A-Z]{5}\)`), "PostgreSQL error"},
+	{"pq: ", regexp.MustCompile(`\bpq: [a-z]`), "PostgreSQL error"},
+	{".PSQLException", nil, "PostgreSQL error"},
+	// Go's database/sql package, whose errors say "sql: ".
+	{"sql: ", regexp.MustCompile(`\bsql: (Scan error on column index|converting argument|expected \d+ arguments, got|no rows in result set|Transaction has already been committed|database is closed|unknown driver)`), "Go database/sql error"},
+	// IBM Db2: the JDBC driver's and the CLI driver's prefixes.
+	{"DB2 SQL Error: ", regexp.MustCompile(`DB2 SQL Error: SQLCODE=-?\d+`), "Db2 SQL error"},
+	{"[IBM][CLI Driver]", nil, "Db2 SQL error"},
 	{"ORA-", regexp.MustCompile(`\bORA-\d{5}\b`), "Oracle error"},
 	{"SQLSTATE[", nil, "PDO database error"},
 	{"Unclosed quotation mark after the character string", nil, "SQL Server error"},
+	{"Conversion failed when converting ", nil, "SQL Server error"},
+	{"Incorrect syntax near", regexp.MustCompile(`Incorrect syntax near (the keyword )?'`), "SQL Server error"},
+	{".SqlException", regexp.MustCompile(`\b(System|Microsoft)\.Data\.SqlClient\.SqlException`), "SQL Server error"},
+	// A .NET exception's name with its HRESULT and no colon after it.
+	{"Exception (0x", regexp.MustCompile(`\b[A-Z]\w*(\.\w+)+Exception \(0x[0-9A-Fa-f]{8}\)`), ".NET exception"},
 	{"Werkzeug Debugger", nil, "Flask/Werkzeug debug page"},
 	{"DEBUG = True", nil, "Django debug page"},
 	{"Whitelabel Error Page", nil, "Spring Boot error page"},
 	{"Action Controller: Exception caught", nil, "Rails debug page"},
 	{"Whoops! There was an error", nil, "Laravel debug page"},
+	// An exception's qualified name and message, as servlet containers
+	// print it atop their frames and JSON errors put it in a field: Java's
+	// dotted packages, PHP's namespaces (Symfony\Component\...). Last, so
+	// that a database driver's exception is reported as a database error.
+	{"Exception: ", regexp.MustCompile(`\b(java|javax|jakarta|org|com|io|net|kotlin|scala)\.([\w$]+\.)+[\w$]*Exception: `), "Java exception"},
+	{"Exception: ", regexp.MustCompile(`([A-Z]\w*\\{1,2}){2,}\w*Exception: `), "PHP exception"},
 }
 
 // Analyze implements vigil.Analyzer.
@@ -263,7 +312,9 @@ var (
 // cors reports an Access-Control-Allow-Origin that lets a foreign origin read
 // credentialed responses: a reflected foreign Origin or "null" with
 // Access-Control-Allow-Credentials: true, or "*" with credentials (browsers
-// refuse that pair, but it shows the policy is wrong).
+// refuse that pair, but it shows the policy is wrong). A reflected plain-http
+// origin of the API's own site counts too when the API is served over https:
+// whoever can tamper with that page's traffic reads the API as the user.
 func cors(x *vigil.Exchange) (*vigil.Evidence, vigil.Severity) {
 	h := x.Response.Header
 	if h == nil || !strings.EqualFold(strings.TrimSpace(headerValue(h, "Access-Control-Allow-Credentials")), "true") {
@@ -284,6 +335,9 @@ func cors(x *vigil.Exchange) (*vigil.Evidence, vigil.Severity) {
 	case acao != "" && acao == origin && foreignOrigin(origin, x.Request.Host()):
 		return &vigil.Evidence{Where: "header.Access-Control-Allow-Origin", Value: shorten(acao),
 			Why: "the request's foreign Origin is reflected with Access-Control-Allow-Credentials: true"}, vigil.SeverityMedium
+	case acao != "" && acao == origin && insecureOrigin(origin, x.Request.URL):
+		return &vigil.Evidence{Where: "header.Access-Control-Allow-Origin", Value: shorten(acao),
+			Why: "a plain-http Origin may read this https API's credentialed responses"}, vigil.SeverityLow
 	}
 	return nil, 0
 }
@@ -297,6 +351,21 @@ func foreignOrigin(origin, apiHost string) bool {
 		return true
 	}
 	return site(strings.ToLower(u.Hostname())) != site(apiHost)
+}
+
+// insecureOrigin says whether an Origin is served over plain http while the
+// API was asked over https. Loopback origins (a developer's machine) are
+// not reachable by a network attacker and do not count.
+func insecureOrigin(origin string, api *url.URL) bool {
+	if api == nil || api.Scheme != "https" {
+		return false
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Scheme != "http" {
+		return false
+	}
+	h := strings.ToLower(u.Hostname())
+	return h != "" && h != "localhost" && !strings.HasSuffix(h, ".localhost") && !strings.HasPrefix(h, "127.") && h != "::1"
 }
 
 func site(h string) string {

@@ -1,0 +1,185 @@
+package detect
+
+import (
+	"context"
+	"testing"
+
+	"github.com/vigilsec/vigil"
+)
+
+// TestVerboseJSONTraces: stack traces put in a JSON string field, their
+// newlines and tabs written as \n and \t.
+func TestVerboseJSONTraces(t *testing.T) {
+	r := func(b string) *vigil.Exchange { return ex("GET", "https://a.test/o/1", resp(500, b)) }
+	runCases(t, NewVerbose(), "detect.misconfig.verbose", []detCase{
+		{"java frames in a field", r(`{"status":500,"stackTrace":"java.lang.IllegalArgumentException: id must be positive\n\tat com.example.billing.InvoiceService.load(InvoiceService.java:88)\n\tat com.example.billing.InvoiceController.get(InvoiceController.java:31)"}`), "Java"},
+		{"java frame with a module", r("Caused by: x\n\tat java.base/java.util.Objects.requireNonNull(Objects.java:233)"), "Java stack trace"},
+		{"go frames in a field", r(`{"stack":"main.handler(0xc000010000)\n\t/srv/app/handler.go:41 +0x2a5\nnet/http.HandlerFunc.ServeHTTP()"}`), "Go stack trace"},
+		{"go panic in a field", r(`{"error":"panic: assignment to entry in nil map\n\n/srv/app/cache.go:77"}`), "Go"},
+		{"python frames in a field", r(`{"detail":"  File \"/usr/lib/python3.12/site-packages/app/views.py\", line 57, in get_order\n    return Order.objects.get(pk=pk)"}`), "Python traceback"},
+		{"php stack trace in a field", r(`{"trace":"Stack trace:\n#0 /srv/app/src/Repo.php(23): App\\Repo->find()"}`), "PHP stack trace"},
+		{"benign json with tabs and at", r(`{"note":"Meet\n\tat the cafe (Main St.)","eta":"10:30"}`), ""},
+		{"benign java file name in a review", r(`{"comment":"see InvoiceService.java:88 for the rounding"}`), ""},
+		{"benign go file mention", r(`{"readme":"Edit config.go:12 and restart"}`), ""},
+	})
+}
+
+// TestVerboseExceptionNames: an exception's qualified name and message,
+// without frames (Java, PHP namespaces, .NET with an HRESULT), and the
+// error pages of Tomcat and Symfony.
+func TestVerboseExceptionNames(t *testing.T) {
+	r := func(ct, b string) *vigil.Exchange {
+		return ex("GET", "https://a.test/o/1", resp(500, b, "Content-Type", ct))
+	}
+	const j, h = "application/json", "text/html"
+	runCases(t, NewVerbose(), "detect.misconfig.verbose", []detCase{
+		{"java exception in a field", r(j, `{"error":"javax.persistence.EntityNotFoundException: Unable to find Account with id 9"}`), "Java exception"},
+		{"hibernate exception", r(j, `{"message":"org.hibernate.exception.ConstraintViolationException: could not execute statement"}`), "Java exception"},
+		{"tomcat report without frames", r(h, `<html><body><h1>HTTP Status 500 – Internal Server Error</h1><p><b>Type</b> Exception Report</p><p><b>Description</b> The server encountered an unexpected condition</p></body></html>`), "Tomcat"},
+		{"servlet exception atop frames", r(h, "<pre>javax.servlet.ServletException: Handler dispatch failed\n\torg.apache.catalina.core.StandardWrapperValve.invoke(StandardWrapperValve.java:199)\n</pre>"), "Java exception"},
+		{"symfony trace", r(h, `<div class="trace-line"><a class="trace-file-path" href="#">vendor/symfony/http-kernel/HttpKernel.php</a> (line 181)</div>`), "Symfony"},
+		{"php namespaced exception", r(h, `<title>Illuminate\Database\Eloquent\ModelNotFoundException: No query results for model [App\Models\Order] 55</title>`), "PHP exception"},
+		{"php namespaced exception in json", r(j, `{"message":"Doctrine\\DBAL\\Exception\\DriverException: An exception occurred while executing a query"}`), "PHP exception"},
+		{".net exception with hresult", r(j, `{"error":"System.IO.IOException (0x80070020): The process cannot access the file"}`), ".NET exception"},
+		{"benign unqualified exception name", r(j, `{"error":"ValidationException: email is required"}`), ""},
+		{"benign advice about exceptions", r(j, `{"tip":"Fix the NullPointerException: check com.example objects before use"}`), ""},
+		{"benign report title", r(j, `{"name":"Monthly Exception Report","rows":3}`), ""},
+		{"benign php class path", r(j, `{"model":"App\\Models\\Order","error":"not found"}`), ""},
+		{"benign css class", r(h, `<div class="trace-line">Order shipped</div>`), ""},
+		{"benign hex after exception", r(j, `{"ref":"ProjectException (0x1)"}`), ""},
+	})
+}
+
+// TestVerbosePHPErrors: warnings, notices and deprecations that
+// display_errors prints with the script's path and line.
+func TestVerbosePHPErrors(t *testing.T) {
+	r := func(b string) *vigil.Exchange { return ex("GET", "https://a.test/o/1", resp(200, b)) }
+	runCases(t, NewVerbose(), "detect.misconfig.verbose", []detCase{
+		{"html notice before json", r("<br />\n<b>Notice</b>:  Undefined index: email in <b>/home/site/public_html/api/login.php</b> on line <b>14</b><br />\n{\"ok\":false}"), "PHP error"},
+		{"cli style deprecation", r("PHP Deprecated:  Function create_function() is deprecated in /srv/www/legacy/util.php on line 220\n[]"), "PHP error"},
+		{"plain warning", r("Warning: Undefined variable $total in /app/public/cart.php on line 9\n{}"), "PHP error"},
+		{"parse error", r("Parse error: syntax error, unexpected token \"}\" in /var/www/api/v2/index.php on line 31"), "PHP error"},
+		{"benign warning on a line", r(`{"warning":"Warning: your parcel is on line 3 of the manifest"}`), ""},
+		{"benign php file in docs", r(`{"doc":"Warning: edit settings.php carefully, the key is on line 12"}`), ""},
+		{"benign bus line", r(`{"notice":"Notice: buses in town run on line 4 today"}`), ""},
+	})
+}
+
+// TestVerboseDatabaseErrors: PostgreSQL, SQL Server and Go database/sql
+// error text, reported at high severity.
+func TestVerboseDatabaseErrors(t *testing.T) {
+	r := func(b string) *vigil.Exchange { return ex("GET", "https://a.test/o/1", resp(500, b)) }
+	cases := []detCase{
+		{"lib/pq prefix", r(`{"error":"pq: duplicate key value violates unique constraint \"users_email_key\""}`), "PostgreSQL"},
+		{"missing column with sqlstate", r(`{"message":"ERROR: column \"createdat\" does not exist (SQLSTATE 42703)"}`), "PostgreSQL"},
+		{"node-postgres missing relation", r(`error: relation "public.sessions" does not exist`), "PostgreSQL"},
+		{"type input", r(`{"error":"invalid input syntax for type uuid: \"12\""}`), "PostgreSQL"},
+		{"at or near", r(`{"error":"ERROR: zero-length delimited identifier at or near \"\"\"\""}`), "PostgreSQL"},
+		{"jdbc driver", r(`{"error":"org.postgresql.util.PSQLException: The column index is out of range: 3, number of columns: 2."}`), "PostgreSQL"},
+		{"pgx sqlstate", r(`{"error":"insert: ERROR: null value in column \"sku\" violates not-null constraint (SQLSTATE 23502)"}`), "PostgreSQL"},
+		{"go database/sql arguments", r(`{"error":"sql: expected 3 arguments, got 2"}`), "database/sql"},
+		{"go database/sql converting", r(`{"error":"sql: converting argument $1 type: unsupported type []string"}`), "database/sql"},
+		{"sqlclient exception", r(`{"error":"Microsoft.Data.SqlClient.SqlException (0x80131904): Invalid column name 'Emial'."}`), "SQL Server"},
+		{"sql server syntax", r(`{"error":"Incorrect syntax near 'OR'."}`), "SQL Server"},
+		{"sql server conversion", r(`{"error":"Conversion failed when converting date and/or time from character string."}`), "SQL Server"},
+		{"benign missing user", r(`{"error":"user \"bob\" does not exist"}`), ""},
+		{"benign missing table booking", r(`{"error":"table \"12\" does not exist for this restaurant"}`), ""},
+		{"benign spreadsheet column", r(`{"error":"Column \"Price\" does not exist in the uploaded sheet"}`), ""},
+		{"benign at or near", r(`{"message":"The shop is located at or near \"Main Street\""}`), ""},
+		{"benign sqlstate docs", r(`{"doc":"SQLSTATE codes are listed in the appendix"}`), ""},
+		{"benign sql prefix in search help", r(`{"help":"Use the sql: prefix to search saved queries"}`), ""},
+		{"benign conversion text", r(`{"text":"Conversion rate failed to update"}`), ""},
+		{"benign invalid input", r(`{"error":"invalid input: quantity must be positive"}`), ""},
+		{"benign syntax near", r(`{"error":"Incorrect syntax near line 3 of your CSV"}`), ""},
+	}
+	runCases(t, NewVerbose(), "detect.misconfig.verbose", cases)
+	for _, tc := range cases {
+		if tc.want == "" {
+			continue
+		}
+		got, _ := NewVerbose().Analyze(context.Background(), tc.x)
+		if len(got) == 1 && got[0].Severity != vigil.SeverityHigh {
+			t.Errorf("%s: severity %v, want high for a database error", tc.name, got[0].Severity)
+		}
+	}
+}
+
+// TestVerboseCORSInsecureOrigin: an https API that lets a plain-http page
+// of its own site read credentialed responses.
+func TestVerboseCORSInsecureOrigin(t *testing.T) {
+	c := func(api, origin string) *vigil.Exchange {
+		return ex("GET", api, hdr("Origin", origin), resp(200, "{}", "Access-Control-Allow-Origin", origin, "Access-Control-Allow-Credentials", "true"))
+	}
+	runCases(t, NewVerbose(), "detect.misconfig.verbose", []detCase{
+		{"http sibling", c("https://api.shop.test/me", "http://www.shop.test"), "plain-http"},
+		{"http sibling with port", c("https://api.shop.test/me", "http://app.shop.test:8080"), "plain-http"},
+		{"benign https sibling", c("https://api.shop.test/me", "https://www.shop.test"), ""},
+		{"benign http api", c("http://api.shop.test/me", "http://www.shop.test"), ""},
+		{"benign localhost dev", c("https://localhost:8443/me", "http://localhost:3000"), ""},
+		{"benign loopback dev", c("https://127.0.0.1:8443/me", "http://127.0.0.1:5173"), ""},
+		{"benign without credentials", ex("GET", "https://api.shop.test/me", hdr("Origin", "http://www.shop.test"), resp(200, "{}", "Access-Control-Allow-Origin", "http://www.shop.test")), ""},
+	})
+}
+
+// TestVerboseRuntimeTraces: Node frames in its own modules, Rust panics and
+// Ruby 3.4 backtraces, which quote the method with '.
+func TestVerboseRuntimeTraces(t *testing.T) {
+	r := func(b string) *vigil.Exchange { return ex("GET", "https://a.test/o/1", resp(500, b)) }
+	runCases(t, NewVerbose(), "detect.misconfig.verbose", []detCase{
+		{"node internal frames in a field", r(`{"err":"Error: getaddrinfo ENOTFOUND cache.internal\n    at GetAddrInfoReqWrap.onlookupall [as oncomplete] (node:dns:120:26)"}`), "Node.js"},
+		{"node internal frame plain", r("TypeError: x is not a function\n    at Socket.emit (node:events:519:28)\n"), "Node.js"},
+		{"rust panic new format", r("thread 'actix-rt|system:0|arbiter:1' panicked at src/db/pool.rs:41:9:\nconnection refused\n"), "Rust panic"},
+		{"rust panic old format in json", r(`{"error":"thread 'main' panicked at 'index out of bounds: the len is 3 but the index is 7', src/orders.rs:120:17"}`), "Rust panic"},
+		{"ruby 3.4 frame in json", r(`{"backtrace":["/srv/app/app/services/refund.rb:18:in 'Refund#call'"]}`), "Ruby backtrace"},
+		{"ruby frame with backtick", r("lib/tasks/import.rb:7:in `block in run'"), "Ruby backtrace"},
+		{"benign node warning count", r(`{"msg":"(node:4212) processes running","at":"noon"}`), ""},
+		{"benign node version", r(`{"runtime":"at least (node:20) is required"}`), ""},
+		{"benign panicked prose", r(`{"story":"the crowd panicked at the stadium.rs gate"}`), ""},
+		{"benign thread title", r(`{"title":"thread 'Help' panicked at first, then calmed"}`), ""},
+		{"benign ruby file mention", r(`{"comment":"see refund.rb:18 in 'Refund' docs"}`), ""},
+	})
+}
+
+// TestVerboseMoreDatabaseErrors: PostgreSQL's bare qualified names, its
+// position caret, the Ruby pg gem's classes and IBM Db2's drivers.
+func TestVerboseMoreDatabaseErrors(t *testing.T) {
+	r := func(b string) *vigil.Exchange { return ex("GET", "https://a.test/o/1", resp(500, b)) }
+	cases := []detCase{
+		{"qualified column", r(`{"error":"ERROR:  column o.shipped_on does not exist"}`), "PostgreSQL"},
+		{"function with argument types", r(`{"error":"pq: function lower(integer) does not exist"}`), "PostgreSQL"},
+		{"pg gem class", r(`{"error":"PG::UniqueViolation: ERROR:  duplicate key value violates unique constraint \"index_users_on_email\""}`), "PostgreSQL"},
+		{"position caret in json", r(`{"detail":"syntax problem\nLINE 3:   WHERE \"o\".\"id\" = 'x\n                 ^\n"}`), "PostgreSQL"},
+		{"position caret plain", r("bad statement\nLINE 1: SELECT * FROM orders ORDER BY 9\n                                      ^\n"), "PostgreSQL"},
+		{"db2 jdbc", r(`{"error":"com.ibm.db2.jcc.am.SqlSyntaxErrorException: DB2 SQL Error: SQLCODE=-204, SQLSTATE=42704, SQLERRMC=APP.ORDERS"}`), "Db2"},
+		{"db2 cli", r(`{"error":"[IBM][CLI Driver][DB2/LINUXX8664] SQL0206N  \"EMIAL\" is not valid in the context where it is used."}`), "Db2"},
+		{"benign bare column", r(`{"error":"ERROR: column price does not exist in this report"}`), ""},
+		{"benign dotted file", r(`{"error":"file report.csv does not exist"}`), ""},
+		{"benign class name", r(`{"team":"PG::Ops","note":"ERROR: none"}`), ""},
+		{"benign line in a poem", r(`{"poem":"LINE 1: roses are red\nLINE 2: violets are blue"}`), ""},
+		{"benign db2 mention", r(`{"docs":"We migrated from DB2 last year; SQL errors are logged"}`), ""},
+	}
+	runCases(t, NewVerbose(), "detect.misconfig.verbose", cases)
+	for _, tc := range cases {
+		if tc.want == "" {
+			continue
+		}
+		got, _ := NewVerbose().Analyze(context.Background(), tc.x)
+		if len(got) == 1 && got[0].Severity != vigil.SeverityHigh {
+			t.Errorf("%s: severity %v, want high for a database error", tc.name, got[0].Severity)
+		}
+	}
+}
+
+// TestVerbosePHPDebugJSON: a PHP framework's debug JSON, which names the
+// exception and the server path and line where it was thrown.
+func TestVerbosePHPDebugJSON(t *testing.T) {
+	r := func(b string) *vigil.Exchange { return ex("GET", "https://a.test/o/1", resp(500, b)) }
+	runCases(t, NewVerbose(), "detect.misconfig.verbose", []detCase{
+		{"exception then file", r(`{"message":"Division by zero","exception":"DivisionByZeroError","file":"/srv/shop/app/Services/Tax.php","line":31,"trace":[]}`), "PHP debug"},
+		{"frames in a trace", r(`{"title":"Internal Server Error","status":500,"trace":[{"namespace":"","short_class":"Kernel","class":"App\\Kernel","type":"->","function":"handle","file":"/app/vendor/symfony/http-kernel/Kernel.php","line":197,"args":[]}]}`), "PHP debug"},
+		{"pretty printed windows path", r("{\n  \"exception\": \"TypeError\",\n  \"file\": \"C:\\\\inetpub\\\\api\\\\src\\\\Cart.php\",\n  \"line\": 64\n}"), "PHP debug"},
+		{"benign code review comment", r(`{"file":"/src/Controller/Cart.php","line":12,"comment":"rename this"}`), ""},
+		{"benign relative path with exception text", r(`{"exception":"none","file":"app/Cart.php","line":3}`), ""},
+		{"benign download of a php file", r(`{"trace":"off","download":"/files/setup.php","size":1200}`), ""},
+	})
+}
