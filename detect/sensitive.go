@@ -3,17 +3,25 @@ package detect
 import (
 	"bytes"
 	"context"
+	"math/bits"
 	"strings"
 
 	"github.com/vigilsec/vigil"
 	"github.com/vigilsec/vigil/internal/pii"
+	"github.com/vigilsec/vigil/redact"
 )
 
 // Sensitive finds sensitive data classes in response bodies, by JSON key and
 // by value: card numbers (Luhn-valid, a known issuer prefix, and a card-ish
-// key or card-like grouping), passwords and password hashes, private keys,
-// cloud credentials and API secrets. Masked values ("**** 1111"), numbers
-// failing Luhn and neutral hashes (an ETag under "hash") stay quiet.
+// key or card-like grouping, also inside free text, where an ungrouped one
+// needs a card word before it), passwords and password hashes (also a hex
+// digest under a name pairing "pwd" or "pass" with a hash: "pass_md5"),
+// private keys (PEM, private JWKs), cloud credentials, API secrets,
+// provider tokens with a well-known prefix and passwords in connection URLs.
+// Text bodies get the same classes as lines of a CSV export (a card column)
+// or of a .env file (NAME=value). Masked values ("**** 1111"), numbers
+// failing Luhn, public keys, publishable keys and neutral hashes (an ETag
+// under "hash") stay quiet.
 type Sensitive struct{}
 
 var _ vigil.Analyzer = (*Sensitive)(nil)
@@ -49,21 +57,124 @@ func (d *Sensitive) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Findi
 func sensitiveJSON(body []byte) ([]vigil.Evidence, vigil.Severity) {
 	var ev []vigil.Evidence
 	sev := vigil.SeverityInfo
+	// Some leaves are judged by a sibling that may come after them: a
+	// JWK's "d" and a Twilio auth token are secrets only next to a "kty"
+	// key or an account SID; a provider token under "access_token" or
+	// "refresh_token" is not one next to "token_type", in an OAuth token
+	// response handing the client its own token. Such leaves wait.
+	var pending []pendingLeaf
+	var saw pairs
 	// Borrowed leaves: sensitiveLeaf and Loc keep none of the leaf's
 	// strings, only values built from them (masks, locations).
 	for l := range jsonLeaves(body, true) {
 		if l.Kind != KindString && l.Kind != KindNumber {
 			continue
 		}
-		if why, value, s := sensitiveLeaf(l.Key, l.Parent(), l.Value, l.Kind); why != "" {
-			ev = append(ev, vigil.Evidence{Where: l.Loc(), Value: value, Why: why})
-			sev = max(sev, s)
-			if len(ev) == maxEvidence {
-				break
+		saw.kty = saw.kty || l.Key == "kty"
+		saw.sid = saw.sid || twilioSID(l.Value)
+		saw.tokenType = saw.tokenType || l.Key == "token_type"
+		why, value, s := pairedSecret(l.Key, l.Value)
+		if why == "" {
+			why, value, s = sensitiveLeaf(l.Key, l.Parent(), l.Value, l.Kind)
+		}
+		if why == "" {
+			continue
+		}
+		e := vigil.Evidence{Where: l.Loc(), Value: value, Why: why}
+		if w := waitsFor(l.Key, why); w != nil {
+			if len(pending) < maxEvidence {
+				pending = append(pending, pendingLeaf{e, s, w})
 			}
+			continue
+		}
+		ev = append(ev, e)
+		sev = max(sev, s)
+		if len(ev) == maxEvidence {
+			break
+		}
+	}
+	for _, p := range pending {
+		if len(ev) < maxEvidence && p.keep(saw) {
+			ev = append(ev, p.ev)
+			sev = max(sev, p.sev)
 		}
 	}
 	return ev, sev
+}
+
+// pairs is what sensitiveJSON saw of the siblings that decide a pending
+// leaf.
+type pairs struct{ kty, sid, tokenType bool }
+
+type pendingLeaf struct {
+	ev   vigil.Evidence
+	sev  vigil.Severity
+	keep func(pairs) bool
+}
+
+const (
+	whyJWK    = "private key (JWK private member)"
+	whyTwilio = "API auth token (next to its account SID)"
+	whyToken  = "provider API token"
+)
+
+// waitsFor returns what decides a leaf reported for why under key once the
+// whole document is seen, nil when the leaf is decided.
+func waitsFor(key, why string) func(pairs) bool {
+	switch {
+	case why == whyJWK:
+		return func(p pairs) bool { return p.kty }
+	case why == whyTwilio:
+		return func(p pairs) bool { return p.sid }
+	case strings.HasPrefix(why, whyToken) && issuedTokenName(key):
+		return func(p pairs) bool { return !p.tokenType }
+	}
+	return nil
+}
+
+// issuedTokenName: the names under which an OAuth token response (RFC
+// 6749, section 5.1) hands out tokens.
+func issuedTokenName(key string) bool {
+	n := pii.NormKey(key)
+	return n == "accesstoken" || n == "refreshtoken"
+}
+
+// pairedSecret judges a leaf that is a secret only next to another: the
+// private member "d" of an RSA, EC or OKP JWK (base64url, the private
+// exponent or scalar), a Twilio auth token (32 hex digits).
+func pairedSecret(key, v string) (why, value string, sev vigil.Severity) {
+	switch {
+	case key == "d" && len(v) >= 32 && base64URL(v):
+		return whyJWK, mask(v), vigil.SeverityCritical
+	case len(v) == 32 && hexLower(v) && pii.NormKey(key) == "authtoken":
+		return whyTwilio, mask(v), vigil.SeverityHigh
+	}
+	return "", "", 0
+}
+
+// twilioSID reports a Twilio account SID: "AC" and 32 hex digits.
+func twilioSID(v string) bool { return len(v) == 34 && v[:2] == "AC" && hexLower(v[2:]) }
+
+func hexLower(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func base64URL(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; !isAlnum(c) && c != '-' && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
 // sensitiveLeaf judges one JSON leaf; value is what evidence may show.
@@ -72,11 +183,16 @@ func sensitiveLeaf(key, parent, v string, kind Kind) (why, value string, sev vig
 		return "", "", 0
 	}
 	if kind == KindNumber || digitsLike(v) {
-		if n, ok := pii.CardNumber(v); ok && (cardName(key) || cardName(parent) && !idName(key) || grouped(v)) && !idName(key) {
+		if n, ok := cardNumber(v); ok && (cardName(key) || cardName(parent) && !idName(key) || grouped(v)) && !idName(key) {
 			return "card number", "****" + n[len(n)-4:], vigil.SeverityHigh
 		}
 		if kind == KindNumber {
 			return "", "", 0
+		}
+	}
+	if len(v) >= 13 && !idName(key) {
+		if n, ok := cardInText(v); ok {
+			return "card number", "****" + n[len(n)-4:], vigil.SeverityHigh
 		}
 	}
 	// A masked value is never reported. The test is made only for a value
@@ -98,19 +214,29 @@ func sensitiveValue(key, v string) (why, value string, sev vigil.Severity) {
 	case awsKeyID(v):
 		return "cloud access key id", v[:4] + "…" + mask(v), vigil.SeverityHigh
 	}
+	if p, tok := providerToken(v); p != "" {
+		return whyToken + " (" + p + ")", p + "…" + mask(tok), vigil.SeverityHigh
+	}
+	if why, value, sev = embeddedSecret(v); why != "" {
+		return why, value, sev
+	}
 	n := pii.NormKey(key)
 	switch {
 	case strings.Contains(n, "secretaccesskey") || n == "awssecretkey":
 		return "cloud secret access key", mask(v), vigil.SeverityCritical
 	case passwordName(key) && !metaName(n):
 		return "password or password hash", mask(v), vigil.SeverityHigh
+	case hexDigest(v) && passwordHashName(n):
+		return "password hash", mask(v), vigil.SeverityHigh
 	case secretKeyName(n) && !metaName(n) && len(v) >= 8 && !strings.Contains(v, " "):
 		return "secret or API key", mask(v), vigil.SeverityHigh
 	}
 	return "", "", 0
 }
 
-// sensitiveText looks for the unmistakable classes in a non-JSON body.
+// sensitiveText looks for the unmistakable classes in a non-JSON body:
+// anywhere in it, then as a CSV export or a .env file, then card numbers
+// written in groups.
 func sensitiveText(b []byte) (why, value string, sev vigil.Severity) {
 	if bytes.Contains(b, []byte("-----BEGIN")) && bytes.Contains(b, []byte("PRIVATE KEY-----")) {
 		return "private key", "-----BEGIN … PRIVATE KEY-----", vigil.SeverityCritical
@@ -121,7 +247,419 @@ func sensitiveText(b []byte) (why, value string, sev vigil.Severity) {
 			return "cloud access key id", p + "…" + mask(string(b[i:i+20])), vigil.SeverityHigh
 		}
 	}
+	// A binary body (an image, a PDF) holds a NUL byte early: it is no
+	// export or configuration file, and is not read as text.
+	if bytes.IndexByte(b[:min(len(b), 512)], 0) >= 0 {
+		return "", "", 0
+	}
+	s := string(b)
+	// A form-encoded OAuth token response hands the client its own token.
+	issued := strings.Contains(s, "token_type=")
+	for i := 0; i < len(s) && !issued; i++ {
+		if i > 0 && isAlnum(s[i-1]) {
+			continue
+		}
+		if p, tok := providerToken(s[i:]); p != "" {
+			return whyToken + " (" + p + ")", p + "…" + mask(tok), vigil.SeverityHigh
+		}
+	}
+	if why, value, sev = embeddedSecret(s); why != "" {
+		return why, value, sev
+	}
+	if n := csvCard(s); n != "" {
+		return "card number", "****" + n[len(n)-4:], vigil.SeverityHigh
+	}
+	if why, value, sev = envSecret(s, issued); why != "" {
+		return why, value, sev
+	}
+	if n, ok := cardInText(s); ok {
+		return "card number", "****" + n[len(n)-4:], vigil.SeverityHigh
+	}
 	return "", "", 0
+}
+
+// providerTokens are the prefixes of API tokens whose format names the
+// provider, with the least length of what follows: GitHub, GitLab, Slack,
+// npm, Shopify, Stripe secret and restricted live keys, Square access
+// tokens and application secrets, OpenAI and Anthropic API keys.
+// Publishable keys (pk_live_, pk_test_) are meant for browsers and are not
+// listed.
+var providerTokens = [...]struct {
+	prefix string
+	min    int
+}{
+	{"ghp_", 30}, {"gho_", 30}, {"ghu_", 30}, {"ghs_", 30}, {"ghr_", 30}, {"github_pat_", 40},
+	{"glpat-", 20},
+	{"xoxb-", 20}, {"xoxp-", 20}, {"xoxa-", 20}, {"xoxr-", 20}, {"xoxe-", 20},
+	{"npm_", 30},
+	{"shpat_", 32}, {"shpss_", 32}, {"shpca_", 32}, {"shppa_", 32},
+	{"sk_live_", 16}, {"rk_live_", 16},
+	{"sq0atp-", 20}, {"sq0csp-", 40},
+	{"sk-proj-", 40}, {"sk-ant-", 40},
+}
+
+// tokenLead reports the first bytes of the providerTokens prefixes.
+func tokenLead(c byte) bool { return c == 'g' || c == 'x' || c == 'n' || c == 's' || c == 'r' }
+
+// mayBeProviderToken is the cheap test before the prefixes are tried: a
+// first byte of one, and the '_' or '-' every prefix ends with among bytes
+// 3 to 10 ("npm_", "github_pat_"), which words and ids seldom have.
+func mayBeProviderToken[T string | []byte](v T) bool {
+	if len(v) < 20 || !tokenLead(v[0]) {
+		return false
+	}
+	for i := 3; i <= 10; i++ {
+		if v[i] == '_' || v[i] == '-' {
+			return true
+		}
+	}
+	return false
+}
+
+// providerToken reports a provider token at the start of v: its prefix and
+// the token. What follows the prefix must be long enough and hold 10
+// different characters at least, as random tokens do, so a placeholder
+// ("ghp_xxxx…", "sk_live_0000…") or a mask ("sk_live_****") stays quiet.
+func providerToken(v string) (prefix, tok string) {
+	if !mayBeProviderToken(v) {
+		return "", ""
+	}
+	for _, t := range providerTokens {
+		if !strings.HasPrefix(v, t.prefix) {
+			continue
+		}
+		end := len(t.prefix)
+		var seen [2]uint64
+		for end < len(v) && (isAlnum(v[end]) || v[end] == '_' || v[end] == '-') {
+			seen[v[end]>>6] |= 1 << (v[end] & 63)
+			end++
+		}
+		if end-len(t.prefix) >= t.min && bits.OnesCount64(seen[0])+bits.OnesCount64(seen[1]) >= 10 {
+			return t.prefix, v[:end]
+		}
+		return "", ""
+	}
+	return "", ""
+}
+
+// embeddedSecret finds the credentials that sit inside a longer value: an
+// Azure storage or Service Bus connection string's key (AccountKey=,
+// SharedAccessKey=), an Azure account SAS (ss= and srt=: access to a whole
+// storage account; a service SAS for one blob, an upload URL, is the API
+// working as designed), and the password of a connection URL
+// (postgres://user:password@host).
+func embeddedSecret(v string) (why, value string, sev vigil.Severity) {
+	for _, k := range [...]string{"AccountKey=", "SharedAccessKey="} {
+		if i := strings.Index(v, k); i >= 0 {
+			key := v[i+len(k):]
+			key = key[:base64Run(key)]
+			if len(key) >= 20 && !masked(key) {
+				return "cloud storage account key", k + mask(key), vigil.SeverityCritical
+			}
+		}
+	}
+	if strings.Contains(v, "srt=") && strings.Contains(v, "ss=") {
+		if i := strings.Index(v, "sig="); i > 0 && (v[i-1] == '?' || v[i-1] == '&') {
+			sig := v[i+4:]
+			if end := strings.IndexAny(sig, "&#\"' "); end >= 0 {
+				sig = sig[:end]
+			}
+			if len(sig) >= 16 && !masked(sig) {
+				return "cloud account SAS token", "sig=" + mask(sig), vigil.SeverityHigh
+			}
+		}
+	}
+	for rest := v; ; {
+		i := strings.Index(rest, "://")
+		if i < 0 {
+			return "", "", 0
+		}
+		if scheme, user, pass, host := urlPassword(rest[:i], rest[i+3:]); pass != "" {
+			return "password in connection URL", scheme + "://" + user + ":" + mask(pass) + "@" + host, vigil.SeverityHigh
+		}
+		rest = rest[i+3:]
+	}
+}
+
+// urlPassword reads the user and password of a URL's authority, given what
+// comes before "://" (ending with the scheme) and after it. Masks and
+// placeholders (${DB_PASS}, <password>) are no password.
+func urlPassword(before, after string) (scheme, user, pass, host string) {
+	s := len(before)
+	for s > 0 && (isAlnum(before[s-1]) || before[s-1] == '+' || before[s-1] == '.' || before[s-1] == '-') {
+		s--
+	}
+	scheme = before[s:]
+	if scheme == "" {
+		return "", "", "", ""
+	}
+	end := strings.IndexAny(after, "/?#\"' \t\r\n<>")
+	if end < 0 {
+		end = len(after)
+	}
+	auth := after[:end]
+	at := strings.LastIndexByte(auth, '@')
+	if at < 0 {
+		return "", "", "", ""
+	}
+	user, pass, ok := strings.Cut(auth[:at], ":")
+	if !ok || pass == "" || masked(pass) || strings.ContainsAny(pass, "${}<>") || passwordName(pass) {
+		return "", "", "", ""
+	}
+	return scheme, user, pass, auth[at+1:]
+}
+
+// base64Run is the length of v's leading run of base64 characters.
+func base64Run(v string) int {
+	i := 0
+	for i < len(v) && (isAlnum(v[i]) || v[i] == '+' || v[i] == '/' || v[i] == '=' || v[i] == '-' || v[i] == '_') {
+		i++
+	}
+	return i
+}
+
+// csvCard returns the first card number in a CSV (or ';'- or tab-separated)
+// body under a column whose header names a card, "" when none: an export of
+// card numbers. Quoted separators are not parsed; a misread row only makes a
+// card number less likely to be found.
+func csvCard(s string) string {
+	header, rows, ok := strings.Cut(s, "\n")
+	if !ok || len(header) > 4096 { // no CSV header: a minified page, a log line
+		return ""
+	}
+	sep := ","
+	for _, c := range [...]string{",", ";", "\t"} {
+		if strings.Contains(header, c) {
+			sep = c
+			break
+		}
+	}
+	var cols []int
+	for i, name := range strings.Split(strings.TrimSpace(header), sep) {
+		if name = strings.Trim(name, `" `); cardName(name) && !idName(name) {
+			cols = append(cols, i)
+		}
+	}
+	if cols == nil {
+		return ""
+	}
+	for row := range strings.Lines(rows) {
+		fields := strings.Split(strings.TrimSpace(row), sep)
+		for _, i := range cols {
+			if i < len(fields) {
+				if n, ok := cardNumber(strings.Trim(fields[i], `" `)); ok {
+					return n
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// envSecret judges a body read as a .env or properties file: each
+// NAME=value line is a leaf named NAME. In an OAuth token response (issued)
+// the tokens handed out are not reported.
+func envSecret(s string, issued bool) (why, value string, sev vigil.Severity) {
+	for line := range strings.Lines(s) {
+		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "export "))
+		name, v, ok := strings.Cut(line, "=")
+		if name = strings.TrimSpace(name); !ok || !envName(name) {
+			continue
+		}
+		v = strings.Trim(strings.TrimSpace(v), `"'`)
+		if why, value, sev = sensitiveLeaf(name, "", v, KindString); why != "" &&
+			!(issued && strings.HasPrefix(why, whyToken) && issuedTokenName(name)) {
+			return why, value, sev
+		}
+	}
+	return "", "", 0
+}
+
+// envName reports a variable name: a letter or '_', then letters, digits,
+// '_' and '.'.
+func envName(n string) bool {
+	if n == "" || isDigit(n[0]) {
+		return false
+	}
+	for i := 0; i < len(n); i++ {
+		if c := n[i]; !isAlnum(c) && c != '_' && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// cardInText finds a card number written in groups inside free text ("pay
+// with 4111 1111 1111 1111 today"): groups split by one space or one '-'
+// (the same throughout), 4 digits first, then 4-digit groups (4-4-4-4,
+// 4-4-4-4-3, 4-4-4-2 for Diners), or one of 6 (Amex 4-6-5, Diners 4-6-4),
+// the last of 2 to 5 digits; Luhn-valid with an issuer prefix. An ungrouped
+// number counts only after a word naming a payment card ("refund to card
+// 4111111111111111"): without one, a long number in text is an order,
+// tracking or account number as often. A number joined to a letter or a '+'
+// (a phone number) is none; masks break the groups ("4111 XXXX XXXX 1111").
+func cardInText(s string) (string, bool) {
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			continue
+		}
+		start := i
+		var groups [6]int
+		n := 0
+		var sep byte
+		for {
+			j := i
+			for j < len(s) && isDigit(s[j]) {
+				j++
+			}
+			if n < len(groups) {
+				groups[n] = j - i
+			}
+			n++
+			i = j
+			if j+1 < len(s) && (s[j] == ' ' || s[j] == '-') && (sep == 0 || s[j] == sep) && isDigit(s[j+1]) {
+				sep = s[j]
+				i = j + 1
+				continue
+			}
+			break
+		}
+		if start > 0 && (isAlnum(s[start-1]) || s[start-1] == '+') || i < len(s) && isAlnum(s[i]) {
+			continue
+		}
+		if groups[0] >= cardDigits && groups[0] <= 19 && cardWordBefore(s[:start]) {
+			if d, ok := cardNumber(s[start : start+groups[0]]); ok {
+				return d, true
+			}
+		}
+		if n < 3 {
+			continue
+		}
+		for k := min(n, len(groups)); k >= 3; k-- {
+			if !cardGroups(groups[:k]) {
+				continue
+			}
+			end, total := start, 0
+			for _, g := range groups[:k] {
+				total += g
+				end += g + 1
+			}
+			if d, ok := cardNumber(s[start : end-1]); ok && total >= 13 {
+				return d, true
+			}
+		}
+	}
+	return "", false
+}
+
+// cardWordBefore reports whether text ends with a word naming a payment card
+// or its brand, maybe followed by "no", "number" and punctuation ("card:",
+// "Visa #", "card no."). A card that is no payment card ("gift card",
+// "loyalty card", "SIM card") does not count.
+func cardWordBefore(text string) bool {
+	w, text := lastWord(text)
+	if w == "no" || w == "nr" || w == "num" || w == "number" {
+		w, text = lastWord(text)
+	}
+	switch w {
+	case "card":
+		p, _ := lastWord(text)
+		return !(p == "gift" || p == "loyalty" || p == "member" || p == "membership" || p == "reward" ||
+			p == "rewards" || p == "sim" || p == "library" || p == "id" || p == "access" || p == "key")
+	case "visa", "amex", "mastercard", "maestro", "discover", "unionpay", "jcb", "diners", "pan", "cc":
+		return true
+	}
+	return false
+}
+
+// lastWord returns the lower-cased run of letters that ends text, once
+// white space and the punctuation between a label and its value are
+// trimmed, and the text before it. At most 16 letters are read: no card
+// word is longer.
+func lastWord(text string) (word, before string) {
+	text = strings.TrimRight(text, " \t:#.=(\"'")
+	i := len(text)
+	for i > 0 && len(text)-i < 16 && (text[i-1]|0x20 >= 'a' && text[i-1]|0x20 <= 'z') {
+		i--
+	}
+	if i > 0 && isAlnum(text[i-1]) { // a longer word, or one joined to digits
+		return "", text[:i]
+	}
+	return strings.ToLower(text[i:]), text[:i]
+}
+
+// cardNumber is pii.CardNumber with the issuers it does not know: UnionPay
+// (62), Maestro (50, 56 to 69) and Mir (2200 to 2204), which banks outside
+// the US issue in numbers.
+func cardNumber(v string) (string, bool) {
+	d, ok := pii.CardNumber(v)
+	if ok || d == "" {
+		return d, ok
+	}
+	return d, (d[0] == '6' || d[:2] == "50" || d[:2] >= "56" && d[:2] <= "58" || d[:4] >= "2200" && d[:4] <= "2204") && redact.Luhn(d)
+}
+
+// cardGroups reports a card-like grouping of digit counts.
+func cardGroups(g []int) bool {
+	last := g[len(g)-1]
+	if g[0] != 4 || last < 2 || last > 5 {
+		return false
+	}
+	if len(g) == 3 && g[1] == 6 {
+		return true
+	}
+	for _, m := range g[1 : len(g)-1] {
+		if m != 4 {
+			return false
+		}
+	}
+	return true
+}
+
+// passwordHashName reports whether the normalised name n pairs a short
+// password word ("pwd", "pass") with a hash word next to it, either way
+// round: "pwd_sha256", "pass_md5", "pwdHash", "hashed_pwd". passwordName
+// takes the long words ("password", "passwd"); "passport_sha256" has no
+// hash word next to "pass".
+func passwordHashName(n string) bool {
+	for i := 0; i+3 <= len(n); i++ {
+		for _, w := range [...]string{"pwd", "pass"} {
+			if !strings.HasPrefix(n[i:], w) {
+				continue
+			}
+			after, before := n[i+len(w):], strings.TrimRight(n[:i], "0123456789")
+			for _, h := range [...]string{"hash", "hashed", "md5", "sha", "digest", "crypt", "bcrypt", "scrypt"} {
+				if strings.HasPrefix(after, h) || strings.HasSuffix(before, strings.TrimRight(h, "5")) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// hexDigest reports the hex form of an MD5, SHA-1, SHA-224, SHA-256,
+// SHA-384 or SHA-512 digest, with the 8 different digits at least a real
+// one has ("0000…" is a placeholder).
+func hexDigest(v string) bool {
+	switch len(v) {
+	case 32, 40, 56, 64, 96, 128:
+	default:
+		return false
+	}
+	var seen uint32
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c >= '0' && c <= '9':
+			seen |= 1 << (c - '0')
+		case c|0x20 >= 'a' && c|0x20 <= 'f':
+			seen |= 1 << (c | 0x20 - 'a' + 10)
+		default:
+			return false
+		}
+	}
+	return bits.OnesCount32(seen) >= 8
 }
 
 // secretKeyName: names under which a value is a secret. Bearer tokens handed
@@ -189,16 +727,23 @@ func isUpperAlnum(c byte) bool { return c >= 'A' && c <= 'Z' || c >= '0' && c <=
 //     digits, spaces and '-' with 13 digits or more;
 //   - a private key, password hash or cloud key id: "-----BEGIN", '$',
 //     "pbkdf2_sha", "AKIA" or "ASIA" anywhere;
+//   - a card number in free text: a string with such a run;
 //   - a secret's name: a key that, normalised by pii.NormKey (lower-case
 //     letters and digits only), holds "secret", "pass", "pwd" or "key"
 //     (every name secretKeyName, passwordName and the cloud key names
-//     accept does). A key is a string followed by ':'.
+//     accept does). A key is a string followed by ':';
+//   - a JWK's "d" counts only beside a key "kty";
+//   - a value mayBeSecretValue accepts: a provider token's prefix, a
+//     Twilio account SID, a URL with '@';
+//   - a connection string's key or an account SAS: "Key=" or "srt="
+//     anywhere.
 //
 // A document with a backslash may hide any of these behind escapes: it is
 // always walked.
 func maySensitive(b []byte) bool {
 	if bytes.IndexByte(b, '\\') >= 0 || bytes.IndexByte(b, '$') >= 0 || bytes.Contains(b, []byte("-----BEGIN")) ||
-		bytes.Contains(b, []byte("pbkdf2_sha")) || bytes.Contains(b, []byte("AKIA")) || bytes.Contains(b, []byte("ASIA")) {
+		bytes.Contains(b, []byte("pbkdf2_sha")) || bytes.Contains(b, []byte("AKIA")) || bytes.Contains(b, []byte("ASIA")) ||
+		embeddedKeyTrace(b) {
 		return true
 	}
 	if len(b) < 512 {
@@ -226,10 +771,10 @@ func mayBeCardOrSecretBySearch(b []byte) bool {
 		}
 		str := b[:e]
 		b = b[e+1:]
-		if len(str) >= 13 && len(str) <= 23 && cardRun(str) {
+		if len(str) >= 13 && cardRun(str) || mayBeSecretValue(str) {
 			return true
 		}
-		if keyFollows(b) && mayBeSecretName(str) {
+		if keyFollows(b) && (mayBeSecretName(str) || string(str) == "kty") {
 			return true
 		}
 	}
@@ -263,16 +808,53 @@ func mayBeCardOrSecretByPass(b []byte) bool {
 			return cardRun(b[start:]) || mayBeSecretName(b[start:]) // an unterminated string
 		}
 		str := b[start:e]
-		if len(str) >= 13 && len(str) <= 23 && cardRun(str) {
+		if len(str) >= 13 && cardRun(str) || mayBeSecretValue(str) {
 			return true
 		}
-		if keyFollows(b[e+1:]) && mayBeSecretName(str) {
+		if keyFollows(b[e+1:]) && (mayBeSecretName(str) || string(str) == "kty") {
 			return true
 		}
 		digits = 0
 		i = e
 	}
 	return false
+}
+
+// embeddedKeyTrace reports "Key=" or "srt=" in b, what embeddedSecret needs
+// to see a connection string's key or an account SAS.
+func embeddedKeyTrace(b []byte) bool {
+	for i := bytes.IndexByte(b, '='); i >= 0; {
+		if i >= 3 && (string(b[i-3:i]) == "Key" || string(b[i-3:i]) == "srt") {
+			return true
+		}
+		j := bytes.IndexByte(b[i+1:], '=')
+		if j < 0 {
+			return false
+		}
+		i += j + 1
+	}
+	return false
+}
+
+// mayBeSecretValue reports whether the JSON string v may be a value that
+// sensitiveValue or pairedSecret reports for itself: a provider token (its
+// prefix), a Twilio account SID, or a URL with user information ('@' and
+// "://").
+func mayBeSecretValue(v []byte) bool {
+	if len(v) < len("s://:p@") { // the shortest URL with a password
+		return false
+	}
+	if len(v) == 34 && v[0] == 'A' && v[1] == 'C' {
+		return true
+	}
+	if mayBeProviderToken(v) {
+		for _, t := range providerTokens {
+			if bytes.HasPrefix(v, []byte(t.prefix)) {
+				return true
+			}
+		}
+	}
+	return bytes.IndexByte(v, '@') >= 0 && bytes.Contains(v, []byte("://"))
 }
 
 // keyFollows reports whether rest, what follows a JSON string, starts with
@@ -288,23 +870,41 @@ func keyFollows(rest []byte) bool {
 // cardRun reports whether b holds a run of digits, spaces and '-' with 13
 // digits or more.
 func cardRun(b []byte) bool {
-	digits := 0
-	for i, c := range b {
-		switch {
-		case c >= '0' && c <= '9':
-			if digits++; digits >= 13 {
-				return true
-			}
-		case c == ' ' || c == '-':
-		default:
-			if len(b)-i-1 < 13 {
-				return false // too few bytes left for a new run
-			}
-			digits = 0
+	// A run holds at least cardDigits bytes, so the byte cardDigits-1 past
+	// where one could start must belong to it: when it does not, the run
+	// starts after it. On text without digits this looks at one byte in
+	// cardDigits (a 1 KB string of letters costs 80 looks, not 1,000).
+	const n = cardDigits
+	for i := 0; i+n <= len(b); {
+		p := i + n - 1
+		if !cardRunByte(b[p]) {
+			i = p + 1
+			continue
 		}
+		s := p
+		for s > i && cardRunByte(b[s-1]) {
+			s-- // the run's start: no earlier than i, where the last one ended
+		}
+		digits := 0
+		j := s
+		for ; j < len(b) && cardRunByte(b[j]); j++ {
+			if b[j] >= '0' && b[j] <= '9' {
+				if digits++; digits >= n {
+					return true
+				}
+			}
+		}
+		i = j + 1
 	}
 	return false
 }
+
+// cardDigits is the fewest digits of a card number.
+const cardDigits = 13
+
+// cardRunByte says whether c may be part of a card number's run: a digit,
+// or a space or '-' between its groups.
+func cardRunByte(c byte) bool { return c >= '0' && c <= '9' || c == ' ' || c == '-' }
 
 // mayBeSecretName reports whether pii.NormKey of the key k may hold "secret",
 // "pass", "pwd" or "key".

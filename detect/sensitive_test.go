@@ -1,0 +1,244 @@
+package detect
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/vigilsec/vigil"
+)
+
+// sensJSON and sensText build a 200 response with a JSON or a text body.
+func sensJSON(b string) *vigil.Exchange { return ex("GET", "https://a.test/x", resp(200, b)) }
+
+func sensText(ct, b string) *vigil.Exchange {
+	return ex("GET", "https://a.test/x", resp(200, b, "Content-Type", ct))
+}
+
+func TestSensitiveCardsInText(t *testing.T) {
+	runCases(t, NewSensitive(), "detect.exposure.sensitive", []detCase{
+		{"visa 4-4-4-4 in a chat message", sensJSON(`{"messages":[{"body":"hi, use my visa 4526 0181 5908 3012 for the refund"}]}`), "card number"},
+		{"mastercard dashes in a note", sensJSON(`{"note":"Customer read out 5378-7789-3287-9210 on the phone."}`), "card number"},
+		{"amex 4-6-5", sensJSON(`{"comment":"amex 3778 657975 43239, exp 04/29"}`), "card number"},
+		{"diners 4-6-4", sensJSON(`{"comment":"Diners: 3662 527601 8951 cvv 123"}`), "card number"},
+		{"diners 4-4-4-2", sensJSON(`{"comment":"card 3005 5979 7114 78 please"}`), "card number"},
+		{"19 digits 4-4-4-4-3", sensJSON(`{"text":"pan 4276 8426 8465 6321 226 ok"}`), "card number"},
+		{"group followed by a year", sensJSON(`{"text":"jcb 3510 4974 6507 5294 2027"}`), "card number"},
+		{"text/plain body", sensText("text/plain", "Ticket 88\nPlease charge 6011 1703 4236 6718 today.\n"), "card number"},
+		{"csv card column", sensText("text/csv", "id,name,cc_number,exp\n1,Ann,377865797543239,01/28\n2,Bo,2345742180967926,02/29\n"), "card number"},
+		{"csv semicolons and quotes", sensText("text/csv", "\"Kunde\";\"Kartennummer\";\"card\"\n\"Ann\";\"x\";\"4661318609139090\"\n"), "card number"},
+		{"csv card column, card in a later row", sensText("text/csv", "user,card_no\nann,\nbo,4661 3186 0913 9090\n"), "card number"},
+
+		{"benign masked with X", sensJSON(`{"note":"card 4526 XXXX XXXX 3012 declined"}`), ""},
+		{"benign masked with stars", sensJSON(`{"note":"paid with **** **** **** 3012"}`), ""},
+		{"benign phone with +", sensJSON(`{"note":"call +4526 0181 5908 3012 anytime"}`), ""},
+		{"benign phone", sensJSON(`{"contact":"Call us at +44 20 7946 0958 or 1-800-555-0199"}`), ""},
+		{"benign luhn valid but no issuer", sensJSON(`{"note":"order 9908 1003 3907 5790 shipped"}`), ""},
+		{"benign failing luhn", sensJSON(`{"note":"ref 4526 0181 5908 3013"}`), ""},
+		{"benign iban", sensJSON(`{"note":"IBAN DE89 3704 0044 0532 0130 00"}`), ""},
+		{"benign ungrouped digits in text", sensJSON(`{"note":"tracking 4526018159083012 out for delivery"}`), ""},
+		{"benign grouped under an id key", sensJSON(`{"order_ref":"parcel 4526 0181 5908 3012"}`), ""},
+		{"benign dates and amounts", sensJSON(`{"summary":"2026-01-01 to 2026-12-31: 1234 5678 orders, 4.99 each"}`), ""},
+		{"benign csv without card column", sensText("text/csv", "order_id,total\n4526018159083012,10\n"), ""},
+		{"benign csv last4 column", sensText("text/csv", "id,card_last4,card_brand\n1,3012,visa\n"), ""},
+		{"benign csv masked cards", sensText("text/csv", "id,card_number\n1,**** **** **** 3012\n"), ""},
+		{"benign text report", sensText("text/plain", "revenue 2026-01: 1234 5678\nusers: 4526\n"), ""},
+		{"benign binary body", sensText("image/png", "\x89PNG\r\n\x1a\n\x00\x00 4526 0181 5908 3012 API_SECRET=abcdefgh12345678\n"), ""},
+	})
+}
+
+func TestSensitiveProviderTokens(t *testing.T) {
+	runCases(t, NewSensitive(), "detect.exposure.sensitive", []detCase{
+		{"github classic pat", sensJSON(`{"ci":{"pat":"ghp_Q9s8d7F6g5H4j3K2l1Z0x9C8v7B6n5M4a3S2"}}`), "provider API token (ghp_)"},
+		{"github app token", sensJSON(`{"installation":{"tok":"ghs_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"}}`), "ghs_"},
+		{"github fine-grained", sensJSON(`{"v":"github_pat_11ABCDEFG0aBcDeFgHiJkL_mNoPqRsTuVwXyZ0123456789abcdefghijKLMNOPQRSTUV"}`), "github_pat_"},
+		{"gitlab", sensJSON(`{"deploy":{"value":"glpat-Zx8vQw3ErTy6UiOp4AsD"}}`), "glpat-"},
+		{"gitlab letters only", sensJSON(`{"value":"glpat-ZxvQwErTyUiOpAsDfGhJ"}`), "glpat-"},
+		{"slack user token", sensJSON(`{"hooks":[{"t":"xoxp-9876543210987-1122334455667-AbCdEfGhIjKlMnOpQrStUvWx"}]}`), "xoxp-"},
+		{"npm", sensJSON(`{"registry_auth":"npm_Ab12Cd34Ef56Gh78Ij90Kl12Mn34Op56Qr78"}`), "npm_"},
+		{"shopify shared secret", sensJSON(`{"app":{"s":"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"}}`), "shpss_"},
+		{"stripe live secret by value", sensJSON(`{"config":{"stripe":"sk_live_51HxYz2abCDefGHijKLmn"}}`), "sk_live_"},
+		{"token under access_token of an integration", sensJSON(`{"shopify":{"access_token":"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"}}`), "shpat_"},
+		{"token in a text body", sensText("text/plain", "deploy log\nusing token ghp_Q9s8d7F6g5H4j3K2l1Z0x9C8v7B6n5M4a3S2\n"), "ghp_"},
+		{"twilio auth token beside its sid", sensJSON(`{"sms":{"auth_token":"0f1e2d3c4b5a69788796a5b4c3d2e1f0","sid":"AC0123456789abcdef0123456789abcdef"}}`), "auth token"},
+
+		{"benign publishable key", sensJSON(`{"stripe":{"publishable_key":"pk_test_51HxYz2abCDefGHijKLmnOPq"}}`), ""},
+		{"benign publishable live key by value", sensJSON(`{"stripe":"pk_live_51HxYz2abCDefGHijKLmnOPq"}`), ""},
+		{"benign placeholder", sensJSON(`{"example":"ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}`), ""},
+		{"benign masked token", sensJSON(`{"token_hint":"ghp_****************************a3S2"}`), ""},
+		{"benign prefix only", sensJSON(`{"docs":"GitHub tokens start with ghp_ and are 40 characters long"}`), ""},
+		{"benign short sk_live mention", sensJSON(`{"k":"sk_live_..."}`), ""},
+		{"benign prefix inside a word", sensJSON(`{"slug":"amazing-ghp_Q9s8d7F6g5H4j3K2l1Z0x9C8v7B6n5M4a3S2"}`), ""},
+		{"benign oauth token response", sensJSON(`{"access_token":"gho_16C7e42F292c6912E7710c838347Ae178B4a","token_type":"bearer","scope":"repo"}`), ""},
+		{"benign oauth token response, token_type first", sensJSON(`{"token_type":"bearer","refresh_token":"ghr_1B4a2e77838347a7E420ce178F2E7c6912E169246","access_token":"ghu_16C7e42F292c6912E7710c838347Ae178B4a"}`), ""},
+		{"benign form-encoded oauth response", sensText("application/x-www-form-urlencoded", "access_token=gho_16C7e42F292c6912E7710c838347Ae178B4a&scope=repo&token_type=bearer"), ""},
+		{"benign auth token without a sid", sensJSON(`{"session":{"auth_token":"0f1e2d3c4b5a69788796a5b4c3d2e1f0"}}`), ""},
+		{"benign sid alone", sensJSON(`{"account_sid":"AC0123456789abcdef0123456789abcdef","friendly_name":"shop"}`), ""},
+		{"benign sha256 checksum", sensJSON(`{"file":"app.tar.gz","sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}`), ""},
+		{"benign uuid", sensJSON(`{"request_id":"3f1c9a2e-5b7d-4e8f-a1c2-9d8e7f6a5b4c"}`), ""},
+	})
+}
+
+func TestSensitiveKeysAndConnectionStrings(t *testing.T) {
+	const n = "sXjQ1c2Zr0fE9LzYb7hWmK4uTq8aNdV3pG6oJ5iRyH2wC1xB0vM9nL8kA7sD6fG5hJ4kL3zX2cV1bN0mQ9wE8rT7yU6iO5pA4sD3fG2hJ1kL0zX9cV8bN7mQ6wE5rT4yU3iO2pA1sD0fG9hJ8kL7zX6cV5bN4mQ3wE2rT1yU0iO9pA8sD7fG6hJ5kL4zX3cV2bN1mQ0w"
+	runCases(t, NewSensitive(), "detect.exposure.sensitive", []detCase{
+		{"private rsa jwk", sensJSON(`{"key":{"kty":"RSA","e":"AQAB","n":"` + n + `","d":"` + n[10:90] + `"}}`), "JWK"},
+		{"private ec jwk, d before kty", sensJSON(`{"keys":[{"d":"q7Vx0aPLm3nR8sT2uW5yZ1bC4eF6gH9jK0lM2nO4pQ6","crv":"P-256","kty":"EC","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}`), "JWK"},
+		{"azure storage connection string", sensJSON(`{"blob":{"conn":"DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdoaWpr+/==;EndpointSuffix=core.windows.net"}}`), "account key"},
+		{"service bus connection string", sensJSON(`{"bus":"Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=cXVpY2ticm93bmZveGp1bXBzMTIzNDU2Nzg5MA="}`), "account key"},
+		{"azure account sas", sensJSON(`{"export":"https://acme.blob.core.windows.net/?sv=2023-01-03&ss=bfqt&srt=co&sp=rwdlacupiytfx&se=2028-01-01T00:00:00Z&spr=https&sig=AbCdEf0123456789GhIjKlMnOpQrStUvWxYz%3D"}`), "SAS"},
+		{"postgres url with password", sensJSON(`{"db":{"url":"postgresql://app:Tr0ub4dor-3x@10.0.4.12:5432/orders"}}`), "connection URL"},
+		{"redis url with password only", sensJSON(`{"cache":"redis://:s3cr3tR3d1s@cache.internal:6379/0"}`), "connection URL"},
+		{"mongodb url in a text body", sensText("text/plain", "mongo: mongodb+srv://svc:Kq81mZp0Lw@cluster0.example.net/app\n"), "connection URL"},
+		{"dotenv body", sensText("text/plain", "# production\nAPP_ENV=production\nexport JWT_SECRET=\"c29tZSBsb25nIHNlY3JldCB2YWx1ZQ\"\n"), "secret"},
+		{"dotenv database password", sensText("text/plain", "APP_NAME=shop\nDB_PASSWORD = hunter2hunter2\n"), "password"},
+		{"dotenv database url", sensText("text/plain", "REDIS_URL=redis://default:Xy7pQ2mN9c@redis:6379\n"), "connection URL"},
+		{"dotenv stripe key", sensText("text/plain", "PAYMENTS_KEY=sk_live_4eC39HqLyjWDarjtT1zdp7dc\n"), "sk_live_"},
+
+		{"benign public jwks", sensJSON(`{"keys":[{"kty":"RSA","use":"sig","kid":"k1","alg":"RS256","n":"` + n + `","e":"AQAB"}]}`), ""},
+		{"benign public ec jwk", sensJSON(`{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}`), ""},
+		{"benign d outside a jwk", sensJSON(`{"chart":{"d":"M10LongSvgPathDataWithoutSpacesAbcdefghij0123"}}`), ""},
+		{"benign public key pem", sensJSON(`{"pem":"-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----"}`), ""},
+		{"benign key id", sensJSON(`{"key_id":"2026-03-key_1","kid":"a1b2c3d4e5f6a7b8"}`), ""},
+		{"benign service sas upload url", sensJSON(`{"upload_url":"https://acme.blob.core.windows.net/up/f.png?sv=2023-01-03&sr=b&sp=cw&se=2026-03-01T12:15:00Z&sig=AbCdEf0123456789GhIjKlMnOpQrStUvWxYz%3D"}`), ""},
+		{"benign s3 presigned url", sensJSON(`{"url":"https://b.s3.amazonaws.com/f?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=x&X-Amz-Signature=abcdef0123456789"}`), ""},
+		{"benign masked account sas", sensJSON(`{"u":"https://acme.blob.core.windows.net/?sv=2023-01-03&ss=b&srt=o&sp=r&sig=****************"}`), ""},
+		{"benign masked account key", sensJSON(`{"conn":"DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=****;EndpointSuffix=core.windows.net"}`), ""},
+		{"benign url without password", sensJSON(`{"repo":"https://git@github.com/acme/shop.git","db":"postgres://app@db:5432/x"}`), ""},
+		{"benign url with templated password", sensJSON(`{"db":"postgres://app:${DB_PASSWORD}@db:5432/x"}`), ""},
+		{"benign url with masked password", sensJSON(`{"db":"postgres://app:*****@db:5432/x"}`), ""},
+		{"benign url with placeholder password", sensJSON(`{"example":"mysql://user:password@localhost/db"}`), ""},
+		{"benign email in a url", sensJSON(`{"link":"https://a.test/invite?to=ann@example.test"}`), ""},
+		{"benign dotenv without secrets", sensText("text/plain", "APP_ENV=production\nLOG_LEVEL=info\nPASSWORD_MIN_LENGTH=12\nSECRET_ROTATION_ENABLED=true\n"), ""},
+		{"benign html", sensText("text/html", "<html><body><p>a=b</p><a href=\"https://a.test/?x=1\">link</a></body></html>"), ""},
+	})
+}
+
+// TestMaySensitiveNewClasses: every JSON body the new classes report gets
+// past maySensitive, and a quiet body of the same shapes does not need a walk.
+func TestMaySensitiveNewClasses(t *testing.T) {
+	for _, b := range []string{
+		`{"t":"charge 4526 0181 5908 3012 now, this is a long free text"}`,
+		`{"x":"ghp_Q9s8d7F6g5H4j3K2l1Z0x9C8v7B6n5M4a3S2"}`,
+		`{"sid":"AC0123456789abcdef0123456789abcdef","auth_token":"0f1e2d3c4b5a69788796a5b4c3d2e1f0"}`,
+		`{"kty":"OKP","d":"q7Vx0aPLm3nR8sT2uW5yZ1bC4eF6gH9jK0lM2nO4pQ6"}`,
+		`{"c":"AccountName=a;AccountKey=Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdoaWpr"}`,
+		`{"u":"https://a.blob.core.windows.net/?sv=1&ss=b&srt=o&sig=AbCdEf0123456789GhIj"}`,
+		`{"u":"amqp://guest:Kq81mZp0Lw@mq:5672/"}`,
+	} {
+		if !maySensitive([]byte(b)) {
+			t.Errorf("maySensitive(%s) = false", b)
+		}
+		if ev, _ := sensitiveJSON([]byte(b)); ev == nil {
+			t.Errorf("sensitiveJSON(%s) reports nothing", b)
+		}
+	}
+	quiet := `{"id":42,"name":"Trail running shoes","description":"Light shoes for long runs on rocky ground.","url":"https://a.test/p/42","price":129.95}`
+	if maySensitive([]byte(quiet)) {
+		t.Errorf("maySensitive(%s) = true", quiet)
+	}
+}
+
+// TestSensitiveEvidenceMasksNewClasses: the evidence of the new classes
+// never shows the secret.
+func TestSensitiveEvidenceMasksNewClasses(t *testing.T) {
+	for secret, b := range map[string]string{
+		"Q9s8d7F6g5H4j3K2l1Z0x9C8v7B6n5M4":     `{"x":"ghp_Q9s8d7F6g5H4j3K2l1Z0x9C8v7B6n5M4a3S2"}`,
+		"Tr0ub4dor-3x":                         `{"db":"postgresql://app:Tr0ub4dor-3x@10.0.4.12:5432/orders"}`,
+		"Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2Rl": `{"c":"AccountName=a;AccountKey=Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdoaWpr"}`,
+		"4526 0181 5908":                       `{"t":"charge 4526 0181 5908 3012 now"}`,
+	} {
+		got, _ := NewSensitive().Analyze(context.Background(), sensJSON(b))
+		if len(got) != 1 {
+			t.Fatalf("%s: got %d findings", b, len(got))
+		}
+		for _, e := range got[0].Evidence {
+			if strings.Contains(e.Value, secret) {
+				t.Errorf("%s: evidence %q shows the secret", b, e.Value)
+			}
+		}
+	}
+}
+
+// TestSensitiveMoreIssuersAndCardWords: card numbers of the issuers
+// pii.CardNumber does not know (UnionPay, Maestro, Mir), and ungrouped card
+// numbers in free text after a word naming a card.
+func TestSensitiveMoreIssuersAndCardWords(t *testing.T) {
+	runCases(t, NewSensitive(), "detect.exposure.sensitive", []detCase{
+		{"unionpay grouped under card_number", sensJSON(`{"card_number":"6212 5260 1815 9082","exp":"09/29"}`), "card number"},
+		{"maestro 19 digits under pan", sensJSON(`{"wallet":{"pan":"6759913909960308248"}}`), "card number"},
+		{"maestro 50 in a card object", sensJSON(`{"card":{"number":"5018628194821994","cvc":"311"}}`), "card number"},
+		{"mir grouped in a note", sensJSON(`{"note":"client paid by 2201 3518 1909 3782 yesterday"}`), "card number"},
+		{"amex ungrouped after card:", sensJSON(`{"items":[{"memo":"Chargeback on card: 374165797543237 (disputed)"}]}`), "card number"},
+		{"discover ungrouped after Card #", sensJSON(`{"log":"Card #6011194875749116 declined, retrying"}`), "card number"},
+		{"unionpay ungrouped after card no.", sensJSON(`{"remark":"card no. 6250862527601895554 on file"}`), "card number"},
+		{"ungrouped then its expiry", sensJSON(`{"note":"card 6011974650752918 05/27 cvv on file"}`), "card number"},
+		{"visa ungrouped after brand", sensJSON(`{"chat":"my VISA 4929979711471040 expires soon"}`), "card number"},
+		{"ungrouped after card number in a text body", sensText("text/plain", "Support ticket 4411\nCard number 6288703423667129, please refund.\n"), "card number"},
+
+		{"benign unionpay-like number failing luhn", sensJSON(`{"card_number":"6212 5260 1815 9083"}`), ""},
+		{"benign ungrouped without card word", sensJSON(`{"note":"Refund 6011974650752918 processed"}`), ""},
+		{"benign gift card number", sensJSON(`{"note":"gift card 6011194875749116 activated"}`), ""},
+		{"benign loyalty card number", sensJSON(`{"note":"Loyalty card: 6288703423667129 linked"}`), ""},
+		{"benign card id", sensJSON(`{"note":"card id 4929979711471040 rotated"}`), ""},
+		{"benign cardholder word", sensJSON(`{"note":"cardholder 4929979711471040 verified"}`), ""},
+		{"benign card word then masked", sensJSON(`{"note":"card 6011 **** **** 9116 charged"}`), ""},
+		{"benign card then short number", sensJSON(`{"note":"card ending 9116, order 6011194875749116"}`), ""},
+		{"benign maestro-like under an id key", sensJSON(`{"transaction_id":"5612768426846565"}`), ""},
+		{"benign card word before a longer number", sensJSON(`{"note":"card 60111948757491160123 batch"}`), ""},
+	})
+}
+
+// TestSensitivePasswordHashNames: a hex digest under a name pairing a short
+// password word with a hash word.
+func TestSensitivePasswordHashNames(t *testing.T) {
+	runCases(t, NewSensitive(), "detect.exposure.sensitive", []detCase{
+		{"pwd_md5", sensJSON(`{"user":"ops","pwd_md5":"9e107d9d372bb6826bd81d3542a419d6"}`), "password hash"},
+		{"passHash sha256", sensJSON(`{"members":[{"name":"ann","passHash":"ef797c8118f02dfb649607dd5d3f8c7623048c9c063d532cc95c5ed7a898a64f"}]}`), "password hash"},
+		{"pwd_sha1", sensJSON(`{"pwd_sha1":"2fd4e1c67a2d28fced849ee1bb76e7391b93eb12"}`), "password hash"},
+		{"upper-case name and digest", sensJSON(`{"PASS_SHA512":"CF83E1357EEFB8BDF1542850D66D8007D620E4050B5715DC83F4A921D36CE9CE47D0D13C5D85F2B0FF8318D2877EEC2F63B931BD47417A81A538327AF927DA3E"}`), "password hash"},
+		{"hashed_pwd", sensJSON(`{"account":{"hashed_pwd":"d41d8cd98f00b204e9800998ecf8427e"}}`), "password hash"},
+		{"md5 before pass", sensJSON(`{"md5pass":"e4d909c290d0fb1ca068ffaddf22cbd0"}`), "password hash"},
+
+		{"benign passport digest", sensJSON(`{"passport_sha256":"ef797c8118f02dfb649607dd5d3f8c7623048c9c063d532cc95c5ed7a898a64f"}`), ""},
+		{"benign checksum alone", sensJSON(`{"file":"a.zip","md5":"9e107d9d372bb6826bd81d3542a419d6"}`), ""},
+		{"benign placeholder digest", sensJSON(`{"pwd_md5":"00000000000000000000000000000000"}`), ""},
+		{"benign algorithm name", sensJSON(`{"pwd_hash_algorithm":"sha256","pass_hash_rounds":"310000"}`), ""},
+		{"benign digest of the wrong length", sensJSON(`{"pwd_md5":"9e107d9d372bb6826bd81d3542a4"}`), ""},
+		{"benign matching name, no digest", sensJSON(`{"bypass_sha_check":"9e107d9d372bb6826bd81d3542a419d6x"}`), ""},
+		{"benign pass rate", sensJSON(`{"pass_rate":"0.97","compass":"NNE"}`), ""},
+	})
+}
+
+// TestSensitiveMoreProviderTokens: Square, OpenAI and Anthropic keys by
+// their prefixes.
+func TestSensitiveMoreProviderTokens(t *testing.T) {
+	runCases(t, NewSensitive(), "detect.exposure.sensitive", []detCase{
+		{"square application secret", sensJSON(`{"payments":{"oauth":"sq0csp-Qw3rTy7uI9oP1aS2dF4gH6jK8lZ0xC5vB7nM9q1W3e"}}`), "sq0csp-"},
+		{"square access token", sensJSON(`{"pos":"sq0atp-Zx8cV6bN4mL2kJ0hG9fD7s"}`), "sq0atp-"},
+		{"openai project key", sensJSON(`{"llm":{"k":"sk-proj-Ab3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1eF3hJ5kL7nP9rS1"}}`), "sk-proj-"},
+		{"anthropic key in a text body", sensText("text/plain", "LLM_KEY=sk-ant-api03-Xy7Qw2Er4Ty6Ui8Op0As2Df4Gh6Jk8Lz0Xc2Vb4Nm6Q\n"), "sk-ant-"},
+
+		{"benign square prefix in docs", sensJSON(`{"help":"Square secrets start with sq0csp- and are 50 characters"}`), ""},
+		{"benign masked square secret", sensJSON(`{"oauth":"sq0csp-****************************************"}`), ""},
+		{"benign openai placeholder", sensJSON(`{"example":"sk-proj-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}`), ""},
+		{"benign sku with a similar shape", sensJSON(`{"sku":"sq0-widget-blue-large-2026"}`), ""},
+	})
+}
+
+// TestMaySensitiveMoreClasses: the bodies of the classes above get past
+// the prefilter.
+func TestMaySensitiveMoreClasses(t *testing.T) {
+	for _, b := range []string{
+		`{"card_number":"6212 5260 1815 9082"}`,
+		`{"memo":"Chargeback on card: 374165797543237"}`,
+		`{"pwd_sha1":"2fd4e1c67a2d28fced849ee1bb76e7391b93eb12"}`,
+		`{"hashed_pwd":"d41d8cd98f00b204e9800998ecf8427e"}`,
+		`{"x":"sq0csp-Qw3rTy7uI9oP1aS2dF4gH6jK8lZ0xC5vB7nM9q1W3e"}`,
+		`{"x":"sk-proj-Ab3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1eF3hJ5kL7nP9rS1"}`,
+	} {
+		if !maySensitive([]byte(b)) {
+			t.Errorf("maySensitive(%s) = false", b)
+		}
+	}
+}
