@@ -566,7 +566,7 @@ func genBenign(c *corpus, n int) {
 		case 13: // an expired token, rejected: the API works
 			c.add("", req{method: "GET", url: host + "/api/v2/cart", header: http.Header{"Authorization": {"Bearer " + goodTok(i, now-7200)}}, status: 401, rbody: `{"error":"token expired"}`})
 		case 14:
-			c.add("", req{method: "POST", url: host + "/api/v2/imports/xml", header: http.Header{"Content-Type": {"application/xml"}}, body: `<?xml version="1.0"?><!DOCTYPE note><note><to>Tove</to><body>Don't forget me &amp; the 'cat'; ls -la</body></note>`})
+			c.add("", req{method: "POST", url: host + "/api/v2/imports/xml", header: http.Header{"Content-Type": {"application/xml"}}, body: `<?xml version="1.0"?><!DOCTYPE note><note><to>Tove</to><body>Don't forget me &amp; the 'cat'; feed it at 7 &lt;3</body></note>`})
 		case 15:
 			c.add("", req{method: "GET", url: host + "/api/v2/users/me", header: mergeH(auth, http.Header{"Origin": {"https://app.shop.test"}}),
 				rheader: http.Header{"Content-Type": {"application/json"}, "Access-Control-Allow-Origin": {"https://app.shop.test"}, "Access-Control-Allow-Credentials": {"true"}}})

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"bytes"
+	"encoding/xml"
 	"io"
 	"iter"
 	"mime"
@@ -47,9 +48,11 @@ const (
 	SourceJSON                        // JSON body
 	SourceHeader                      // selected request header
 	SourceBody                        // raw text body (XML, plain text), whole
+	SourceCookie                      // a Cookie header's cookie, by name
+	SourceXML                         // an XML body's element text or attribute, by name
 )
 
-var sourceNames = [...]string{"", "query", "path", "form", "multipart", "body", "header", "body"}
+var sourceNames = [...]string{"", "query", "path", "form", "multipart", "body", "header", "body", "cookie", "xml"}
 
 func (s Source) String() string {
 	if int(s) >= len(sourceNames) {
@@ -107,8 +110,9 @@ const (
 	// emails, dates) cannot hold a SQL injection, and most API values are
 	// of that shape.
 	preSQL prefilter = 1 << iota
-	// preXSS: without one of "<>\"'`=:" a value can open no tag,
-	// attribute or script URL.
+	// preXSS: without one of "<>\"'`=:&" a value can open no tag,
+	// attribute or script URL (a character reference, "&colon;", can
+	// spell the URL's colon).
 	preXSS
 	// preOther: without one of ";|&`$\n./\\%{(<X" judgeOther finds
 	// nothing: each of its sub-techniques first asks for one of them
@@ -124,7 +128,7 @@ var prefilters = func() (t [256]prefilter) {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '@' || c == '-') {
 			t[i] |= preSQL
 		}
-		if strings.IndexByte("<>\"'`=:", c) >= 0 {
+		if strings.IndexByte("<>\"'`=:&", c) >= 0 {
 			t[i] |= preXSS
 		}
 		if strings.IndexByte(";|&`$\n./\\%{(<X", c) >= 0 {
@@ -149,6 +153,11 @@ func prefiltersOf(v string) prefilter {
 	}
 	return p0 | p1 | p2 | p3
 }
+
+// repeats says whether the leaf comes from a header or a cookie, which a
+// client sends again with each of its requests: the detectors cache their
+// verdicts on those values (the headers field of SQLi, XSS and Other).
+func (l *Leaf) repeats() bool { return l.Source == SourceHeader || l.Source == SourceCookie }
 
 // passes reports whether Value passes the pre-test p.
 func (l *Leaf) passes(p prefilter) bool {
@@ -375,7 +384,53 @@ func (w *walker) body(r *vigil.Request) {
 			return
 		}
 		b := r.Body[:min(len(r.Body), maxRawBody)]
-		w.emit(SourceBody, KindRaw, "", string(b), "")
+		if w.emit(SourceBody, KindRaw, "", string(b), "") && looksXML(b) {
+			w.xml(b)
+		}
+	}
+}
+
+// looksXML says whether a body starts, after white space, with '<'.
+func looksXML(b []byte) bool {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		}
+		return c == '<'
+	}
+	return false
+}
+
+// xml walks an XML body's element texts and attribute values, with their
+// character and entity references decoded, as values named by the element
+// or attribute: a SOAP or XML API's parameters, where an injection hides
+// behind "&apos;". The body stays a value of its own too (XXE is judged
+// on the whole). Nothing is fetched or expanded beyond the predefined and
+// HTML entities; the walk ends at the first syntax error.
+func (w *walker) xml(b []byte) {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	d.Strict = false
+	d.Entity = xml.HTMLEntity
+	name := ""
+	for !w.done {
+		tok, err := d.RawToken()
+		if err != nil {
+			return
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			name = t.Name.Local
+			for _, a := range t.Attr {
+				if a.Name.Space != "xmlns" && a.Name.Local != "xmlns" && !w.emit(SourceXML, KindString, a.Name.Local, a.Value, "") {
+					return
+				}
+			}
+		case xml.CharData:
+			if v := strings.TrimSpace(string(t)); v != "" && !w.emit(SourceXML, KindString, name, v, "") {
+				return
+			}
+		}
 	}
 }
 
@@ -416,8 +471,15 @@ func (w *walker) multipart(ct string, body []byte) {
 		if looksJSONBytes(w.buf) && (filename == "" || strings.Contains(strings.ToLower(pct), "json")) {
 			w.json(bytes.Clone(w.buf), "multipart."+name)
 		}
-		// File contents other than JSON are not walked: they are often binary
-		// and a file is not a parameter.
+		if filename != "" && looksXML(w.buf) && utf8.Valid(w.buf) {
+			// An uploaded SVG, XML or HTML file is parsed or rendered by
+			// the API: XXE and script hide in it. Judged whole, as a body.
+			if !w.emit(SourceMultipart, KindRaw, name, string(w.buf[:min(len(w.buf), maxRawBody)]), "") {
+				return
+			}
+		}
+		// Other file contents are not walked: they are often binary and a
+		// file is not a parameter.
 	}
 }
 
@@ -447,6 +509,25 @@ func wantHeader(name string) bool {
 		return false
 	}
 	var buf [64]byte
+	return !credentialName(lowerPrefix(&buf, name))
+}
+
+// credentialWords in a header or cookie name mark a credential.
+var credentialWords = [...][]byte{[]byte("key"), []byte("token"), []byte("secret"), []byte("auth"), []byte("signature"),
+	[]byte("session"), []byte("cookie"), []byte("password"), []byte("csrf"), []byte("xsrf")}
+
+// credentialName says whether a lower-case name holds a credentialWord.
+func credentialName(l []byte) bool {
+	for _, s := range credentialWords {
+		if bytes.Contains(l, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// lowerPrefix is name in lower case (ASCII), up to len(buf) bytes of it.
+func lowerPrefix(buf *[64]byte, name string) []byte {
 	l := buf[:0]
 	for i := 0; i < len(name) && i < len(buf); i++ {
 		c := name[i]
@@ -455,17 +536,8 @@ func wantHeader(name string) bool {
 		}
 		l = append(l, c)
 	}
-	for _, s := range credentialWords {
-		if bytes.Contains(l, s) {
-			return false
-		}
-	}
-	return true
+	return l
 }
-
-// credentialWords in a header name mark a credential.
-var credentialWords = [...][]byte{[]byte("key"), []byte("token"), []byte("secret"), []byte("auth"), []byte("signature"),
-	[]byte("session"), []byte("cookie"), []byte("password"), []byte("csrf"), []byte("xsrf")}
 
 func (w *walker) headers(h http.Header) {
 	if len(h) == 0 {
@@ -491,6 +563,46 @@ func (w *walker) headers(h http.Header) {
 			}
 		}
 	}
+	for _, v := range h["Cookie"] {
+		w.cookies(v)
+	}
+}
+
+// cookies walks the cookies of one Cookie header, name=value pairs split by
+// ';': a cookie is a parameter the client sends back, and scanners (sqlmap
+// from --level 2) and attackers inject through them. Values are decoded as
+// form values are (most frameworks write cookies URL-encoded, some with
+// '+' for a space). Cookies named like credentials or session ids are
+// skipped: their values are secrets, which evidence must not carry, and
+// opaque, so that no injection syntax hides in them unseen by the others.
+func (w *walker) cookies(header string) {
+	for n := 0; header != "" && !w.done && n < maxHeaders; n++ {
+		var pair string
+		pair, header, _ = strings.Cut(header, ";")
+		name, v, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		if !ok || name == "" || v == "" || secretCookie(name) {
+			continue
+		}
+		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+			v = v[1 : len(v)-1] // RFC 6265 allows a quoted value
+		}
+		v = formUnescape(v)
+		if !w.emit(SourceCookie, KindString, name, v, "") {
+			return
+		}
+		if looksJSON(v) {
+			w.json([]byte(v), SourceCookie.String()+"."+name)
+		}
+	}
+}
+
+// secretCookie says whether a cookie's name marks a credential or a
+// session id: the words of credentialWords, "sid" and the "…sessid" of
+// PHPSESSID and JSESSIONID.
+func secretCookie(name string) bool {
+	var buf [64]byte
+	l := lowerPrefix(&buf, name)
+	return string(l) == "sid" || bytes.HasSuffix(l, []byte(".sid")) || bytes.Contains(l, []byte("sessid")) || credentialName(l)
 }
 
 // json walks a JSON document. prefix is "" for the body.

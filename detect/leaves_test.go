@@ -111,9 +111,19 @@ func TestLeaves(t *testing.T) {
 			},
 		},
 		{
-			name: "xml body is one raw leaf",
-			url:  "https://a.test/", ct: "application/xml", body: "<a>1</a>",
-			want: []gotLeaf{{"body", "", "<a>1</a>", KindRaw, false}},
+			name: "xml body: one raw leaf, then its texts and attributes decoded",
+			url:  "https://a.test/", ct: "application/xml",
+			body: `<s:Envelope xmlns:s="urn:x"><q id="7">a &apos;b&#39; &amp;c</q><e/></s:Envelope>`,
+			want: []gotLeaf{
+				{"body", "", `<s:Envelope xmlns:s="urn:x"><q id="7">a &apos;b&#39; &amp;c</q><e/></s:Envelope>`, KindRaw, false},
+				{"xml.id", "id", "7", KindString, false},
+				{"xml.q", "q", "a 'b' &c", KindString, false},
+			},
+		},
+		{
+			name: "not xml: a text body is one raw leaf",
+			url:  "https://a.test/", ct: "text/plain", body: "a <b> c",
+			want: []gotLeaf{{"body", "", "a <b> c", KindRaw, false}},
 		},
 	}
 	for _, tt := range tests {

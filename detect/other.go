@@ -88,7 +88,7 @@ func (s *otherScan) leaf(l *Leaf) bool {
 		return len(s.ev) < maxEvidence
 	}
 	var vd otherVerdict
-	if l.Source == SourceHeader {
+	if l.repeats() {
 		var ok bool
 		if vd, ok = s.d.headers.get(v); !ok {
 			vd = judgeOther(l.Key, v, l.Source)
@@ -158,6 +158,14 @@ var weakCmds = map[string]bool{
 	"chmod": true, "base64": true, "net": true, "hostname": true, "pwd": true, "dig": true, "kill": true,
 }
 
+// reconCmds are the commands an attacker runs first to learn where a
+// command injection landed; in Markdown's quoted code they still count.
+var reconCmds = map[string]bool{
+	"id": true, "whoami": true, "uname": true, "ifconfig": true, "ipconfig": true, "systeminfo": true,
+	"printenv": true, "nc": true, "ncat": true, "netcat": true, "socat": true, "telnet": true, "tftp": true,
+	"busybox": true, "xterm": true, "/bin/sh": true, "/bin/bash": true,
+}
+
 // commandInjection looks for a shell separator (; | & && || newline, $( or a
 // backtick) followed by a command.
 func commandInjection(v string) string {
@@ -167,6 +175,12 @@ func commandInjection(v string) string {
 	s := strings.ToLower(v)
 	if strings.Contains(s, "${ifs}") || strings.Contains(s, "$ifs$") {
 		return "shell ${IFS} used as a space"
+	}
+	if strings.IndexByte(s, '`') >= 0 {
+		var why string
+		if s, why = unquoteMarkdown(s); why != "" {
+			return why
+		}
 	}
 	for i := 0; i < len(s); i++ {
 		sub := false
@@ -194,7 +208,19 @@ func commandInjection(v string) string {
 		for k < len(s) && k < j+32 && (s[k] >= 'a' && s[k] <= 'z' || s[k] >= '0' && s[k] <= '9' || s[k] == '/' || s[k] == '.' || s[k] == '_' || s[k] == '-') {
 			k++
 		}
+		if k < len(s) && j < len(s) && (s[j] == '{' || s[k] == '?' || s[k] == '*') {
+			if why := hiddenCommand(s[j:min(len(s), j+64)]); why != "" {
+				return why
+			}
+		}
 		word := s[j:k]
+		if k < len(s) && (s[k] == '\'' || s[k] == '"' || s[k] == '\\') {
+			// "w'h'o'am'i", "c\at": the shell drops the quotes and
+			// backslashes inside a word, a word filter does not.
+			if w, rest := unsplitWord(s[j:]); w != word && (strongCmds[w] || weakCmds[w] && shellArg(rest)) {
+				return "shell separator then " + w + ", split by quotes or backslashes"
+			}
+		}
 		if w := word[strings.LastIndexByte(word, '/')+1:]; strings.HasPrefix(word, "/") && w != "" {
 			if strongCmds[word] || strongCmds[w] || weakCmds[w] {
 				return "shell separator then " + word
@@ -207,10 +233,134 @@ func commandInjection(v string) string {
 			if sub && k < len(s) && (s[k] == ')' || s[k] == '`' || s[k] == ' ') {
 				return "command substitution of " + word
 			}
-			if shellArg(s[k:]) {
+			if shellArg(s[k:]) && !(s[i] == '\n' && k < len(s) && strings.IndexByte(";|&", s[k]) >= 0) {
+				// (A line of prose may start "Cat; dog toys": after a
+				// newline, a weak command needs a real argument.)
 				return "shell separator then " + word + " with an argument"
 			}
 		}
+	}
+	return ""
+}
+
+// unquoteMarkdown blanks what Markdown quotes as code in s (lower case), so
+// that a forum post or a comment showing a command ("Use `git log | head`",
+// a fenced block) is not read as one: the markers of fenced blocks (a run
+// of three or more backticks and the language name after it), and code
+// spans — backticks around text, opened after a space or at the start and
+// closed before a space, punctuation or the end — in a value that has prose
+// outside them (a word of three letters or more). A span whose command is
+// one of reconCmds still counts, as command substitution: why says so.
+func unquoteMarkdown(s string) (out, why string) {
+	b := []byte(s)
+	changed := false
+	for i := 0; i < len(b); i++ {
+		if b[i] != '`' {
+			continue
+		}
+		n := 1
+		for i+n < len(b) && b[i+n] == '`' {
+			n++
+		}
+		if n >= 3 { // a fence and its info string: "```python"
+			j := i + n
+			for j < len(b) && b[j] != '\n' && b[j] != ' ' && b[j] != '`' {
+				j++
+			}
+			blank(b[i:j])
+			changed = true
+		}
+		i += n - 1
+	}
+	if !changed && !prose(s) {
+		return s, ""
+	}
+	if changed && !prose(string(b)) {
+		return string(b), ""
+	}
+	for i := 0; i < len(b); i++ {
+		if b[i] != '`' || i > 0 && b[i-1] != ' ' && b[i-1] != '\t' && b[i-1] != '\n' && b[i-1] != '(' {
+			continue
+		}
+		end := strings.IndexByte(string(b[i+1:]), '`')
+		if end <= 0 {
+			break
+		}
+		end += i + 1
+		if end+1 < len(b) && isWordByte(b[end+1]) {
+			continue // "x `y`z": not a span Markdown would close there
+		}
+		word := strings.Fields(string(b[i+1 : end]))
+		if len(word) > 0 && reconCmds[word[0]] {
+			return s, "command substitution of " + word[0]
+		}
+		blank(b[i : end+1])
+		i = end
+	}
+	return string(b), ""
+}
+
+// prose says whether s has, outside backtick-quoted text, a word of three
+// letters or more.
+func prose(s string) bool {
+	quoted, run := false, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '`':
+			quoted, run = !quoted, 0
+		case !quoted && c >= 'a' && c <= 'z':
+			if run++; run >= 3 {
+				return true
+			}
+		default:
+			run = 0
+		}
+	}
+	return false
+}
+
+// blank overwrites b with spaces.
+func blank(b []byte) {
+	for i := range b {
+		b[i] = ' '
+	}
+}
+
+// unsplitWord reads the word at the start of s as the shell does, without
+// the quotes and backslashes inside it ("w'h'o'am'i" is whoami), up to 32
+// bytes; rest is what follows it.
+func unsplitWord(s string) (word, rest string) {
+	var b [32]byte
+	n, i := 0, 0
+	for ; i < len(s) && n < len(b); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '/' || c == '.' || c == '_' || c == '-':
+			b[n] = c
+			n++
+		case (c == '\'' || c == '"' || c == '\\') && n > 0 && i+1 < len(s) && (isWordByte(s[i+1]) || s[i+1] == '\'' || s[i+1] == '"'):
+		default:
+			return string(b[:n]), s[i:]
+		}
+	}
+	return string(b[:n]), s[i:]
+}
+
+// hiddenCommand judges what follows a shell separator when it is written
+// to hide a command from word filters: brace expansion ("{cat,/etc/passwd}"
+// runs cat) and globbing ("/???/c?t /e??/p?ss??" runs /bin/cat).
+func hiddenCommand(t string) string {
+	if strings.HasPrefix(t, "{") {
+		word, _, ok := strings.Cut(t[1:], ",")
+		if ok && (strongCmds[word] || weakCmds[word]) {
+			return "brace expansion runs " + word
+		}
+		return ""
+	}
+	tok, _, _ := strings.Cut(t, " ")
+	if strings.Count(tok, "?")+strings.Count(tok, "*") >= 2 && strings.ContainsAny(tok, "/") && strings.Trim(tok, "/?*.abcdefghijklmnopqrstuvwxyz0123456789_-") == "" {
+		return "shell wildcards spell a command (" + tok + ")"
 	}
 	return ""
 }
@@ -234,7 +384,10 @@ func shellArg(rest string) bool {
 		return true
 	}
 	c := rest[0]
-	return strings.IndexByte("-/.$~'\"<>|&;`\\", c) >= 0 || c >= '0' && c <= '9'
+	if len(rest) > 2 && c >= 'a' && c <= 'z' && rest[1] == ':' && (rest[2] == '\\' || rest[2] == '/') {
+		return true // a Windows path: "type c:\windows\win.ini"
+	}
+	return strings.IndexByte("-/.$~'\"<>|&;`\\%", c) >= 0 || c >= '0' && c <= '9'
 }
 
 // --- path traversal ---
@@ -264,6 +417,11 @@ func traversal(key, v string, src Source) string {
 		}
 	}
 	s = strings.ReplaceAll(s, "\\", "/")
+	if strings.Contains(s, "\x00") || strings.Contains(s, "%00") {
+		// A NUL between the dots and the slash ("..%00/") is dropped by
+		// the file APIs it aims at, and must not hide the climb.
+		s = strings.ReplaceAll(strings.ReplaceAll(s, "%00", ""), "\x00", "")
+	}
 	depth := strings.Count(s, "../") + strings.Count(s, "..;/")
 	if strings.HasSuffix(s, "/..") {
 		depth++
@@ -305,6 +463,7 @@ func fileKey(key string) bool {
 
 var sstiOpeners = [...]struct{ open, close string }{
 	{"{{", "}}"}, {"${", "}"}, {"<%=", "%>"}, {"<%", "%>"}, {"#{", "}"}, {"*{", "}"}, {"@(", ")"}, {"[[", "]]"},
+	{"#set(", ")"}, {"{system(", ")"}, {"{php}", "{/php}"},
 }
 
 var sstiKeywords = [...]string{
@@ -312,7 +471,8 @@ var sstiKeywords = [...]string{
 	"self}", "self }", "lipsum", "cycler", "joiner", "request.application", "popen", "getruntime", "runtime",
 	"t(java", "new java", "getclass", "forname", "_self.env", "registerundefinedfiltercallback",
 	"constructor", "process.mainmodule", "require(", "system(", "exec(", "eval(", "import os", "freemarker",
-	"class.module", "file.read", "io.popen", "`",
+	"class.module", "file.read", "io.popen", "`", "|filter(", "|map(", "|reduce(", "|sort(", "getruntime()",
+	".exec(", "shell_exec", "passthru", "|attr(", "file.open", "io.read", "kernel.",
 }
 
 func ssti(v string) string {
@@ -328,9 +488,14 @@ func ssti(v string) string {
 		if i < 0 {
 			continue
 		}
+		if o.open == "{system(" || o.open == "{php}" {
+			return o.open + " … " + o.close + " runs code" // Smarty: the tag is the call
+		}
 		rest := s[i+len(o.open):]
 		j := strings.Index(rest, o.close)
-		if j < 0 {
+		if j < 0 || o.close == ")" {
+			// Parentheses nest ("#set($p=$rt.getRuntime().exec('id'))"),
+			// and directives follow one another: read on.
 			j = min(len(rest), 200)
 		}
 		inner := rest[:min(j, 400)]
@@ -455,6 +620,8 @@ func nosqlKey(l *Leaf) string {
 		if field == "" && l.prefix != "" { // ?user={"$ne":1}
 			field = l.prefix[strings.LastIndexByte(l.prefix, '.')+1:]
 		}
+	} else if l.Key != "" && l.Key[0] == '$' {
+		op = l.Key // ?$where=… : the operator is the whole name
 	} else {
 		i := strings.Index(l.Key, "[$")
 		if i < 0 {
@@ -497,7 +664,35 @@ func xxe(v string) string {
 	if strings.Contains(s, "2001/xinclude") && strings.Contains(s, ":include") {
 		return "XInclude of an external document"
 	}
+	if i := strings.Index(s, "<!doctype"); i >= 0 {
+		decl := s[i:min(len(s), i+300)]
+		if end := strings.IndexAny(decl, "[>"); end >= 0 {
+			decl = decl[:end]
+		}
+		if strings.Contains(decl, " system ") || strings.Contains(decl, " public ") {
+			return "DOCTYPE loads an external DTD"
+		}
+	}
+	if strings.Count(s, "<!entity") >= 2 && strings.Contains(s, "&") && nestedEntity(s) {
+		return "entities that expand other entities (entity expansion, \"billion laughs\")"
+	}
 	return ""
+}
+
+// nestedEntity says whether an entity declaration's value refers to another
+// entity ("<!ENTITY b \"&a;&a;\">"): the expansion bomb's step.
+func nestedEntity(s string) bool {
+	for rest := s; ; {
+		i := strings.Index(rest, "<!entity")
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+len("<!entity"):]
+		decl, _, _ := strings.Cut(rest, ">")
+		if j := strings.IndexByte(decl, '&'); j >= 0 && strings.IndexByte(decl[j:], ';') > 0 {
+			return true
+		}
+	}
 }
 
 // asciiLower lower-cases ASCII letters only and keeps every other byte, even

@@ -50,19 +50,112 @@ func (s *sqliScan) leaf(l *Leaf) bool {
 	if l.Kind != KindString && l.Kind != KindKey || len(l.Value) < 2 || !l.passes(preSQL) {
 		return true
 	}
-	ok, fp := s.d.isSQLi(l)
-	if !ok || strings.Trim(fp, "n&()") == "" {
+	why := ""
+	if ok, fp := s.d.isSQLi(l); ok && strings.Trim(fp, "nf&()") != "" {
 		// Bare words joined by and/or in parentheses ("(red or blue) and
-		// shirt") are boolean search syntax: with no quote, number,
-		// keyword or comment there is nothing to inject.
+		// shirt", fingerprint n&n), also as a call's arguments ("if (a >= 0
+		// && !b.frozen)", f(n&n), code in a developer question), are
+		// boolean syntax: with no quote, number, keyword or comment there
+		// is nothing to inject.
+		why = "SQL injection: libinjection fingerprint " + fp
+	} else if w := sqlShape(l.Value); w != "" {
+		why = "SQL injection: " + w
+	} else {
 		return true
 	}
-	s.ev = append(s.ev, vigil.Evidence{
-		Where: l.Loc(),
-		Value: evidenceValue(l.Key, l.Value),
-		Why:   "SQL injection: libinjection fingerprint " + fp,
-	})
+	s.ev = append(s.ev, vigil.Evidence{Where: l.Loc(), Value: evidenceValue(l.Key, l.Value), Why: why})
 	return len(s.ev) < maxEvidence
+}
+
+// sqlShape catches three shapes of SQL injection that libinjection's
+// fingerprints miss (its tokenizer reads them as a string and a comment, or
+// as words): a quote closed and the rest of the query commented out
+// ("admin' #", "x@y.test' -- "), a stacked statement after a ';' ("desc;
+// SELECT pg_sleep(7)--"), and a subquery that tests or calls something
+// ("(SELECT CASE WHEN (1=1) …)"). Each needs SQL syntax beyond the words, so
+// that prose with a dash, a semicolon or "(select one)" does not match.
+func sqlShape(v string) string {
+	if quoteThenComment(v, '\'') || quoteThenComment(v, '"') {
+		return "a quote closed and the rest of the query commented out"
+	}
+	if !strings.ContainsAny(v, ";(") {
+		return ""
+	}
+	s := strings.ToLower(v)
+	for i := strings.IndexByte(s, ';'); i >= 0; {
+		rest := strings.TrimLeft(s[i+1:], " \t\n")
+		if kw, _, _ := strings.Cut(rest, " "); stackedSigns[kw] != nil && containsAnyOf(rest[len(kw):], stackedSigns[kw]) {
+			return "a stacked " + strings.ToUpper(kw) + " statement after ';'"
+		}
+		j := strings.IndexByte(s[i+1:], ';')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	for i := strings.Index(s, "(select"); i >= 0; {
+		if containsAnyOf(s[i+len("(select"):], subquerySigns) {
+			return "a subquery that tests or calls the database"
+		}
+		j := strings.Index(s[i+1:], "(select")
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return ""
+}
+
+// quoteThenComment says whether s has an odd number of quotes q (one left
+// open, as when a value closes the query's string) and the last is followed,
+// after spaces and closing parentheses, by a SQL comment: "--" (then a space
+// or the end), "#" or "/*".
+func quoteThenComment(s string, q byte) bool {
+	last := strings.LastIndexByte(s, q)
+	if last < 0 || strings.Count(s, string(q))%2 == 0 {
+		return false
+	}
+	rest := strings.TrimLeft(s[last+1:], " \t)")
+	switch {
+	case strings.HasPrefix(rest, "--"):
+		return len(rest) == 2 || rest[2] == ' ' || rest[2] == '\t' || rest[2] == '\n'
+	case strings.HasPrefix(rest, "#"), strings.HasPrefix(rest, "/*"):
+		return true
+	}
+	return false
+}
+
+// stackedSigns are, per statement keyword, the SQL a stacked statement
+// carries after it (one of them), which ordinary text after a ';' does not.
+var stackedSigns = map[string][]string{
+	"select":   {"*", "(", "@@", "information_schema", "--", "#", "/*"},
+	"union":    {"select"},
+	"insert":   {" into "},
+	"update":   {" set "},
+	"delete":   {" where ", "--"},
+	"drop":     {"table ", "database ", "user ", "schema "},
+	"create":   {"table ", "user ", "function ", "procedure ", "trigger "},
+	"alter":    {"table ", "user ", "database "},
+	"truncate": {"table "},
+	"exec":     {"xp_", "sp_", "master."},
+	"execute":  {"xp_", "sp_", "immediate "},
+	"declare":  {"@"},
+	"waitfor":  {"delay ", "time "},
+	"shutdown": {"--", "#", "/*", "with nowait"},
+}
+
+// subquerySigns make a "(select" a probe: a condition, a server variable, a
+// timing or fingerprinting function, a catalogue table.
+var subquerySigns = []string{"case when", "@@", "sleep(", "pg_sleep(", "benchmark(", "waitfor", "version(",
+	"user(", "database(", "current_user", "information_schema", "pg_catalog", "sysobjects", "from dual", "load_file("}
+
+func containsAnyOf(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *sqliScan) findings() []vigil.Finding {
@@ -79,7 +172,7 @@ func (s *sqliScan) findings() []vigil.Finding {
 }
 
 func (d *SQLi) isSQLi(l *Leaf) (bool, string) {
-	if l.Source != SourceHeader {
+	if !l.repeats() {
 		return libinjection.IsSQLi(l.Value)
 	}
 	if v, ok := d.headers.get(l.Value); ok {

