@@ -93,15 +93,7 @@ func TestVerboseDatabaseErrors(t *testing.T) {
 		{"benign syntax near", r(`{"error":"Incorrect syntax near line 3 of your CSV"}`), ""},
 	}
 	runCases(t, NewVerbose(), "detect.misconfig.verbose", cases)
-	for _, tc := range cases {
-		if tc.want == "" {
-			continue
-		}
-		got, _ := NewVerbose().Analyze(context.Background(), tc.x)
-		if len(got) == 1 && got[0].Severity != vigil.SeverityHigh {
-			t.Errorf("%s: severity %v, want high for a database error", tc.name, got[0].Severity)
-		}
-	}
+	wantHighSeverity(t, cases)
 }
 
 // TestVerboseCORSInsecureOrigin: an https API that lets a plain-http page
@@ -159,15 +151,7 @@ func TestVerboseMoreDatabaseErrors(t *testing.T) {
 		{"benign db2 mention", r(`{"docs":"We migrated from DB2 last year; SQL errors are logged"}`), ""},
 	}
 	runCases(t, NewVerbose(), "detect.misconfig.verbose", cases)
-	for _, tc := range cases {
-		if tc.want == "" {
-			continue
-		}
-		got, _ := NewVerbose().Analyze(context.Background(), tc.x)
-		if len(got) == 1 && got[0].Severity != vigil.SeverityHigh {
-			t.Errorf("%s: severity %v, want high for a database error", tc.name, got[0].Severity)
-		}
-	}
+	wantHighSeverity(t, cases)
 }
 
 // TestVerbosePHPDebugJSON: a PHP framework's debug JSON, which names the
@@ -182,4 +166,19 @@ func TestVerbosePHPDebugJSON(t *testing.T) {
 		{"benign relative path with exception text", r(`{"exception":"none","file":"app/Cart.php","line":3}`), ""},
 		{"benign download of a php file", r(`{"trace":"off","download":"/files/setup.php","size":1200}`), ""},
 	})
+}
+
+// wantHighSeverity checks that the database errors among cases (those that
+// want a finding) are reported at high severity.
+func wantHighSeverity(t *testing.T, cases []detCase) {
+	t.Helper()
+	for _, tc := range cases {
+		if tc.want == "" {
+			continue
+		}
+		got, _ := NewVerbose().Analyze(context.Background(), tc.x)
+		if len(got) == 1 && got[0].Severity != vigil.SeverityHigh {
+			t.Errorf("%s: severity %v, want high for a database error", tc.name, got[0].Severity)
+		}
+	}
 }
