@@ -191,3 +191,15 @@ func TestActiveUploads(t *testing.T) {
 		{"benign png", ex("POST", "https://a.test/u", upload("e.png", "image/png", "\x89PNG\r\n\x1a\n<script>")), ""},
 	})
 }
+
+func TestFilterBypassAndReplacedSlashes(t *testing.T) {
+	runCases(t, NewXSS(), "detect.injection.xss", []detCase{
+		{"split script tag", ex("GET", "https://a.test/s?q=%3Cscr%3Cscript%3Eipt%3Ealert(document.cookie)"), "split by another"},
+		{"split script tag in a header", ex("GET", "https://a.test/", hdr("X-Client-Note", "<SCR<script>IPT>x()</SCR</script>IPT>")), "split by another"},
+		{"benign text about tags", ex("POST", "https://a.test/r", body("application/json", `{"c":"I use <b> and <i> in my script notes"}`)), ""},
+	})
+	runCases(t, NewOther(), "detect.injection.other", []detCase{
+		{"overlong slashes decoded to U+FFFD", ex("POST", "https://a.test/f", body("application/json", "{\"f\":\"..\uFFFD..\uFFFD..\uFFFDwin.ini\"}")), techTraversal},
+		{"benign mojibake", ex("POST", "https://a.test/f", body("application/json", "{\"c\":\"Caf\uFFFD.. open at 9\"}")), ""},
+	})
+}

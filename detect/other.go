@@ -417,6 +417,11 @@ func traversal(key, v string, src Source) string {
 		}
 	}
 	s = strings.ReplaceAll(s, "\\", "/")
+	if strings.Contains(s, "\ufffd") {
+		// An overlong slash ("\xc0\xaf") that a JSON or form decoder
+		// replaced: the server it aims at may still read a slash there.
+		s = strings.ReplaceAll(s, "\ufffd", "/")
+	}
 	if strings.Contains(s, "\x00") || strings.Contains(s, "%00") {
 		// A NUL between the dots and the slash ("..%00/") is dropped by
 		// the file APIs it aims at, and must not hide the climb.
