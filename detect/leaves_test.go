@@ -335,13 +335,15 @@ func FuzzPercentDecode(f *testing.F) {
 func FuzzDetectors(f *testing.F) {
 	f.Add("q=%27+OR+1%3D1--&url=http%3A%2F%2F0x7f000001", "application/json", []byte(`{"a":"${${lower:j}ndi:ldap://x}","u":"http://[::ffff:127.0.0.1]/"}`), "Bearer eyJhbGciOiJub25lIn0.eyJleHAiOjF9.", []byte("goroutine 1 [running]:\n/app/a.go:1"))
 	f.Add("host=0177.1&limit=1e9", "text/plain", []byte("{{7*7}}"), "Bearer a.b.c", []byte(`{"card":"4111 1111 1111 1111","password":"x"}`))
+	f.Add("a=1; b=%27+OR+1%3D1--", "text/xml", []byte(`<e:E xmlns:e="u"><q id="&apos;">x&apos; OR &#39;1&apos;=&apos;1</q><!DOCTYPE a SYSTEM "http://x/a.dtd"></e:E>`), "Bearer a.b", []byte("DATABASE_URL=postgres://u:p4ss@db/x\nSECRET_KEY_BASE=abc"))
+	f.Add("x", "multipart/form-data; boundary=B", []byte("--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.svg\"\r\n\r\n<svg onload=alert(1)><script>x</script></svg>\r\n--B--\r\n"), "", []byte("order_id,card_number\n1,4111111111111111\n"))
 	as, err := New(Builtin())
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, rawQuery, ct string, body []byte, auth string, rbody []byte) {
 		x := &vigil.Exchange{
-			Request:  vigil.Request{Method: "POST", URL: &url.URL{Scheme: "https", Host: "a.test", Path: "/p", RawQuery: rawQuery}, Header: http.Header{"Content-Type": {ct}, "Authorization": {auth}, "Origin": {rawQuery}}, Body: body, BodySize: int64(len(body))},
+			Request:  vigil.Request{Method: "POST", URL: &url.URL{Scheme: "https", Host: "a.test", Path: "/p", RawQuery: rawQuery}, Header: http.Header{"Content-Type": {ct}, "Authorization": {auth}, "Origin": {rawQuery}, "Cookie": {rawQuery}, "X-Forwarded-Host": {auth}}, Body: body, BodySize: int64(len(body))},
 			Response: &vigil.Response{Status: 200, Header: http.Header{"Access-Control-Allow-Origin": {rawQuery}, "Access-Control-Allow-Credentials": {"true"}}, Body: rbody},
 		}
 		for _, a := range as {
