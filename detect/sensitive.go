@@ -18,10 +18,14 @@ import (
 // digest under a name pairing "pwd" or "pass" with a hash: "pass_md5"),
 // private keys (PEM, private JWKs), cloud credentials, API secrets,
 // provider tokens with a well-known prefix and passwords in connection URLs.
-// Text bodies get the same classes as lines of a CSV export (a card column)
-// or of a .env file (NAME=value). Masked values ("**** 1111"), numbers
-// failing Luhn, public keys, publishable keys and neutral hashes (an ETag
-// under "hash") stay quiet.
+// An ungrouped card number counts under a generic key ("number", "to") of
+// an object naming a payment instrument or a movement of money
+// ("paymentMethods", "refund"). Text bodies, also INI and TOML files whose
+// section header makes them start like a JSON array, get the same classes
+// as lines of a CSV export (a card column) or of a .env file (NAME=value);
+// names of a secret's file or path ("DB_PASSWORD_FILE") are not secrets.
+// Masked values ("**** 1111"), numbers failing Luhn, public keys,
+// publishable keys and neutral hashes (an ETag under "hash") stay quiet.
 type Sensitive struct{}
 
 var _ vigil.Analyzer = (*Sensitive)(nil)
@@ -38,7 +42,7 @@ func (d *Sensitive) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Findi
 	var ev []vigil.Evidence
 	sev := vigil.SeverityInfo
 	body := r.Body[:min(len(r.Body), maxScanBody)]
-	if looksJSONBytes(body) {
+	if looksJSONBytes(body) && !iniSection(body) {
 		if maySensitive(body) {
 			ev, sev = sensitiveJSON(body)
 		}
@@ -183,7 +187,8 @@ func sensitiveLeaf(key, parent, v string, kind Kind) (why, value string, sev vig
 		return "", "", 0
 	}
 	if kind == KindNumber || digitsLike(v) {
-		if n, ok := cardNumber(v); ok && (cardName(key) || cardName(parent) && !idName(key) || grouped(v)) && !idName(key) {
+		if n, ok := cardNumber(v); ok && !idName(key) && (cardName(key) || grouped(v) || cardName(parent) ||
+			paymentName(pii.NormKey(parent)) && !otherNumberName(pii.NormKey(key))) {
 			return "card number", "****" + n[len(n)-4:], vigil.SeverityHigh
 		}
 		if kind == KindNumber {
@@ -228,7 +233,7 @@ func sensitiveValue(key, v string) (why, value string, sev vigil.Severity) {
 		return "password or password hash", mask(v), vigil.SeverityHigh
 	case hexDigest(v) && passwordHashName(n):
 		return "password hash", mask(v), vigil.SeverityHigh
-	case secretKeyName(n) && !metaName(n) && len(v) >= 8 && !strings.Contains(v, " "):
+	case secretKeyName(n) && !metaName(n) && len(v) >= 8 && !strings.Contains(v, " ") && !intentClientSecret(v):
 		return "secret or API key", mask(v), vigil.SeverityHigh
 	}
 	return "", "", 0
@@ -255,27 +260,55 @@ func sensitiveText(b []byte) (why, value string, sev vigil.Severity) {
 	s := string(b)
 	// A form-encoded OAuth token response hands the client its own token.
 	issued := strings.Contains(s, "token_type=")
-	for i := 0; i < len(s) && !issued; i++ {
-		if i > 0 && isAlnum(s[i-1]) {
-			continue
-		}
-		if p, tok := providerToken(s[i:]); p != "" {
+	if !issued {
+		if p, tok := textProviderToken(s); p != "" {
 			return whyToken + " (" + p + ")", p + "…" + mask(tok), vigil.SeverityHigh
 		}
 	}
 	if why, value, sev = embeddedSecret(s); why != "" {
 		return why, value, sev
 	}
-	if n := csvCard(s); n != "" {
-		return "card number", "****" + n[len(n)-4:], vigil.SeverityHigh
+	// Both card scans need a run of 13 digits, which cardRun finds (or
+	// rules out) looking at one byte in 13 of a page without one.
+	hasRun := cardRun(b)
+	if hasRun {
+		if n := csvCard(s); n != "" {
+			return "card number", "****" + n[len(n)-4:], vigil.SeverityHigh
+		}
 	}
 	if why, value, sev = envSecret(s, issued); why != "" {
 		return why, value, sev
 	}
-	if n, ok := cardInText(s); ok {
-		return "card number", "****" + n[len(n)-4:], vigil.SeverityHigh
+	if hasRun {
+		if n, ok := cardInText(s); ok {
+			return "card number", "****" + n[len(n)-4:], vigil.SeverityHigh
+		}
 	}
 	return "", "", 0
+}
+
+// textProviderToken finds a provider token that starts a word of s. Every
+// prefix ends with '_' or '-' among its bytes 3 to 10 (mayBeProviderToken),
+// so only the words around those bytes are tried, not every byte of a page.
+func textProviderToken(s string) (prefix, tok string) {
+	for _, sep := range [...]byte{'_', '-'} { // one fast IndexByte scan each
+		for i := 0; i < len(s); {
+			j := strings.IndexByte(s[i:], sep)
+			if j < 0 {
+				break
+			}
+			p := i + j
+			for start := max(0, p-10); start <= p-3; start++ {
+				if (start == 0 || !isAlnum(s[start-1])) && tokenLead(s[start]) {
+					if prefix, tok = providerToken(s[start:]); prefix != "" {
+						return prefix, tok
+					}
+				}
+			}
+			i = p + 1
+		}
+	}
+	return "", ""
 }
 
 // providerTokens are the prefixes of API tokens whose format names the
@@ -299,7 +332,40 @@ var providerTokens = [...]struct {
 }
 
 // tokenLead reports the first bytes of the providerTokens prefixes.
-func tokenLead(c byte) bool { return c == 'g' || c == 'x' || c == 'n' || c == 's' || c == 'r' }
+func tokenLead(c byte) bool { return len(tokensByLead[c]) > 0 }
+
+// intentClientSecret says whether v is a payment or setup intent's client
+// secret ("pi_…_secret_…", "seti_…_secret_…"): the payment provider makes it
+// for the paying customer's browser, and an API that hands it over in
+// "client_secret" or "clientSecret" exposes nothing.
+func intentClientSecret(v string) bool {
+	id, secret, ok := strings.Cut(v, "_secret_")
+	if !ok || secret == "" || strings.IndexByte(secret, '_') >= 0 {
+		return false
+	}
+	rest, ok := strings.CutPrefix(id, "pi_")
+	if !ok {
+		rest, ok = strings.CutPrefix(id, "seti_")
+	}
+	if !ok || rest == "" {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		if !isAlnum(rest[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// tokensByLead lists, by first byte, the providerTokens whose prefix starts
+// with it: a value is tried against those alone.
+var tokensByLead = func() (t [256][]int) {
+	for i, p := range providerTokens {
+		t[p.prefix[0]] = append(t[p.prefix[0]], i)
+	}
+	return t
+}()
 
 // mayBeProviderToken is the cheap test before the prefixes are tried: a
 // first byte of one, and the '_' or '-' every prefix ends with among bytes
@@ -324,7 +390,8 @@ func providerToken(v string) (prefix, tok string) {
 	if !mayBeProviderToken(v) {
 		return "", ""
 	}
-	for _, t := range providerTokens {
+	for _, ti := range tokensByLead[v[0]] {
+		t := providerTokens[ti]
 		if !strings.HasPrefix(v, t.prefix) {
 			continue
 		}
@@ -349,6 +416,34 @@ func providerToken(v string) (prefix, tok string) {
 // working as designed), and the password of a connection URL
 // (postgres://user:password@host).
 func embeddedSecret(v string) (why, value string, sev vigil.Severity) {
+	if embeddedKeyTraceString(v) {
+		if why, value, sev = azureSecret(v); why != "" {
+			return why, value, sev
+		}
+	}
+	for rest := v; ; {
+		i := strings.Index(rest, "://")
+		if i < 0 {
+			return "", "", 0
+		}
+		// A password needs user information: an '@' before the
+		// authority ends.
+		auth := rest[i+3:]
+		if end := strings.IndexAny(auth, "/?#\"' <>"); end >= 0 {
+			auth = auth[:end]
+		}
+		if strings.IndexByte(auth, '@') >= 0 {
+			if scheme, user, pass, host := urlPassword(rest[:i], rest[i+3:]); pass != "" {
+				return "password in connection URL", scheme + "://" + user + ":" + mask(pass) + "@" + host, vigil.SeverityHigh
+			}
+		}
+		rest = rest[i+3:]
+	}
+}
+
+// azureSecret is embeddedSecret's Azure part: a connection string's
+// AccountKey= or SharedAccessKey=, an account SAS's sig=.
+func azureSecret(v string) (why, value string, sev vigil.Severity) {
 	for _, k := range [...]string{"AccountKey=", "SharedAccessKey="} {
 		if i := strings.Index(v, k); i >= 0 {
 			key := v[i+len(k):]
@@ -369,16 +464,7 @@ func embeddedSecret(v string) (why, value string, sev vigil.Severity) {
 			}
 		}
 	}
-	for rest := v; ; {
-		i := strings.Index(rest, "://")
-		if i < 0 {
-			return "", "", 0
-		}
-		if scheme, user, pass, host := urlPassword(rest[:i], rest[i+3:]); pass != "" {
-			return "password in connection URL", scheme + "://" + user + ":" + mask(pass) + "@" + host, vigil.SeverityHigh
-		}
-		rest = rest[i+3:]
-	}
+	return "", "", 0
 }
 
 // urlPassword reads the user and password of a URL's authority, given what
@@ -678,7 +764,7 @@ func secretKeyName(n string) bool {
 
 // metaName: names about a secret rather than holding it.
 func metaName(n string) bool {
-	for _, s := range [...]string{"id", "prefix", "last4", "hint", "name", "at", "count", "enabled", "policy", "set", "expires", "required", "length", "strength", "changed", "updated", "reset", "url"} {
+	for _, s := range [...]string{"id", "prefix", "last4", "hint", "name", "at", "count", "enabled", "policy", "set", "expires", "required", "length", "strength", "changed", "updated", "reset", "url", "file", "path"} {
 		if strings.HasSuffix(n, s) {
 			return true
 		}
@@ -687,6 +773,62 @@ func metaName(n string) bool {
 }
 
 func cardName(k string) bool { return pii.CardName(pii.NormKey(k)) }
+
+// paymentName reports whether the normalised name n of the object holding a
+// number names a payment instrument or a movement of money
+// ("paymentMethods", "paidWith", "refund", "payout"): a Luhn-valid number
+// with an issuer prefix there is the card paid with or paid to, whatever
+// generic key holds it ("number", "to").
+func paymentName(n string) bool {
+	for _, s := range [...]string{"payment", "paidwith", "paywith", "paidby", "payby", "refund", "payout", "fundingsource", "instrument"} {
+		if strings.Contains(n, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// otherNumberName reports whether the normalised key n names a number a
+// payment carries besides the card's (a bank account, a loan, an invoice,
+// an authorization code), which paymentName's parent does not make a card.
+func otherNumberName(n string) bool {
+	for _, s := range [...]string{"account", "iban", "routing", "bank", "loan", "policy", "invoice", "receipt", "confirm", "auth", "transaction", "txn", "batch", "reference", "customer", "member", "merchant", "terminal"} {
+		if strings.Contains(n, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// iniSection reports a body opening with an INI or TOML section header
+// ("[default]", "[profile prod]", "[[servers]]"): it starts like a JSON
+// array but is a configuration file, read as text. A JSON array opening
+// with a bare word holds true, false or null.
+func iniSection(b []byte) bool {
+	i := 0
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	if i == len(b) || b[i] != '[' {
+		return false
+	}
+	i++
+	if i < len(b) && b[i] == '[' {
+		i++
+	}
+	start := i
+	for i < len(b) && i-start < 64 && (isAlnum(b[i]) || b[i] == '_' || b[i] == '-' || b[i] == '.' || b[i] == ' ') {
+		i++
+	}
+	if i == start || i == len(b) || b[i] != ']' || !(b[start]|0x20 >= 'a' && b[start]|0x20 <= 'z') {
+		return false
+	}
+	switch string(b[start:i]) {
+	case "true", "false", "null":
+		return false
+	}
+	return true
+}
 
 func idName(k string) bool { return pii.IDName(pii.NormKey(k)) }
 
@@ -824,7 +966,7 @@ func mayBeCardOrSecretByPass(b []byte) bool {
 // to see a connection string's key or an account SAS.
 func embeddedKeyTrace(b []byte) bool {
 	for i := bytes.IndexByte(b, '='); i >= 0; {
-		if i >= 3 && (string(b[i-3:i]) == "Key" || string(b[i-3:i]) == "srt") {
+		if keyTraceAt(b, i) {
 			return true
 		}
 		j := bytes.IndexByte(b[i+1:], '=')
@@ -834,6 +976,26 @@ func embeddedKeyTrace(b []byte) bool {
 		i += j + 1
 	}
 	return false
+}
+
+// embeddedKeyTraceString is embeddedKeyTrace of a string.
+func embeddedKeyTraceString(s string) bool {
+	for i := strings.IndexByte(s, '='); i >= 0; {
+		if keyTraceAt(s, i) {
+			return true
+		}
+		j := strings.IndexByte(s[i+1:], '=')
+		if j < 0 {
+			return false
+		}
+		i += j + 1
+	}
+	return false
+}
+
+// keyTraceAt says whether the '=' at b[i] ends "Key" or "srt".
+func keyTraceAt[T string | []byte](b T, i int) bool {
+	return i >= 3 && (string(b[i-3:i]) == "Key" || string(b[i-3:i]) == "srt")
 }
 
 // mayBeSecretValue reports whether the JSON string v may be a value that
@@ -848,8 +1010,8 @@ func mayBeSecretValue(v []byte) bool {
 		return true
 	}
 	if mayBeProviderToken(v) {
-		for _, t := range providerTokens {
-			if bytes.HasPrefix(v, []byte(t.prefix)) {
+		for _, ti := range tokensByLead[v[0]] {
+			if bytes.HasPrefix(v, []byte(providerTokens[ti].prefix)) {
 				return true
 			}
 		}

@@ -242,3 +242,81 @@ func TestMaySensitiveMoreClasses(t *testing.T) {
 		}
 	}
 }
+
+func TestSensitiveIntentClientSecret(t *testing.T) {
+	runCases(t, NewSensitive(), "detect.exposure.sensitive", []detCase{
+		{"payment intent client secret", ex("POST", "https://a.test/pay", resp(200, `{"client_secret":"pi_3Nx7aBCdEfGh12_secret_Zq9WvT4yUa8Kp2LmRs"}`)), ""},
+		{"setup intent client secret", ex("POST", "https://a.test/pay", resp(200, `{"clientSecret":"seti_1AbCdEf_secret_Xy7Zw9Qr4Tu2"}`)), ""},
+		{"an oauth client secret is still one", ex("GET", "https://a.test/apps/7", resp(200, `{"client_id":"app7","client_secret":"Zq9WvT4yUa8Kp2LmRsX1"}`)), "secret"},
+		{"a lookalike with more parts", ex("GET", "https://a.test/apps/7", resp(200, `{"client_secret":"pi_x_secret_y_z_secret_w9Qr4Tu2"}`)), "secret"},
+	})
+}
+
+// TestSensitiveCardsUnderPaymentObjects: an ungrouped card number under a
+// generic key ("number", "to", "value") of an object naming a payment
+// instrument or a movement of money.
+func TestSensitiveCardsUnderPaymentObjects(t *testing.T) {
+	runCases(t, NewSensitive(), "detect.exposure.sensitive", []detCase{
+		{"number in a saved payment method list", sensJSON(`{"customer":"c_9","paymentMethods":[{"kind":"card","number":"4539177204613580"}]}`), "card number"},
+		{"value under payment_instrument", sensJSON(`{"order":{"payment_instrument":{"value":"5453012388719045","holder":"A. Moreau"}}}`), "card number"},
+		{"refund destination", sensJSON(`{"refunds":[{"amount":1250,"currency":"EUR","destination":"371449635398431"}]}`), "card number"},
+		{"payout to a card, as a JSON number", sensJSON(`{"payout":{"to":6011554038702130,"status":"sent"}}`), "card number"},
+		{"paid_by object", sensJSON(`{"booking":{"paid_by":{"pan_value":"2223001415128706"}}}`), "card number"},
+		{"funding source", sensJSON(`{"transfer":{"fundingSource":{"num":"4005512314789067"}}}`), "card number"},
+
+		{"benign bank account under payment", sensJSON(`{"payment":{"method":"ach","account_number":"4539177204613580","routing_number":"021000021"}}`), ""},
+		{"benign transaction number under refund", sensJSON(`{"refund":{"transaction_number":"5453012388719045"}}`), ""},
+		{"benign confirmation id under payment", sensJSON(`{"payment":{"confirmation_id":"6011554038702130"}}`), ""},
+		{"benign invoice number under payment", sensJSON(`{"payment":{"invoice_no":"4005512314789067"}}`), ""},
+		{"benign failing luhn under payment method", sensJSON(`{"paymentMethods":[{"number":"4539177204613581"}]}`), ""},
+		{"benign no issuer under payout", sensJSON(`{"payout":{"to":"9908100339075790"}}`), ""},
+		{"benign same number under a shipment", sensJSON(`{"shipment":{"number":"4539177204613580"}}`), ""},
+		{"benign masked card under payment method", sensJSON(`{"paymentMethod":{"number":"**** **** **** 3580","brand":"visa"}}`), ""},
+		{"benign short number under payment", sensJSON(`{"payment":{"number":"45391772"}}`), ""},
+	})
+}
+
+// TestSensitiveINIBodies: a configuration file opening with a section
+// header starts like a JSON array and is read as text.
+func TestSensitiveINIBodies(t *testing.T) {
+	runCases(t, NewSensitive(), "detect.exposure.sensitive", []detCase{
+		{"aws credentials file", sensText("text/plain", "[prod]\naws_access_key_id = AKIAZ7Q3M5N2P4R6T8V1\naws_secret_access_key = u8Jd3kLq9Zp2Xw7Vb4Nc6Mf1Hg5Ty0Re3Sa8Qo2W\n"), "cloud access key id"},
+		{"aws profile, secret only", sensText("text/plain", "[profile deploy]\nregion = eu-central-1\naws_secret_access_key = u8Jd3kLq9Zp2Xw7Vb4Nc6Mf1Hg5Ty0Re3Sa8Qo2W\n"), "secret"},
+		{"toml database url", sensText("application/toml", "[[databases]]\nname = \"orders\"\nurl = \"postgres://svc:Vn5xQ8rT2m@db.internal:5432/orders\"\n"), "connection URL"},
+		{"ini with leading blank line", sensText("text/plain", "\n[mysql]\npassword=Wq4zR9vL2kP7\n"), "password"},
+		{"json array still walked", sensJSON(`[{"name":"deploy","secret_key":"Zq9WvT4yUa8Kp2LmRsX1"}]`), "secret"},
+
+		{"benign aws config without keys", sensText("text/plain", "[default]\nregion = us-east-1\noutput = json\n"), ""},
+		{"benign ini naming a password file", sensText("text/plain", "[db]\nhost = db.internal\npassword_file = /run/secrets/db\n"), ""},
+		{"benign dotenv naming a secret path", sensText("text/plain", "JWT_SECRET_PATH=/etc/app/jwt.key\nDB_PASSWORD_FILE=/run/secrets/db\n"), ""},
+		{"benign json naming a key file", sensJSON(`{"tls":{"private_key_path":"/etc/ssl/private/api.pem","api_key_file":"/run/secrets/api"}}`), ""},
+		{"benign json array of literals", sensJSON(`[true, {"note":"ok"}]`), ""},
+		{"benign json array of strings", sensJSON(`["alpha","beta"]`), ""},
+	})
+}
+
+func TestINISection(t *testing.T) {
+	for b, want := range map[string]bool{
+		"[default]\nx = 1":     true,
+		"  [profile prod]\n":   true,
+		"[[servers]]\na = 1":   true,
+		"[db.primary]\n":       true,
+		"[true]":               false,
+		"[null]":               false,
+		"[false]":              false,
+		"[-1]":                 false,
+		"[1, 2]":               false,
+		"[\"a\"]":              false,
+		"[ {\"a\":1} ]":        false,
+		"{\"a\":1}":            false,
+		"[default":             false,
+		"[a, b]":               false,
+		"[[1,2],[3,4]]":        false,
+		"[ true ]":             false,
+		"plain text [default]": false,
+	} {
+		if got := iniSection([]byte(b)); got != want {
+			t.Errorf("iniSection(%q) = %v, want %v", b, got, want)
+		}
+	}
+}
