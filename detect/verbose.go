@@ -52,6 +52,11 @@ var leaks = [...]leak{
 	{"at Object.<anonymous>", nil, "Node.js stack trace"},
 	// Frames in Node's own modules name no .js file: "(node:net:1607:16)".
 	{" (node:", regexp.MustCompile(`\bat [^\n()]{1,200} \(node:[\w/.-]+:\d+:\d+\)`), "Node.js stack trace"},
+	// Frames of ES modules (.mjs, .cjs, file:// URLs) and of TypeScript run
+	// as is or mapped back by source maps (.ts), whose files ".js:" misses.
+	{".ts:", nodeFrame, "Node.js stack trace"},
+	{".mjs:", nodeFrame, "Node.js stack trace"},
+	{".cjs:", nodeFrame, "Node.js stack trace"},
 	{"Fatal error", regexp.MustCompile(`Fatal error(</b>)?: .+ on line (<b>)?\d+`), "PHP fatal error"},
 	// Warnings, notices and the like name the script and line as fatal
 	// errors do; display_errors prints them before the API's own output.
@@ -64,15 +69,33 @@ var leaks = [...]leak{
 	{"-file-path", regexp.MustCompile(`trace-file-path`), "Symfony debug page"},
 	// Ruby 3.4 quotes the method with ' where older versions used `.
 	{".rb:", regexp.MustCompile(`\S+\.rb:\d+:in [` + "`" + `']`), "Ruby backtrace"},
+	// Ruby's NameError and NoMethodError message, named by its class as
+	// Rails logs it ("NoMethodError (undefined method ...)", a namespaced
+	// wrapper such as ActionView::Template::Error) or after it as Ruby does.
+	{"undefined ", regexp.MustCompile(`(NameError|NoMethodError|[A-Z]\w*(::[A-Z]\w*)+):? \(?undefined (local variable or )?method [` + "`" + `'][^'` + "`" + `\n]{1,100}' for |undefined (local variable or )?method [` + "`" + `'][^'` + "`" + `\n]{1,100}' for [^\n]{1,200}\((NameError|NoMethodError)\)`), "Ruby exception"},
 	// Rust's panic message, old ("panicked at 'msg', src/x.rs:1:2") and
 	// new ("panicked at src/x.rs:1:2:").
 	{"' panicked at ", regexp.MustCompile(`thread '[^'\n]{0,100}' panicked at ('[^\n]{0,400}', )?[^\s'"]+\.rs:\d+`), "Rust panic"},
 	{"SQL logic error", nil, "SQLite error"},
 	{"syntax error", regexp.MustCompile(`near \\?"[^"\\]*\\?": syntax error`), "SQLite error"},
 	{"unrecognized token", regexp.MustCompile(`unrecognized token: \\?"`), "SQLite error"},
-	{"SQLITE_ERROR", nil, "SQLite error"},
+	// SQLite's result codes, primary and extended (SQLITE_CONSTRAINT_UNIQUE),
+	// as its drivers prefix them to the message.
+	{"SQLITE_", regexp.MustCompile(`\bSQLITE_(ERROR|INTERNAL|PERM|ABORT|BUSY|LOCKED|NOMEM|READONLY|INTERRUPT|IOERR|CORRUPT|FULL|CANTOPEN|PROTOCOL|SCHEMA|TOOBIG|CONSTRAINT|MISMATCH|MISUSE|RANGE|NOTADB)(_[A-Z]+)*\b`), "SQLite error"},
+	// SQLite's constraint messages name the table and column.
+	{"constraint failed", regexp.MustCompile(`\b(UNIQUE|NOT NULL|CHECK) constraint failed: \w+\.\w+|FOREIGN KEY constraint failed`), "SQLite error"},
 	{"You have an error in your SQL syntax", nil, "MySQL error"},
 	{"mysql_fetch", nil, "MySQL error"},
+	// The server's error number and SQLSTATE, as Go's driver and the mysql
+	// client print them: "Error 1146 (42S02): ".
+	{"): ", regexp.MustCompile(`\b(Error|ERROR) \d{4,5} \([0-9A-Z]{5}\): `), "MySQL error"},
+	// The server's wording for a missing table (always qualified by its
+	// database) and for an unknown column.
+	{" doesn't exist", regexp.MustCompile(`\bTable '[\w$]+\.[\w$]+' doesn't exist`), "MySQL error"},
+	{"Unknown column '", regexp.MustCompile(`Unknown column '[^'\n]{1,128}' in '(field list|where clause|order clause|on clause|group statement|having clause)'`), "MySQL error"},
+	// Node's mysql drivers: the server's ER_ code beside the error's
+	// errno, sqlMessage or sqlState, in either order.
+	{"ER_", regexp.MustCompile(`\bER_[A-Z][A-Z0-9_]*\\?"[^{}]{0,300}?\\?"(errno|sqlMessage|sqlState)\\?"|\\?"(errno|sqlMessage|sqlState)\\?"[^{}]{0,300}?\bER_[A-Z][A-Z0-9_]*\\?"`), "MySQL error"},
 	{"syntax error at or near", nil, "PostgreSQL error"},
 	{"pg_query()", nil, "PostgreSQL error"},
 	// PostgreSQL's own wording, as drivers pass it on: "at or near" after
@@ -116,6 +139,10 @@ var leaks = [...]leak{
 	{"Exception: ", regexp.MustCompile(`\b(java|javax|jakarta|org|com|io|net|kotlin|scala)\.([\w$]+\.)+[\w$]*Exception: `), "Java exception"},
 	{"Exception: ", regexp.MustCompile(`([A-Z]\w*\\{1,2}){2,}\w*Exception: `), "PHP exception"},
 }
+
+// nodeFrame is a Node.js frame naming a module or TypeScript file, with or
+// without the function before it in parentheses.
+var nodeFrame = regexp.MustCompile(`\bat ([^\n()\\]{1,200} \()?(file://|/|[A-Za-z]:\\{1,2})[^()\s"]*\.(mjs|cjs|ts):\d+:\d+`)
 
 // Analyze implements vigil.Analyzer.
 func (d *Verbose) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, error) {

@@ -182,3 +182,57 @@ func wantHighSeverity(t *testing.T, cases []detCase) {
 		}
 	}
 }
+
+// TestVerboseNodeModuleFrames: Node frames of ES modules and TypeScript,
+// which name .mjs, .cjs or .ts files or file:// URLs.
+func TestVerboseNodeModuleFrames(t *testing.T) {
+	r := func(b string) *vigil.Exchange { return ex("GET", "https://a.test/o/1", resp(500, b)) }
+	runCases(t, NewVerbose(), "detect.misconfig.verbose", []detCase{
+		{"esm frame by file url", r(`{"stack":"RangeError: Invalid array length\n    at buildPage (file:///srv/api/lib/paging.mjs:52:9)\n    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)"}`), "Node.js"},
+		{"typescript frame in plain text", r("TypeError: Cannot read properties of null (reading 'id')\n    at loadCart (/opt/shop/src/cart/service.ts:114:30)\n    at Layer.handle (/opt/shop/node_modules/express/lib/router/layer.js:95:5)"), "Node.js"},
+		{"commonjs frame without a function", r("Error: boom\n    at /usr/src/app/dist/index.cjs:8:17\n"), "Node.js"},
+		{"ts frame on windows", r(`{"trace":"Error: x\n    at render (C:\\build\\web\\src\\Page.ts:21:3)"}`), "Node.js"},
+		{"benign indented at in prose", r("Pickup\n    at Central Station (platform 4)\n"), ""},
+		{"benign file name with a time", r(`{"note":"    at noon upload report.ts: 12:30 is fine"}`), ""},
+		{"benign anonymous frames only", r(`{"hint":"    at Array.map (<anonymous>)"}`), ""},
+	})
+}
+
+// TestVerboseRubyNameErrors: Ruby's NameError and NoMethodError messages
+// as Rails logs them, or with the class after them.
+func TestVerboseRubyNameErrors(t *testing.T) {
+	r := func(b string) *vigil.Exchange { return ex("GET", "https://a.test/o/1", resp(500, b)) }
+	runCases(t, NewVerbose(), "detect.misconfig.verbose", []detCase{
+		{"rails log nomethoderror", r("NoMethodError (undefined method `total' for nil:NilClass):\n  app/controllers/orders_controller.rb"), "Ruby"},
+		{"namespaced wrapper", r(`{"error":"ActionView::Template::Error (undefined method 'price' for an instance of Basket)"}`), "Ruby"},
+		{"ruby 3.4 class after", r(`{"error":"undefined local variable or method 'user' for main (NameError)"}`), "Ruby"},
+		{"benign javascript undefined", r(`{"error":"Cannot read properties of undefined (reading 'id')"}`), ""},
+		{"benign method undefined prose", r(`{"faq":"Payment method 'card' is undefined for this region"}`), ""},
+		{"benign unqualified message", r(`{"tip":"undefined method 'x' for nil means a missing record"}`), ""},
+	})
+}
+
+// TestVerboseSQLiteMySQLErrors: SQLite's result codes and constraint
+// messages, MySQL's error numbers, wording and Node driver fields.
+func TestVerboseSQLiteMySQLErrors(t *testing.T) {
+	r := func(b string) *vigil.Exchange { return ex("GET", "https://a.test/o/1", resp(500, b)) }
+	runCases(t, NewVerbose(), "detect.misconfig.verbose", []detCase{
+		{"sqlite extended code", r(`{"error":"SQLITE_CONSTRAINT_PRIMARYKEY: cannot insert"}`), "SQLite"},
+		{"sqlite busy", r(`{"error":"database locked (SQLITE_BUSY)"}`), "SQLite"},
+		{"sqlite not null", r(`{"message":"NOT NULL constraint failed: orders.customer_id"}`), "SQLite"},
+		{"sqlite foreign key", r(`{"message":"FOREIGN KEY constraint failed"}`), "SQLite"},
+		{"go mysql driver number", r(`{"error":"Error 1054 (42S22): Unknown column 'x'"}`), "MySQL"},
+		{"mysql client number", r("ERROR 1045 (28000): Access denied for user 'app'@'10.0.0.4'"), "MySQL"},
+		{"missing qualified table", r(`{"error":"Table 'shop.carts_v2' doesn't exist"}`), "MySQL"},
+		{"unknown column where", r(`{"error":"Unknown column 'usr.email' in 'where clause'"}`), "MySQL"},
+		{"mysqljs fields", r(`{"code":"ER_NO_SUCH_TABLE","errno":1146,"sqlState":"42S02"}`), "MySQL"},
+		{"mysqljs fields reversed", r(`{"sqlMessage":"x","code":"ER_PARSE_ERROR"}`), "MySQL"},
+		{"benign sqlite config name", r(`{"env":{"SQLITE_PATH":"/data/app.db"}}`), ""},
+		{"benign constraint prose", r(`{"error":"Delivery window constraint failed: pick another day"}`), ""},
+		{"benign error number", r(`{"error":"Error 4001 (card): declined"}`), ""},
+		{"benign unqualified table", r(`{"error":"Table 'Window 4' doesn't exist"}`), ""},
+		{"benign unknown column prose", r(`{"error":"Unknown column 'Size' in your CSV upload"}`), ""},
+		{"benign er code", r(`{"code":"ER_TIMEOUT","message":"try again"}`), ""},
+		{"benign duplicate entry", r(`{"error":"Duplicate entry in your cart"}`), ""},
+	})
+}
