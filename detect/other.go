@@ -2,6 +2,7 @@ package detect
 
 import (
 	"context"
+	"strconv"
 	"strings"
 
 	"github.com/vigilsec/vigil"
@@ -208,6 +209,13 @@ func commandInjection(v string) string {
 		for k < len(s) && k < j+32 && (s[k] >= 'a' && s[k] <= 'z' || s[k] >= '0' && s[k] <= '9' || s[k] == '/' || s[k] == '.' || s[k] == '_' || s[k] == '-') {
 			k++
 		}
+		if strings.HasPrefix(s[j:], "$'") {
+			// Bash's ANSI-C quoting spells the command in escapes:
+			// $'\x69\x64' is id.
+			if w := ansiCWord(s[j+2:]); strongCmds[w] || weakCmds[w] {
+				return "shell separator then " + w + ", spelt in $'…' escapes"
+			}
+		}
 		if k < len(s) && j < len(s) && (s[j] == '{' || s[k] == '?' || s[k] == '*') {
 			if why := hiddenCommand(s[j:min(len(s), j+64)]); why != "" {
 				return why
@@ -347,6 +355,36 @@ func unsplitWord(s string) (word, rest string) {
 	return string(b[:n]), s[i:]
 }
 
+// ansiCWord decodes the start of a bash $'…' string (after "$'") up to its
+// closing quote or a space: \xHH and \NNN escapes and plain bytes, at most
+// 32 bytes.
+func ansiCWord(s string) string {
+	var b [32]byte
+	n := 0
+	for i := 0; i < len(s) && n < len(b); {
+		c := s[i]
+		switch {
+		case c == '\'' || c == ' ':
+			return string(b[:n])
+		case c == '\\' && i+3 < len(s) && s[i+1] == 'x':
+			v, err := strconv.ParseUint(s[i+2:i+4], 16, 8)
+			if err != nil {
+				return ""
+			}
+			b[n], n, i = byte(v), n+1, i+4
+		case c == '\\' && i+3 < len(s) && isDigit(s[i+1]):
+			v, err := strconv.ParseUint(s[i+1:i+4], 8, 8)
+			if err != nil {
+				return ""
+			}
+			b[n], n, i = byte(v), n+1, i+4
+		default:
+			b[n], n, i = c, n+1, i+1
+		}
+	}
+	return string(b[:n])
+}
+
 // hiddenCommand judges what follows a shell separator when it is written
 // to hide a command from word filters: brace expansion ("{cat,/etc/passwd}"
 // runs cat) and globbing ("/???/c?t /e??/p?ss??" runs /bin/cat).
@@ -477,7 +515,8 @@ var sstiKeywords = [...]string{
 	"t(java", "new java", "getclass", "forname", "_self.env", "registerundefinedfiltercallback",
 	"constructor", "process.mainmodule", "require(", "system(", "exec(", "eval(", "import os", "freemarker",
 	"class.module", "file.read", "io.popen", "`", "|filter(", "|map(", "|reduce(", "|sort(", "getruntime()",
-	".exec(", "shell_exec", "passthru", "|attr(", "file.open", "io.read", "kernel.",
+	".exec(", "shell_exec", "passthru", "|attr(", "file.open", "io.read", "kernel.", "process.start(",
+	"system.diagnostics",
 }
 
 func ssti(v string) string {

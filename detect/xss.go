@@ -53,6 +53,8 @@ func (s *xssScan) leaf(l *Leaf) bool {
 		why = "cross-site scripting: libinjection found script-capable markup"
 	case scriptURL(l.Value):
 		why = "cross-site scripting: script URL"
+	case attrScriptURL(l.Value):
+		why = "cross-site scripting: markup whose attribute holds a script URL"
 	case filterBypass(l.Value):
 		why = "cross-site scripting: a script tag split by another, which a one-pass tag filter joins"
 	default:
@@ -84,6 +86,28 @@ func (d *XSS) isXSS(l *Leaf) bool {
 // scriptURL says whether v, trimmed, is a javascript:, vbscript: or
 // data:text/html URL, allowing the whitespace and control characters
 // browsers ignore inside the scheme.
+// attrScriptURL says whether markup in v has an attribute whose value is a
+// script URL (`<a href="java&#x09;script:…">`): what libinjection, which
+// does not decode character references, misses once the scheme is spelt
+// with one.
+func attrScriptURL(v string) bool {
+	if strings.IndexByte(v, '<') < 0 {
+		return false
+	}
+	for i, n := 0, 0; n < 16; n++ {
+		j := strings.IndexByte(v[i:], '=')
+		if j < 0 {
+			return false
+		}
+		i += j + 1
+		rest := strings.TrimLeft(v[i:], " \t\"'")
+		if scriptURL(rest) {
+			return true
+		}
+	}
+	return false
+}
+
 // filterBypass says whether v holds "<scr<script>ipt>": a script tag that
 // appears once a filter removes "<script>" and "</script>" one time, which
 // libinjection's tokenizer reads as an unknown tag.
