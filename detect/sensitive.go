@@ -242,6 +242,10 @@ func sensitiveValue(key, v string) (why, value string, sev vigil.Severity) {
 // sensitiveText looks for the unmistakable classes in a non-JSON body:
 // anywhere in it, then as a CSV export or a .env file, then card numbers
 // written in groups.
+// maxTextScan bounds the part of a text body that the scans for tokens,
+// connection URLs, .env lines and card numbers read.
+const maxTextScan = 16 << 10
+
 func sensitiveText(b []byte) (why, value string, sev vigil.Severity) {
 	if bytes.Contains(b, []byte("-----BEGIN")) && bytes.Contains(b, []byte("PRIVATE KEY-----")) {
 		return "private key", "-----BEGIN … PRIVATE KEY-----", vigil.SeverityCritical
@@ -257,13 +261,16 @@ func sensitiveText(b []byte) (why, value string, sev vigil.Severity) {
 	if bytes.IndexByte(b[:min(len(b), 512)], 0) >= 0 {
 		return "", "", 0
 	}
+	// The scans below read the first maxTextScan bytes: an export or a
+	// configuration file shows its secrets early, and a long page costs
+	// them in proportion.
+	b = b[:min(len(b), maxTextScan)]
 	s := string(b)
-	// A form-encoded OAuth token response hands the client its own token.
-	issued := strings.Contains(s, "token_type=")
-	if !issued {
-		if p, tok := textProviderToken(s); p != "" {
-			return whyToken + " (" + p + ")", p + "…" + mask(tok), vigil.SeverityHigh
-		}
+	// A form-encoded OAuth token response hands the client its own token:
+	// looked for once a token is found, not in every page.
+	issued := func() bool { return strings.Contains(s, "token_type=") }
+	if p, tok := textProviderToken(s); p != "" && !issued() {
+		return whyToken + " (" + p + ")", p + "…" + mask(tok), vigil.SeverityHigh
 	}
 	if why, value, sev = embeddedSecret(s); why != "" {
 		return why, value, sev
@@ -421,6 +428,9 @@ func embeddedSecret(v string) (why, value string, sev vigil.Severity) {
 			return why, value, sev
 		}
 	}
+	if strings.IndexByte(v, '@') < 0 {
+		return "", "", 0 // no user information, so no password in a URL
+	}
 	for rest := v; ; {
 		i := strings.Index(rest, "://")
 		if i < 0 {
@@ -545,7 +555,7 @@ func csvCard(s string) string {
 // envSecret judges a body read as a .env or properties file: each
 // NAME=value line is a leaf named NAME. In an OAuth token response (issued)
 // the tokens handed out are not reported.
-func envSecret(s string, issued bool) (why, value string, sev vigil.Severity) {
+func envSecret(s string, issued func() bool) (why, value string, sev vigil.Severity) {
 	for line := range strings.Lines(s) {
 		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "export "))
 		name, v, ok := strings.Cut(line, "=")
@@ -554,7 +564,7 @@ func envSecret(s string, issued bool) (why, value string, sev vigil.Severity) {
 		}
 		v = strings.Trim(strings.TrimSpace(v), `"'`)
 		if why, value, sev = sensitiveLeaf(name, "", v, KindString); why != "" &&
-			!(issued && strings.HasPrefix(why, whyToken) && issuedTokenName(name)) {
+			!(strings.HasPrefix(why, whyToken) && issuedTokenName(name) && issued()) {
 			return why, value, sev
 		}
 	}
@@ -962,26 +972,12 @@ func mayBeCardOrSecretByPass(b []byte) bool {
 	return false
 }
 
-// embeddedKeyTrace reports "Key=" or "srt=" in b, what embeddedSecret needs
-// to see a connection string's key or an account SAS.
-func embeddedKeyTrace(b []byte) bool {
-	for i := bytes.IndexByte(b, '='); i >= 0; {
-		if keyTraceAt(b, i) {
-			return true
-		}
-		j := bytes.IndexByte(b[i+1:], '=')
-		if j < 0 {
-			return false
-		}
-		i += j + 1
-	}
-	return false
-}
-
-// embeddedKeyTraceString is embeddedKeyTrace of a string.
+// embeddedKeyTraceString is embeddedKeyTrace of a string. (Going from '='
+// to '=' costs less on a page than strings.Contains of "Key=" and "srt=":
+// 's' is frequent.)
 func embeddedKeyTraceString(s string) bool {
 	for i := strings.IndexByte(s, '='); i >= 0; {
-		if keyTraceAt(s, i) {
+		if i >= 3 && (s[i-3:i] == "Key" || s[i-3:i] == "srt") {
 			return true
 		}
 		j := strings.IndexByte(s[i+1:], '=')
@@ -993,9 +989,20 @@ func embeddedKeyTraceString(s string) bool {
 	return false
 }
 
-// keyTraceAt says whether the '=' at b[i] ends "Key" or "srt".
-func keyTraceAt[T string | []byte](b T, i int) bool {
-	return i >= 3 && (string(b[i-3:i]) == "Key" || string(b[i-3:i]) == "srt")
+// embeddedKeyTrace reports "Key=" or "srt=" in b, what embeddedSecret needs
+// to see a connection string's key or an account SAS.
+func embeddedKeyTrace(b []byte) bool {
+	for i := bytes.IndexByte(b, '='); i >= 0; {
+		if i >= 3 && (string(b[i-3:i]) == "Key" || string(b[i-3:i]) == "srt") {
+			return true
+		}
+		j := bytes.IndexByte(b[i+1:], '=')
+		if j < 0 {
+			return false
+		}
+		i += j + 1
+	}
+	return false
 }
 
 // mayBeSecretValue reports whether the JSON string v may be a value that

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -319,4 +320,29 @@ func TestINISection(t *testing.T) {
 			t.Errorf("iniSection(%q) = %v, want %v", b, got, want)
 		}
 	}
+}
+
+// htmlPage is a 30 KB product page: the text body the text scans cost most
+// on, with links, attributes, prices and hyphenated class names.
+var htmlPage = []byte("<!doctype html><html><head><title>Shop</title><script src=\"/app.js\"></script></head><body>" +
+	strings.Repeat(`<div class="product-card" data-id="12345"><a href="https://shop.example.test/p/12345?ref=home&utm=x">Trail running shoes</a><span class="price">129.95 EUR</span><p>Waterproof, size 42-46, free returns within 30 days. Call +49 30 1234567.</p></div>`, 120) +
+	"</body></html>")
+
+// BenchmarkSensitiveText measures the text-body scans on htmlPage against
+// a baseline of one pass over it (bytes.IndexByte, what a NUL test costs),
+// in the same run. 2026-11-29: 23 us against 0.5 us; 127 us before the
+// text scans were bounded and gated, 4.8 us before they existed.
+func BenchmarkSensitiveText(b *testing.B) {
+	b.Run("baseline-one-pass", func(b *testing.B) {
+		for b.Loop() {
+			_ = bytes.IndexByte(htmlPage, 0)
+		}
+	})
+	b.Run("text", func(b *testing.B) {
+		for b.Loop() {
+			if why, _, _ := sensitiveText(htmlPage); why != "" {
+				b.Fatal(why)
+			}
+		}
+	})
 }
