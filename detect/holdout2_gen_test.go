@@ -21,8 +21,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -52,31 +50,7 @@ var h2Base = time.Date(2026, 6, 1, 7, 30, 0, 0, time.UTC)
 
 func TestHoldout2Generate(t *testing.T) {
 	traffic, labels := h2Generate(t)
-	tp, lp := filepath.Join(h2Dir, "traffic.jsonl"), filepath.Join(h2Dir, "labels.jsonl")
-	if *updateHoldout2 {
-		if err := os.MkdirAll(h2Dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(tp, traffic, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(lp, labels, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	for _, f := range []struct {
-		path string
-		want []byte
-	}{{tp, traffic}, {lp, labels}} {
-		got, err := os.ReadFile(f.path)
-		if err != nil {
-			t.Fatalf("%v (run with -update-holdout2)", err)
-		}
-		if !bytes.Equal(got, f.want) {
-			t.Errorf("%s differs from its generator; run go test ./detect/ -run TestHoldout2Generate -update-holdout2", f.path)
-		}
-	}
+	writeOrCheckCorpus(t, h2Dir, *updateHoldout2, "go test ./detect/ -run TestHoldout2Generate -update-holdout2", traffic, labels)
 }
 
 // ---------------------------------------------------------------------------

@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -1408,26 +1407,5 @@ func h3Render() (traffic, labels []byte) {
 
 func TestHoldout3Generate(t *testing.T) {
 	traffic, labels := h3Render()
-	dir := filepath.Join("testdata", "holdout3")
-	files := map[string][]byte{"traffic.jsonl": traffic, "labels.jsonl": labels}
-	if *updateHoldout3 {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		for name, b := range files {
-			if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return
-	}
-	for name, want := range files {
-		got, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatalf("%v (run: go test ./detect/ -run TestHoldout3Generate -update-holdout3)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs from its generator; run: go test ./detect/ -run TestHoldout3Generate -update-holdout3", name)
-		}
-	}
+	writeOrCheckCorpus(t, filepath.Join("testdata", "holdout3"), *updateHoldout3, "go test ./detect/ -run TestHoldout3Generate -update-holdout3", traffic, labels)
 }

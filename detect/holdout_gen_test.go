@@ -23,7 +23,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -1940,7 +1939,6 @@ func TestHoldoutGenerate(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join("testdata", "holdout")
-	tp, lp := filepath.Join(dir, "traffic.jsonl"), filepath.Join(dir, "labels.jsonl")
 
 	// Every line must read back as an exchange of the traffic format, and
 	// the ids of both files must match line by line.
@@ -1983,28 +1981,5 @@ func TestHoldoutGenerate(t *testing.T) {
 	}
 	t.Logf("holdout: %d exchanges, %d benign, attacks %v", len(tl), benign, counts)
 
-	if *updateHoldout {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(tp, traffic, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(lp, labels, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	for _, f := range []struct {
-		path string
-		want []byte
-	}{{tp, traffic}, {lp, labels}} {
-		got, err := os.ReadFile(f.path)
-		if err != nil {
-			t.Fatalf("%v (run go test ./detect/ -run TestHoldoutGenerate -update-holdout)", err)
-		}
-		if !bytes.Equal(got, f.want) {
-			t.Errorf("%s differs from what the generator produces; run go test ./detect/ -run TestHoldoutGenerate -update-holdout", f.path)
-		}
-	}
+	writeOrCheckCorpus(t, dir, *updateHoldout, "go test ./detect/ -run TestHoldoutGenerate -update-holdout", traffic, labels)
 }
