@@ -122,7 +122,7 @@ func TestSQLShapeClasses(t *testing.T) {
 		{"x') /* y", "commented out"},
 		{`bob" -- `, "commented out"},
 		{"1; DROP TABLE users", "stacked DROP"},
-		{"5; waitfor delay '0:0:5'", "stacked WAITFOR"},
+		{"5; waitfor delay '0:0:5'", "WAITFOR"},
 		{"x'; exec xp_cmdshell 'dir'--", "commented out"},
 		{"a; insert into t values(1)", "stacked INSERT"},
 		{"(select if(1=1,sleep(3),0))", "subquery"},
@@ -133,6 +133,15 @@ func TestSQLShapeClasses(t *testing.T) {
 		{"(select all that apply)", ""},
 		{"tea; update me when it ships", ""},
 		{"drop-off; create an account", ""},
+		{"x' union all select 1,2,3", "UNION SELECT"},
+		{"admin\" or 1=1 -- ", "a condition"},
+		{"9 waitfor delay '0:0:4'", "timing probe"},
+		{"1 and pg_sleep(3) is null", "timing probe"},
+		{"x'; shutdown--", "stacked SHUTDOWN"},
+		{"Rock'n'roll or jazz -- both", ""},
+		{"O'Neil and Smith -- partners", ""},
+		{"don't union select workers", ""},
+		{"wait for delay, then retry", ""},
 	}
 	for _, tc := range tests {
 		got := sqlShape(tc.v)
@@ -177,6 +186,7 @@ func TestOtherMoreClasses(t *testing.T) {
 	})
 	runCases(t, NewSQLi(), "detect.injection.sqli", []detCase{
 		{"benign code condition", ex("POST", "https://a.test/q", body("application/json", `{"q":"if (total > 0 && !order.paid) { remind(); }"}`)), ""},
+		{"benign prose starting with a T-SQL word", ex("POST", "https://a.test/q", body("application/json", `{"q":"Use the MAX() function, then MIN()"}`)), ""},
 	})
 }
 

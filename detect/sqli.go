@@ -51,12 +51,13 @@ func (s *sqliScan) leaf(l *Leaf) bool {
 		return true
 	}
 	why := ""
-	if ok, fp := s.d.isSQLi(l); ok && strings.Trim(fp, "nf&()") != "" {
+	if ok, fp := s.d.isSQLi(l); ok && strings.Trim(fp, "nf&()") != "" && !(fp[0] == 'T' && strings.Trim(fp[1:], "nf&()") == "") {
 		// Bare words joined by and/or in parentheses ("(red or blue) and
 		// shirt", fingerprint n&n), also as a call's arguments ("if (a >= 0
 		// && !b.frozen)", f(n&n), code in a developer question), are
 		// boolean syntax: with no quote, number, keyword or comment there
-		// is nothing to inject.
+		// is nothing to inject. Nor is prose that starts with a word
+		// T-SQL knows ("Use the SUM() function…", Tnf()).
 		why = "SQL injection: libinjection fingerprint " + fp
 	} else if w := sqlShape(l.Value); w != "" {
 		why = "SQL injection: " + w
@@ -78,13 +79,20 @@ func sqlShape(v string) string {
 	if quoteThenComment(v, '\'') || quoteThenComment(v, '"') {
 		return "a quote closed and the rest of the query commented out"
 	}
-	if !strings.ContainsAny(v, ";(") {
+	if !strings.ContainsAny(v, ";('\"") {
 		return ""
 	}
 	s := strings.ToLower(v)
+	if w := quoteThenSQL(s); w != "" {
+		return w
+	}
+	if strings.Contains(s, "waitfor delay '") || strings.Contains(s, "waitfor time '") || strings.Contains(s, "pg_sleep(") {
+		return "a timing probe (WAITFOR, pg_sleep)"
+	}
 	for i := strings.IndexByte(s, ';'); i >= 0; {
 		rest := strings.TrimLeft(s[i+1:], " \t\n")
-		if kw, _, _ := strings.Cut(rest, " "); stackedSigns[kw] != nil && containsAnyOf(rest[len(kw):], stackedSigns[kw]) {
+		kw := rest[:len(rest)-len(strings.TrimLeft(rest, "abcdefghijklmnopqrstuvwxyz"))] // "shutdown--": the letters
+		if stackedSigns[kw] != nil && containsAnyOf(rest[len(kw):], stackedSigns[kw]) {
 			return "a stacked " + strings.ToUpper(kw) + " statement after ';'"
 		}
 		j := strings.IndexByte(s[i+1:], ';')
@@ -104,6 +112,43 @@ func sqlShape(v string) string {
 		i += 1 + j
 	}
 	return ""
+}
+
+// quoteThenSQL judges what follows a quote left open (an odd count of ' or
+// "), in lower case: UNION SELECT, or OR/AND/|| and then a comment ending
+// the value ("x' or 1=1 -- "), the breakouts libinjection's tokenizer can
+// read as a string and words. A quote that ends a word ("rock'n'roll or
+// jazz") is not followed by the keyword at once, so it does not count.
+func quoteThenSQL(s string) string {
+	for _, q := range [...]byte{'\'', '"'} {
+		i := strings.IndexByte(s, q)
+		if i < 0 || strings.Count(s, string(q))%2 == 0 {
+			continue
+		}
+		for ; i >= 0; i = nextIndex(s, i, q) {
+			rest := strings.TrimLeft(s[i+1:], " \t\n)")
+			switch {
+			case strings.HasPrefix(rest, "union ") || strings.HasPrefix(rest, "union/**/"):
+				if strings.Contains(rest, "select") {
+					return "a quote closed, then UNION SELECT"
+				}
+			case strings.HasPrefix(rest, "or ") || strings.HasPrefix(rest, "and ") || strings.HasPrefix(rest, "||"):
+				if c := strings.LastIndex(rest, "--"); c > 0 && strings.TrimSpace(rest[c+2:]) == "" || strings.HasSuffix(strings.TrimSpace(rest), "#") {
+					return "a quote closed, a condition, and the rest of the query commented out"
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// nextIndex is the index of the next q in s after i, or -1.
+func nextIndex(s string, i int, q byte) int {
+	j := strings.IndexByte(s[i+1:], q)
+	if j < 0 {
+		return -1
+	}
+	return i + 1 + j
 }
 
 // quoteThenComment says whether s has an odd number of quotes q (one left
