@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"context"
 	"math/bits"
+	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/vigilsec/vigil"
 	"github.com/vigilsec/vigil/internal/pii"
-	"github.com/vigilsec/vigil/redact"
 )
 
 // Sensitive finds sensitive data classes in response bodies, by JSON key and
@@ -63,7 +64,7 @@ func sensitiveJSON(body []byte) ([]vigil.Evidence, vigil.Severity) {
 	sev := vigil.SeverityInfo
 	// Some leaves are judged by a sibling that may come after them: a
 	// JWK's "d" and a Twilio auth token are secrets only next to a "kty"
-	// key or an account SID; a provider token under "access_token" or
+	// key or an account SID in the same object; a provider token under "access_token" or
 	// "refresh_token" is not one next to "token_type", in an OAuth token
 	// response handing the client its own token. Such leaves wait.
 	var pending []pendingLeaf
@@ -74,8 +75,12 @@ func sensitiveJSON(body []byte) ([]vigil.Evidence, vigil.Severity) {
 		if l.Kind != KindString && l.Kind != KindNumber {
 			continue
 		}
-		saw.kty = saw.kty || l.Key == "kty"
-		saw.sid = saw.sid || twilioSID(l.Value)
+		if l.Key == "kty" {
+			saw.kty = appendBounded(saw.kty, parentHash(l))
+		}
+		if twilioSID(l.Value) {
+			saw.sid = appendBounded(saw.sid, parentHash(l))
+		}
 		saw.tokenType = saw.tokenType || l.Key == "token_type"
 		why, value, s := pairedSecret(l.Key, l.Value)
 		if why == "" {
@@ -87,7 +92,7 @@ func sensitiveJSON(body []byte) ([]vigil.Evidence, vigil.Severity) {
 		e := vigil.Evidence{Where: l.Loc(), Value: value, Why: why}
 		if w := waitsFor(l.Key, why); w != nil {
 			if len(pending) < maxEvidence {
-				pending = append(pending, pendingLeaf{e, s, w})
+				pending = append(pending, pendingLeaf{e, s, w, parentHash(l)})
 			}
 			continue
 		}
@@ -98,7 +103,7 @@ func sensitiveJSON(body []byte) ([]vigil.Evidence, vigil.Severity) {
 		}
 	}
 	for _, p := range pending {
-		if len(ev) < maxEvidence && p.keep(saw) {
+		if len(ev) < maxEvidence && p.keep(saw, p.parent) {
 			ev = append(ev, p.ev)
 			sev = max(sev, p.sev)
 		}
@@ -107,13 +112,27 @@ func sensitiveJSON(body []byte) ([]vigil.Evidence, vigil.Severity) {
 }
 
 // pairs is what sensitiveJSON saw of the siblings that decide a pending
-// leaf.
-type pairs struct{ kty, sid, tokenType bool }
+// leaf: the objects (parentHash) holding a "kty" key or a Twilio account
+// SID, at most maxEvidence of each, and whether the document has a
+// "token_type".
+type pairs struct {
+	kty, sid  []uint64
+	tokenType bool
+}
+
+// appendBounded appends h to hs while hs holds fewer than maxEvidence.
+func appendBounded(hs []uint64, h uint64) []uint64 {
+	if len(hs) < maxEvidence {
+		hs = append(hs, h)
+	}
+	return hs
+}
 
 type pendingLeaf struct {
-	ev   vigil.Evidence
-	sev  vigil.Severity
-	keep func(pairs) bool
+	ev     vigil.Evidence
+	sev    vigil.Severity
+	keep   func(p pairs, parent uint64) bool
+	parent uint64 // parentHash of the leaf: the object it sits in
 }
 
 const (
@@ -124,14 +143,14 @@ const (
 
 // waitsFor returns what decides a leaf reported for why under key once the
 // whole document is seen, nil when the leaf is decided.
-func waitsFor(key, why string) func(pairs) bool {
+func waitsFor(key, why string) func(pairs, uint64) bool {
 	switch {
 	case why == whyJWK:
-		return func(p pairs) bool { return p.kty }
+		return func(p pairs, parent uint64) bool { return slices.Contains(p.kty, parent) }
 	case why == whyTwilio:
-		return func(p pairs) bool { return p.sid }
+		return func(p pairs, parent uint64) bool { return slices.Contains(p.sid, parent) }
 	case strings.HasPrefix(why, whyToken) && issuedTokenName(key):
-		return func(p pairs) bool { return !p.tokenType }
+		return func(p pairs, _ uint64) bool { return !p.tokenType }
 	}
 	return nil
 }
@@ -170,7 +189,7 @@ func hexLower(v string) bool {
 
 func base64URL(v string) bool {
 	for i := 0; i < len(v); i++ {
-		if c := v[i]; !isAlnum(c) && c != '-' && c != '_' {
+		if !isB64URL(v[i]) {
 			return false
 		}
 	}
@@ -187,7 +206,7 @@ func sensitiveLeaf(key, parent, v string, kind Kind) (why, value string, sev vig
 		return "", "", 0
 	}
 	if kind == KindNumber || digitsLike(v) {
-		if n, ok := cardNumber(v); ok && !idName(key) && (cardName(key) || grouped(v) || cardName(parent) ||
+		if n, ok := pii.CardNumber(v); ok && !idName(key) && (cardName(key) || grouped(v) || cardName(parent) ||
 			paymentName(pii.NormKey(parent)) && !otherNumberName(pii.NormKey(key))) {
 			return "card number", "****" + n[len(n)-4:], vigil.SeverityHigh
 		}
@@ -195,7 +214,7 @@ func sensitiveLeaf(key, parent, v string, kind Kind) (why, value string, sev vig
 			return "", "", 0
 		}
 	}
-	if len(v) >= 13 && !idName(key) {
+	if len(v) >= 13 && cardRun(v) && !idName(key) { // cardRun first: it is the cheap one
 		if n, ok := cardInText(v); ok {
 			return "card number", "****" + n[len(n)-4:], vigil.SeverityHigh
 		}
@@ -239,13 +258,15 @@ func sensitiveValue(key, v string) (why, value string, sev vigil.Severity) {
 	return "", "", 0
 }
 
-// sensitiveText looks for the unmistakable classes in a non-JSON body:
-// anywhere in it, then as a CSV export or a .env file, then card numbers
-// written in groups.
 // maxTextScan bounds the part of a text body that the scans for tokens,
 // connection URLs, .env lines and card numbers read.
 const maxTextScan = 16 << 10
 
+// sensitiveText looks for the unmistakable classes in a non-JSON body:
+// private keys and AWS key ids anywhere in it; then, in its first
+// maxTextScan bytes, provider tokens, embedded secrets (Azure keys, URL
+// passwords), a CSV export's card column, .env lines, and card numbers in
+// the text.
 func sensitiveText(b []byte) (why, value string, sev vigil.Severity) {
 	if bytes.Contains(b, []byte("-----BEGIN")) && bytes.Contains(b, []byte("PRIVATE KEY-----")) {
 		return "private key", "-----BEGIN … PRIVATE KEY-----", vigil.SeverityCritical
@@ -265,7 +286,9 @@ func sensitiveText(b []byte) (why, value string, sev vigil.Severity) {
 	// configuration file shows its secrets early, and a long page costs
 	// them in proportion.
 	b = b[:min(len(b), maxTextScan)]
-	s := string(b)
+	// Borrowed, not copied (as jsonWalker.text borrows): every evidence
+	// value below is built anew (mask, concatenation), none is a piece of s.
+	s := unsafe.String(unsafe.SliceData(b), len(b))
 	// A form-encoded OAuth token response hands the client its own token:
 	// looked for once a token is found, not in every page.
 	issued := func() bool { return strings.Contains(s, "token_type=") }
@@ -404,7 +427,7 @@ func providerToken(v string) (prefix, tok string) {
 		}
 		end := len(t.prefix)
 		var seen [2]uint64
-		for end < len(v) && (isAlnum(v[end]) || v[end] == '_' || v[end] == '-') {
+		for end < len(v) && isB64URL(v[end]) {
 			seen[v[end]>>6] |= 1 << (v[end] & 63)
 			end++
 		}
@@ -436,16 +459,8 @@ func embeddedSecret(v string) (why, value string, sev vigil.Severity) {
 		if i < 0 {
 			return "", "", 0
 		}
-		// A password needs user information: an '@' before the
-		// authority ends.
-		auth := rest[i+3:]
-		if end := strings.IndexAny(auth, "/?#\"' <>"); end >= 0 {
-			auth = auth[:end]
-		}
-		if strings.IndexByte(auth, '@') >= 0 {
-			if scheme, user, pass, host := urlPassword(rest[:i], rest[i+3:]); pass != "" {
-				return "password in connection URL", scheme + "://" + user + ":" + mask(pass) + "@" + host, vigil.SeverityHigh
-			}
+		if scheme, user, pass, host := urlPassword(rest[:i], rest[i+3:]); pass != "" {
+			return "password in connection URL", scheme + "://" + user + ":" + mask(pass) + "@" + host, vigil.SeverityHigh
 		}
 		rest = rest[i+3:]
 	}
@@ -543,7 +558,7 @@ func csvCard(s string) string {
 		fields := strings.Split(strings.TrimSpace(row), sep)
 		for _, i := range cols {
 			if i < len(fields) {
-				if n, ok := cardNumber(strings.Trim(fields[i], `" `)); ok {
+				if n, ok := pii.CardNumber(strings.Trim(fields[i], `" `)); ok {
 					return n
 				}
 			}
@@ -624,7 +639,7 @@ func cardInText(s string) (string, bool) {
 			continue
 		}
 		if groups[0] >= cardDigits && groups[0] <= 19 && cardWordBefore(s[:start]) {
-			if d, ok := cardNumber(s[start : start+groups[0]]); ok {
+			if d, ok := pii.CardNumber(s[start : start+groups[0]]); ok {
 				return d, true
 			}
 		}
@@ -640,7 +655,7 @@ func cardInText(s string) (string, bool) {
 				total += g
 				end += g + 1
 			}
-			if d, ok := cardNumber(s[start : end-1]); ok && total >= 13 {
+			if d, ok := pii.CardNumber(s[start : end-1]); ok && total >= 13 {
 				return d, true
 			}
 		}
@@ -682,17 +697,6 @@ func lastWord(text string) (word, before string) {
 		return "", text[:i]
 	}
 	return strings.ToLower(text[i:]), text[:i]
-}
-
-// cardNumber is pii.CardNumber with the issuers it does not know: UnionPay
-// (62), Maestro (50, 56 to 69) and Mir (2200 to 2204), which banks outside
-// the US issue in numbers.
-func cardNumber(v string) (string, bool) {
-	d, ok := pii.CardNumber(v)
-	if ok || d == "" {
-		return d, ok
-	}
-	return d, (d[0] == '6' || d[:2] == "50" || d[:2] >= "56" && d[:2] <= "58" || d[:4] >= "2200" && d[:4] <= "2204") && redact.Luhn(d)
 }
 
 // cardGroups reports a card-like grouping of digit counts.
@@ -1038,7 +1042,7 @@ func keyFollows(rest []byte) bool {
 
 // cardRun reports whether b holds a run of digits, spaces and '-' with 13
 // digits or more.
-func cardRun(b []byte) bool {
+func cardRun[T string | []byte](b T) bool {
 	// A run holds at least cardDigits bytes, so the byte cardDigits-1 past
 	// where one could start must belong to it: when it does not, the run
 	// starts after it. On text without digits this looks at one byte in

@@ -84,6 +84,9 @@ func TestSensitiveKeysAndConnectionStrings(t *testing.T) {
 	const n = "sXjQ1c2Zr0fE9LzYb7hWmK4uTq8aNdV3pG6oJ5iRyH2wC1xB0vM9nL8kA7sD6fG5hJ4kL3zX2cV1bN0mQ9wE8rT7yU6iO5pA4sD3fG2hJ1kL0zX9cV8bN7mQ6wE5rT4yU3iO2pA1sD0fG9hJ8kL7zX6cV5bN4mQ3wE2rT1yU0iO9pA8sD7fG6hJ5kL4zX3cV2bN1mQ0w"
 	runCases(t, NewSensitive(), "detect.exposure.sensitive", []detCase{
 		{"private rsa jwk", sensJSON(`{"key":{"kty":"RSA","e":"AQAB","n":"` + n + `","d":"` + n[10:90] + `"}}`), "JWK"},
+		{"benign: an svg path's d in one object, a public jwk's kty in another", sensJSON(`{"keys":[{"kty":"RSA","n":"` + n[:40] + `","e":"AQAB"}],"chart":{"d":"M10LongSvgPathDataWithoutSpacesAbcdefghij0123"}}`), ""},
+		{"benign: a twilio sid and a session's auth token in different objects", sensJSON(`{"account":{"sid":"AC31f44eefca9e2d4f72ea8094616006f9"},"session":{"auth_token":"8df4f69fcb258fa112807f0181ceec29"}}`), ""},
+		{"twilio sid and auth token side by side", sensJSON(`{"twilio":{"account_sid":"AC31f44eefca9e2d4f72ea8094616006f9","auth_token":"8df4f69fcb258fa112807f0181ceec29"}}`), "auth token"},
 		{"private ec jwk, d before kty", sensJSON(`{"keys":[{"d":"q7Vx0aPLm3nR8sT2uW5yZ1bC4eF6gH9jK0lM2nO4pQ6","crv":"P-256","kty":"EC","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}`), "JWK"},
 		{"azure storage connection string", sensJSON(`{"blob":{"conn":"DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdoaWpr+/==;EndpointSuffix=core.windows.net"}}`), "account key"},
 		{"service bus connection string", sensJSON(`{"bus":"Endpoint=sb://acme.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=cXVpY2ticm93bmZveGp1bXBzMTIzNDU2Nzg5MA="}`), "account key"},
@@ -330,9 +333,9 @@ var htmlPage = []byte("<!doctype html><html><head><title>Shop</title><script src
 
 // BenchmarkSensitiveText measures the text-body scans on htmlPage against
 // a baseline of one pass over it (bytes.IndexByte, what a NUL test costs),
-// in the same run. 2026-11-29: 23 us against 0.5 us; 127 us before the
-// text scans were bounded and gated, 4.8 us before they existed.
+// in the same run; docs/detect.md keeps the figures.
 func BenchmarkSensitiveText(b *testing.B) {
+	b.ReportAllocs()
 	b.Run("baseline-one-pass", func(b *testing.B) {
 		for b.Loop() {
 			_ = bytes.IndexByte(htmlPage, 0)
@@ -345,4 +348,15 @@ func BenchmarkSensitiveText(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestProviderTokenPrefixes holds the rule mayBeProviderToken and
+// textProviderToken rely on: every prefix has a '_' or '-' among its bytes 3
+// to 10. A prefix without one would never be tried.
+func TestProviderTokenPrefixes(t *testing.T) {
+	for _, p := range providerTokens {
+		if strings.IndexAny(p.prefix[3:min(11, len(p.prefix))], "_-") < 0 {
+			t.Errorf("provider token prefix %q has no '_' or '-' among bytes 3-10", p.prefix)
+		}
+	}
 }

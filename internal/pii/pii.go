@@ -99,6 +99,10 @@ func issuer(d string) bool {
 		return true
 	case d[:4] == "6011" || d[:2] == "65" || d[:2] == "35" || d[:2] == "36" || d[:3] == "300": // Discover, JCB, Diners
 		return true
+	case d[0] == '6', d[:2] == "50", d[:2] >= "56" && d[:2] <= "58": // UnionPay (62), Maestro (50, 56-69)
+		return true
+	case d[:4] >= "2200" && d[:4] <= "2204": // Mir
+		return true
 	}
 	return false
 }

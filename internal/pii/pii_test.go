@@ -14,6 +14,11 @@ func TestCardNumber(t *testing.T) {
 		{"4111 1111 1111 1111", true},
 		{"5500-0000-0000-0004", true},
 		{"378282246310005", true},
+		{"6200000000000005", true},      // UnionPay
+		{"6759649826438453", true},      // Maestro
+		{"5018000000000009", true},      // Maestro
+		{"2200000000000004", true},      // Mir
+		{"7200000000000003", false},     // Luhn holds, no issuer
 		{"4111111111111112", false},     // Luhn fails
 		{"9111111111111119", false},     // no issuer
 		{"411111111111", false},         // too short
