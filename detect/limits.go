@@ -136,14 +136,42 @@ type limitsScan struct {
 
 	// GraphQL page sizes given by a variable ("first: $n"), and the
 	// variables whose value is above the bar.
-	varArgs [4]string
+	varArgs [4]varArg
 	nvarArg int
 	bigVars [4]bigVar
 	nbigVar int
 }
 
 // bigVar is a GraphQL variable above the bar.
-type bigVar struct{ name, where, value string }
+type bigVar struct {
+	name, where, value string
+	op                 int // operationOf the leaf it came from
+}
+
+// varArg is a page-size argument that takes a variable ("first: $n").
+type varArg struct {
+	name string
+	op   int
+}
+
+// operationOf tells the operations of a batched GraphQL request apart
+// ([{"query":…,"variables":…}, …]): 1 + the index in the batch of the
+// object that holds l, 0 for a request with one operation. A variable is
+// matched to an argument of its own operation only.
+func operationOf(l *Leaf) int {
+	if len(l.frames) > 0 && l.frames[0].array {
+		return 1 + l.frames[0].index
+	}
+	return 0
+}
+
+// addBigVar notes a GraphQL variable whose value is above the bar.
+func (s *limitsScan) addBigVar(name, where, value string, op int) {
+	if s.nbigVar < len(s.bigVars) && name != "" && s.above(value) {
+		s.bigVars[s.nbigVar] = bigVar{name: shorten(name), where: where, value: shorten(value), op: op}
+		s.nbigVar++
+	}
+}
 
 func (s *limitsScan) leaf(l *Leaf) bool {
 	switch l.Kind {
@@ -164,18 +192,18 @@ func (s *limitsScan) leaf(l *Leaf) bool {
 	var nb [64]byte
 	n := pii.NormKeyIn(&nb, l.Key)
 	switch {
-	case l.Kind == KindKey:
-		if l.Source == SourceJSON && pagingKeys[string(n)] {
+	case l.Kind == KindKey: // JSON only (above)
+		if pagingKeys[string(n)] {
 			return s.pagingKey(l)
 		}
 		return true
 	case l.Source == SourceQuery || l.Source == SourceForm:
-		// The number first: most are small, and the name costs more.
+		// The number before the composed name: most numbers are small.
 		if s.above(l.Value) && pageSizeName(n, queryPageNames) {
 			return s.judge(l.Loc(), l.Value)
 		}
 	case l.Source == SourceJSON:
-		big := l.Kind != KindKey && s.above(l.Value)
+		big := s.above(l.Value)
 		if big && l.Kind == KindNumber && (l.Parent() == "variables" || len(l.frames) == 1 && strings.HasSuffix(l.prefix, ".variables")) {
 			s.variable(l) // a GraphQL variable, whatever its name
 		}
@@ -310,12 +338,7 @@ func (s *limitsScan) pagingKey(l *Leaf) bool {
 
 // variable notes a GraphQL variable above the bar: its use as a page size
 // is judged once the query is read.
-func (s *limitsScan) variable(l *Leaf) {
-	if s.nbigVar < len(s.bigVars) && l.Key != "" && s.above(l.Value) {
-		s.bigVars[s.nbigVar] = bigVar{name: shorten(l.Key), where: l.Loc(), value: shorten(l.Value)}
-		s.nbigVar++
-	}
-}
+func (s *limitsScan) variable(l *Leaf) { s.addBigVar(l.Key, l.Loc(), l.Value, operationOf(l)) }
 
 // graphQL judges the page-size arguments of a GraphQL document:
 // orders(last: 50000), users(first: $n) with a big $n, and
@@ -325,10 +348,7 @@ func (s *limitsScan) graphQL(l *Leaf) bool {
 	ok := true
 	graphQLArgs(l.Value, func(name, val string) bool {
 		if name[0] == '$' {
-			if s.nbigVar < len(s.bigVars) && s.above(val) {
-				s.bigVars[s.nbigVar] = bigVar{name: shorten(name[1:]), where: l.Loc(), value: shorten(val)}
-				s.nbigVar++
-			}
+			s.addBigVar(name[1:], l.Loc(), val, operationOf(l))
 			return true
 		}
 		var nb [64]byte
@@ -337,7 +357,7 @@ func (s *limitsScan) graphQL(l *Leaf) bool {
 		}
 		if val[0] == '$' {
 			if s.nvarArg < len(s.varArgs) {
-				s.varArgs[s.nvarArg] = shorten(val[1:])
+				s.varArgs[s.nvarArg] = varArg{name: shorten(val[1:]), op: operationOf(l)}
 				s.nvarArg++
 			}
 			return true
@@ -432,8 +452,8 @@ func (s *limitsScan) findings() []vigil.Finding {
 func (s *limitsScan) graphQLVariables() {
 	for _, a := range s.varArgs[:s.nvarArg] {
 		for _, v := range s.bigVars[:s.nbigVar] {
-			if v.name == a {
-				s.judge(v.where+" ($"+a+")", v.value)
+			if v.name == a.name && v.op == a.op {
+				s.judge(v.where+" ($"+a.name+")", v.value)
 				return
 			}
 		}

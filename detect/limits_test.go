@@ -93,6 +93,8 @@ func TestLimitsGraphQL(t *testing.T) {
 		{"variable default", ex("POST", "https://a.test/graphql", q(`query Q($k: Int = 75000) { feed(last: $k) { id } }`)), "page size"},
 		{"batched", ex("POST", "https://a.test/graphql", body("application/json",
 			`[{"query":"{ me { id } }"},{"query":"query($m:Int){ logs(top: $m) { id } }","variables":{"m":300000}}]`)), "page size"},
+		{"benign batch: a big $n of another operation", ex("POST", "https://a.test/graphql", body("application/json",
+			`[{"query":"query($n:Int){ users(first: $n) { id } }","variables":{"n":5}},{"query":"query($n:ID){ order(id: $n) { id } }","variables":{"n":99999999}}]`)), ""},
 		{"get with variables", ex("GET", "https://a.test/graphql?query=query(%24x%3AInt)%7Busers(first%3A%24x)%7Bid%7D%7D&variables=%7B%22x%22%3A60000%7D"), "page size"},
 
 		{"benign small first", ex("POST", "https://a.test/graphql", q(`{ products(first: 50, after: "Y3Vyc29y") { id } }`)), ""},
