@@ -66,7 +66,7 @@ var leaks = [...]leak{
 	{".php", regexp.MustCompile(`"(exception|trace)"\s*:[\s\S]{0,600}?"file"\s*:\s*"(/|[A-Za-z]:\\\\)[^"\n]{1,400}\.php"\s*,\s*"line"\s*:\s*\d+`), "PHP debug output"},
 	{"Stack trace:", regexp.MustCompile(`Stack trace:(\s|\\n)*#0 `), "PHP stack trace"},
 	// Symfony's exception page.
-	{"-file-path", regexp.MustCompile(`trace-file-path`), "Symfony debug page"},
+	{"trace-file-path", nil, "Symfony debug page"},
 	// Ruby 3.4 quotes the method with ' where older versions used `.
 	{".rb:", regexp.MustCompile(`\S+\.rb:\d+:in [` + "`" + `']`), "Ruby backtrace"},
 	// Ruby's NameError and NoMethodError message, named by its class as
@@ -107,7 +107,9 @@ var leaks = [...]leak{
 	// or given with argument types (lower(integer)).
 	{"does not exist", regexp.MustCompile(`\brelation \\?"[^"\\]+\\?" does not exist|(ERROR|FATAL|pq):\s+(column|function|schema|type|operator|database|role) (\\?"[^"\\]+\\?"|\w+\.\w+(\.\w+)?|[\w.]+\([^()\n]{0,200}\))( of relation \\?"[^"\\]+\\?")? does not exist`), "PostgreSQL error"},
 	// The Ruby pg gem's error classes, before the server's message.
-	{": ERROR:", regexp.MustCompile(`\bPG::[A-Z]\w+: ERROR:`), "PostgreSQL error"},
+	// " ERROR:", not ": ERROR:": every JSON key is followed by `": `,
+	// which made the anchor's first pair the commonest in a body.
+	{" ERROR:", regexp.MustCompile(`\bPG::[A-Z]\w+: ERROR:`), "PostgreSQL error"},
 	// PostgreSQL's pointer to where a statement went wrong: the statement's
 	// line, then a caret under the offending token.
 	{"LINE ", regexp.MustCompile(`LINE \d+: [^\n]{0,400}?(\n|\\n) *\^`), "PostgreSQL error"},
