@@ -85,14 +85,18 @@ func (d *JWT) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Finding, er
 	case 1:
 		// header.payload with the signature segment dropped, dot and all:
 		// an unsigned token that lenient libraries split and accept. It
-		// is read as one with an empty signature.
-		raw += "."
+		// is read as one with an empty signature (parsed with the dot
+		// added, remembered under the token as sent).
 	default:
 		return nil, nil
 	}
 	p, ok := d.parsed.get(raw)
 	if !ok {
-		p = d.parse(raw)
+		if dots == 1 {
+			p = d.parse(raw + ".")
+		} else {
+			p = d.parse(raw)
+		}
 		d.parsed.put(raw, p)
 	}
 	if p.header == nil {

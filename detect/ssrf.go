@@ -67,9 +67,9 @@ func (s *ssrfScan) leaf(l *Leaf) bool {
 // the server side to fetch from there: routing-based SSRF. The other headers
 // carry proxy plumbing (X-Forwarded-For: 127.0.0.1 is an address spoof, not
 // a fetch) and are not judged.
-// Names are normalised (pii.NormKeyIn): captures differ in header case.
+// Names are in http.Header's canonical form, as the walker yields them.
 var hostOverrides = map[string]bool{
-	"xforwardedhost": true, "xhost": true, "xoriginalhost": true, "xforwardedserver": true, "xhttphostoverride": true,
+	"X-Forwarded-Host": true, "X-Host": true, "X-Original-Host": true, "X-Forwarded-Server": true, "X-Http-Host-Override": true,
 }
 
 // header judges a host-override header. A proxy in front of an internal
@@ -78,8 +78,7 @@ var hostOverrides = map[string]bool{
 // private targets count only when the request itself went to a host that
 // is not internal; a cloud metadata target counts always.
 func (s *ssrfScan) header(l *Leaf) bool {
-	var nb [64]byte
-	if !hostOverrides[string(pii.NormKeyIn(&nb, l.Key))] {
+	if !hostOverrides[l.Key] {
 		return true
 	}
 	why, meta := ssrfValue(l.Value, true, true)
