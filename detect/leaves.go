@@ -391,16 +391,7 @@ func (w *walker) body(r *vigil.Request) {
 }
 
 // looksXML says whether a body starts, after white space, with '<'.
-func looksXML(b []byte) bool {
-	for _, c := range b {
-		switch c {
-		case ' ', '\t', '\n', '\r':
-			continue
-		}
-		return c == '<'
-	}
-	return false
-}
+func looksXML(b []byte) bool { return firstByte(b) == '<' }
 
 // xml walks an XML body's element texts and attribute values, with their
 // character and entity references decoded, as values named by the element
@@ -427,8 +418,8 @@ func (w *walker) xml(b []byte) {
 				}
 			}
 		case xml.CharData:
-			if v := strings.TrimSpace(string(t)); v != "" && !w.emit(SourceXML, KindString, name, v, "") {
-				return
+			if v := bytes.TrimSpace(t); len(v) > 0 && !w.emit(SourceXML, KindString, name, string(v), "") {
+				return // (white space between elements makes no string)
 			}
 		}
 	}
@@ -965,16 +956,20 @@ func looksJSON(s string) bool {
 }
 
 func looksJSONBytes(b []byte) bool {
+	c := firstByte(b)
+	return c == '{' || c == '['
+}
+
+// firstByte is b's first byte after JSON white space, or 0.
+func firstByte(b []byte) byte {
 	for _, c := range b {
 		switch c {
 		case ' ', '\t', '\n', '\r':
 			continue
-		case '{', '[':
-			return true
 		}
-		return false
+		return c
 	}
-	return false
+	return 0
 }
 
 func hasPrefixFold(s, prefix string) bool {

@@ -504,9 +504,16 @@ func fileKey(key string) bool {
 
 // --- server-side template injection ---
 
-var sstiOpeners = [...]struct{ open, close string }{
-	{"{{", "}}"}, {"${", "}"}, {"<%=", "%>"}, {"<%", "%>"}, {"#{", "}"}, {"*{", "}"}, {"@(", ")"}, {"[[", "]]"},
-	{"#set(", ")"}, {"{system(", ")"}, {"{php}", "{/php}"},
+// sstiOpeners open a template expression; call marks the ones that are a
+// call themselves (Smarty's {system(…)} and {php}), which need no keyword
+// inside.
+var sstiOpeners = [...]struct {
+	open, close string
+	call        bool
+}{
+	{"{{", "}}", false}, {"${", "}", false}, {"<%=", "%>", false}, {"<%", "%>", false}, {"#{", "}", false},
+	{"*{", "}", false}, {"@(", ")", false}, {"[[", "]]", false}, {"#set(", ")", false},
+	{"{system(", ")", true}, {"{php}", "{/php}", true},
 }
 
 var sstiKeywords = [...]string{
@@ -532,8 +539,8 @@ func ssti(v string) string {
 		if i < 0 {
 			continue
 		}
-		if o.open == "{system(" || o.open == "{php}" {
-			return o.open + " … " + o.close + " runs code" // Smarty: the tag is the call
+		if o.call {
+			return o.open + " … " + o.close + " runs code"
 		}
 		rest := s[i+len(o.open):]
 		j := strings.Index(rest, o.close)

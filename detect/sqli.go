@@ -51,13 +51,7 @@ func (s *sqliScan) leaf(l *Leaf) bool {
 		return true
 	}
 	why := ""
-	if ok, fp := s.d.isSQLi(l); ok && strings.Trim(fp, "nf&()") != "" && !(fp[0] == 'T' && strings.Trim(fp[1:], "nf&()") == "") {
-		// Bare words joined by and/or in parentheses ("(red or blue) and
-		// shirt", fingerprint n&n), also as a call's arguments ("if (a >= 0
-		// && !b.frozen)", f(n&n), code in a developer question), are
-		// boolean syntax: with no quote, number, keyword or comment there
-		// is nothing to inject. Nor is prose that starts with a word
-		// T-SQL knows ("Use the SUM() function…", Tnf()).
+	if ok, fp := s.d.isSQLi(l); ok && !bareWords(fp) {
 		why = "SQL injection: libinjection fingerprint " + fp
 	} else if w := sqlShape(l.Value); w != "" {
 		why = "SQL injection: " + w
@@ -68,13 +62,25 @@ func (s *sqliScan) leaf(l *Leaf) bool {
 	return len(s.ev) < maxEvidence
 }
 
-// sqlShape catches three shapes of SQL injection that libinjection's
-// fingerprints miss (its tokenizer reads them as a string and a comment, or
-// as words): a quote closed and the rest of the query commented out
-// ("admin' #", "x@y.test' -- "), a stacked statement after a ';' ("desc;
-// SELECT pg_sleep(7)--"), and a subquery that tests or calls something
-// ("(SELECT CASE WHEN (1=1) …)"). Each needs SQL syntax beyond the words, so
-// that prose with a dash, a semicolon or "(select one)" does not match.
+// bareWords says whether a libinjection fingerprint holds only words,
+// functions, and/or and parentheses, with no quote, number, keyword or
+// comment: boolean search syntax ("(red or blue) and shirt", n&n), code in
+// a developer question ("if (a >= 0 && !b.frozen)", f(n&n)), or prose that
+// starts with a word T-SQL knows ("Use the SUM() function…", Tnf()). There
+// is nothing to inject in those.
+func bareWords(fp string) bool {
+	return strings.Trim(strings.TrimPrefix(fp, "T"), "nf&()") == ""
+}
+
+// sqlShape catches shapes of SQL injection that libinjection's fingerprints
+// miss (its tokenizer reads them as a string and a comment, or as words): a
+// quote closed and the rest of the query commented out ("admin' #",
+// "x@y.test' -- "), or followed by UNION SELECT or a condition and a comment
+// (quoteThenSQL), a WAITFOR DELAY or pg_sleep timing probe, a stacked
+// statement after a ';' ("desc; SELECT pg_sleep(7)--"), and a subquery that
+// tests or calls something ("(SELECT CASE WHEN (1=1) …)"). Each needs SQL
+// syntax beyond the words, so that prose with a dash, a semicolon or
+// "(select one)" does not match.
 func sqlShape(v string) string {
 	if quoteThenComment(v, '\'') || quoteThenComment(v, '"') {
 		return "a quote closed and the rest of the query commented out"
@@ -82,7 +88,7 @@ func sqlShape(v string) string {
 	if !strings.ContainsAny(v, ";('\"") {
 		return ""
 	}
-	s := strings.ToLower(v)
+	s := asciiLower(v) // SQL's keywords are ASCII; no copy when already lower
 	if w := quoteThenSQL(s); w != "" {
 		return w
 	}
