@@ -85,7 +85,7 @@ func CardNumber(v string) (string, bool) {
 }
 
 // issuer reports a known card issuer prefix: Visa, Mastercard, Amex,
-// Discover, JCB, Diners. d holds at least 4 digits.
+// Discover, JCB, Diners, UnionPay, Maestro, Mir. d holds at least 4 digits.
 func issuer(d string) bool {
 	if len(d) < 4 {
 		return false
@@ -97,7 +97,9 @@ func issuer(d string) bool {
 		return true
 	case d[:2] == "34" || d[:2] == "37": // Amex
 		return true
-	case d[:4] == "6011" || d[:2] == "65" || d[:2] == "35" || d[:2] == "36" || d[:3] == "300": // Discover, JCB, Diners
+	case d[:4] == "6011" || d[:2] == "65" || d[:2] == "35": // Discover, JCB
+		return true
+	case d[:3] >= "300" && d[:3] <= "305" || d[:4] == "3095" || d[:2] == "36" || d[:2] == "38" || d[:2] == "39": // Diners
 		return true
 	case d[0] == '6', d[:2] == "50", d[:2] >= "56" && d[:2] <= "58": // UnionPay (62), Maestro (50, 56-69)
 		return true

@@ -674,7 +674,9 @@ func textClasses(s string, pairs bool) Class {
 	if strings.Contains(s, "-----BEGIN") && strings.Contains(s, "PRIVATE KEY") {
 		c |= Secret
 	}
-	c |= groupedCards(s)
+	if _, ok := pii.CardInText(s); ok {
+		c |= Card
+	}
 	if pairs {
 		c |= quotedPairs(s)
 	}
@@ -767,30 +769,6 @@ func quotedPairs(s string) Class {
 		c |= classify(keyHints(key, ""), v, false)
 	}
 	return c
-}
-
-// groupedCards finds card numbers written in groups inside text.
-func groupedCards(s string) Class {
-	for i := 0; i < len(s); i++ {
-		if !isDigit(s[i]) || i > 0 && (isAlnum(s[i-1]) || s[i-1] == '-') {
-			continue
-		}
-		j := i
-		for j < len(s) && j-i < 24 && (isDigit(s[j]) || (s[j] == ' ' || s[j] == '-') && j+1 < len(s) && isDigit(s[j+1])) {
-			j++
-		}
-		if j < len(s) && isAlnum(s[j]) {
-			i = j
-			continue
-		}
-		if run := s[i:j]; grouped(run) {
-			if _, ok := pii.CardNumber(run); ok {
-				return Card
-			}
-		}
-		i = j
-	}
-	return 0
 }
 
 // mayParseAddr is false when neither netip.ParseAddr nor netip.ParseAddrPort
