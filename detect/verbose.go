@@ -301,6 +301,11 @@ func anchorsByKey(b []byte, first *[len(leakAnchors)]int, hits int) bool {
 	return true
 }
 
+// The sets of anchors below are uint64s, one bit per leak: a 65th leak
+// does not compile (the array length turns negative) until they are made
+// wider.
+var _ [64 - len(leaks)]struct{}
+
 // anchorKeys are the key bytes, one of which each anchor holds; anchor k's
 // is at anchorKeyAt[k], and anchorKeyed[i] is the set of the anchors (bit
 // k) keyed on anchorKeys[i]. anchorNear[i][0][c] is the set of those whose
@@ -311,9 +316,6 @@ var (
 	anchorKeyAt [len(leaks)]uint8
 	anchorKeyed [len(anchorKeys)]uint64
 	anchorNear  = func() (near [len(anchorKeys)][2][256]uint64) {
-		if len(leaks) > 64 {
-			panic("detect: more leak anchors than bits in a set")
-		}
 		for k := range leaks {
 			a := leaks[k].anchor
 			ki, d := -1, -1
