@@ -155,8 +155,24 @@ func waitsFor(key, why string) func(pairs, uint64) bool {
 	return nil
 }
 
+// formKeyBefore returns the name of the form pair whose value starts at
+// s[i:] ("access_token" for "…&access_token=" before i), "" when s[i-1]
+// is no '='.
+func formKeyBefore(s string, i int) string {
+	if i == 0 || s[i-1] != '=' {
+		return ""
+	}
+	j := i - 1
+	for j > 0 && j > i-64 && (isAlnum(s[j-1]) || s[j-1] == '_' || s[j-1] == '-' || s[j-1] == '.') {
+		j--
+	}
+	return s[j : i-1]
+}
+
 // issuedTokenName: the names under which an OAuth token response (RFC
-// 6749, section 5.1) hands out tokens.
+// 6749, section 5.1) hands out tokens. Such a token is not reported where
+// the response also has a "token_type" (sensitiveJSON, sensitiveText,
+// envSecret).
 func issuedTokenName(key string) bool {
 	n := pii.NormKey(key)
 	return n == "accesstoken" || n == "refreshtoken"
@@ -289,10 +305,12 @@ func sensitiveText(b []byte) (why, value string, sev vigil.Severity) {
 	// Borrowed, not copied (as jsonWalker.text borrows): every evidence
 	// value below is built anew (mask, concatenation), none is a piece of s.
 	s := unsafe.String(unsafe.SliceData(b), len(b))
-	// A form-encoded OAuth token response hands the client its own token:
-	// looked for once a token is found, not in every page.
+	// A form-encoded OAuth token response hands the client its own token
+	// ("access_token=…&token_type=bearer"), which is not reported; the
+	// response is looked for once such a token is found, not in every page.
 	issued := func() bool { return strings.Contains(s, "token_type=") }
-	if p, tok := textProviderToken(s); p != "" && !issued() {
+	handedOut := func(at int) bool { return issuedTokenName(formKeyBefore(s, at)) && issued() }
+	if p, tok := textProviderToken(s, handedOut); p != "" {
 		return whyToken + " (" + p + ")", p + "…" + mask(tok), vigil.SeverityHigh
 	}
 	if why, value, sev = embeddedSecret(s); why != "" {
@@ -320,7 +338,8 @@ func sensitiveText(b []byte) (why, value string, sev vigil.Severity) {
 // textProviderToken finds a provider token that starts a word of s. Every
 // prefix ends with '_' or '-' among its bytes 3 to 10 (mayBeProviderToken),
 // so only the words around those bytes are tried, not every byte of a page.
-func textProviderToken(s string) (prefix, tok string) {
+// A token starting at s[at:] for which skip(at) holds is passed over.
+func textProviderToken(s string, skip func(at int) bool) (prefix, tok string) {
 	for _, sep := range [...]byte{'_', '-'} { // one fast IndexByte scan each
 		for i := 0; i < len(s); {
 			j := strings.IndexByte(s[i:], sep)
@@ -330,7 +349,7 @@ func textProviderToken(s string) (prefix, tok string) {
 			p := i + j
 			for start := max(0, p-10); start <= p-3; start++ {
 				if (start == 0 || !isAlnum(s[start-1])) && tokenLead(s[start]) {
-					if prefix, tok = providerToken(s[start:]); prefix != "" {
+					if prefix, tok = providerToken(s[start:]); prefix != "" && !skip(start) {
 						return prefix, tok
 					}
 				}
