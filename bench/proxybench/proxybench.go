@@ -660,9 +660,21 @@ func serve(h http.Handler) (*server, error) {
 	return listen(srv.Serve, func() { _ = srv.Close() })
 }
 
-// serveFastHTTP is the fasthttp target: a server that hands each request to
-// a HostClient with up to conns connections to the upstream.
+// serveFastHTTP is the fasthttp target (FastHTTPProxy).
 func serveFastHTTP(upstream string, conns int) (*server, error) {
+	srv, hc := FastHTTPProxy(upstream, conns)
+	return listen(srv.Serve, func() {
+		_ = srv.Shutdown()
+		hc.CloseIdleConnections()
+	})
+}
+
+// FastHTTPProxy is the bare fasthttp reverse proxy of the fasthttp target: a
+// server that hands each request to a HostClient with up to conns
+// connections to upstream (host:port), and does nothing else. The standin
+// command serves it on its own (-engine bare), so that its CPU per request
+// can be measured apart from the upstream's.
+func FastHTTPProxy(upstream string, conns int) (*fasthttp.Server, *fasthttp.HostClient) {
 	// A net.Dialer: fasthttp's default dialer starts an address-cache
 	// cleaner that never ends.
 	d := &net.Dialer{Timeout: 10 * time.Second}
@@ -677,10 +689,7 @@ func serveFastHTTP(upstream string, conns int) (*server, error) {
 		},
 		ReadTimeout: 10 * time.Second,
 	}
-	return listen(srv.Serve, func() {
-		_ = srv.Shutdown()
-		hc.CloseIdleConnections()
-	})
+	return srv, hc
 }
 
 func (s *server) close() {

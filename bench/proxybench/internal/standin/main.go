@@ -4,7 +4,11 @@
 // under proxybench when the vigil binary is not at hand:
 //
 //	standin --listen 127.0.0.1:8080 --upstream http://127.0.0.1:9000 \
-//	  [--cpuprofile cpu.out] [--gomaxprocs 1] [--nop-submit] [--engine std]
+//	  [--cpuprofile cpu.out] [--gomaxprocs 1] [--nop-submit] [--engine std|bare]
+//
+// --engine bare serves proxybench's bare fasthttp proxy (FastHTTPProxy)
+// instead of vigil's, for its CPU per request: what a Go proxy costs before
+// it does anything.
 //
 // The profile is written when the process gets SIGTERM or SIGINT, which is
 // how proxybench stops it.
@@ -15,6 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime"
@@ -22,13 +27,21 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/vigilsec/vigil"
+	"github.com/vigilsec/vigil/bench/proxybench"
 	"github.com/vigilsec/vigil/identity"
 	"github.com/vigilsec/vigil/pipeline"
 	"github.com/vigilsec/vigil/sensor/proxy"
 )
 
 type nop struct{}
+
+// bareServer is a fasthttp.Server with vigil's servers' Shutdown.
+type bareServer struct{ *fasthttp.Server }
+
+func (s bareServer) Shutdown(ctx context.Context) error { return s.ShutdownWithContext(ctx) }
 
 func (nop) Submit(*vigil.Exchange) bool { return true }
 
@@ -45,7 +58,7 @@ func run() error {
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile here")
 	procs := flag.Int("gomaxprocs", 0, "GOMAXPROCS (0: leave)")
 	nopSubmit := flag.Bool("nop-submit", false, "discard exchanges instead of running the pipeline")
-	engine := flag.String("engine", "fast", "HTTP server: fast (fasthttp, vigil proxy's default) or std (net/http)")
+	engine := flag.String("engine", "fast", "HTTP server: fast (fasthttp, vigil proxy's default), std (net/http) or bare (a bare fasthttp proxy, no vigil)")
 	flag.Parse()
 	if *procs > 0 {
 		runtime.GOMAXPROCS(*procs)
@@ -92,8 +105,16 @@ func run() error {
 		srv = proxy.NewFastServer(p, proxy.ServerConfig{})
 	case "std":
 		srv = proxy.NewServer(p, proxy.ServerConfig{})
+	case "bare":
+		u, err := url.Parse(*upstream)
+		if err != nil {
+			return err
+		}
+		fs, hc := proxybench.FastHTTPProxy(u.Host, 1024)
+		defer hc.CloseIdleConnections()
+		srv = bareServer{fs}
 	default:
-		return fmt.Errorf("-engine %q: want fast or std", *engine)
+		return fmt.Errorf("-engine %q: want fast, std or bare", *engine)
 	}
 	go func() { _ = srv.Serve(ln) }()
 	<-ctx.Done()
