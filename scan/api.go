@@ -1,17 +1,13 @@
 package scan
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"maps"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
 
-	"github.com/getkin/kin-openapi/openapi2"
-	"github.com/getkin/kin-openapi/openapi2conv"
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/vigilsec/vigil/inventory/spec"
@@ -138,9 +134,10 @@ func ParseAPI(source string, data []byte) (a *API, err error) {
 			a, err = nil, fmt.Errorf("spec: %s: cannot load: internal error: %v", source, r)
 		}
 	}()
-	doc, err := loadDoc(s.Format, data)
-	if err != nil {
-		return nil, fmt.Errorf("spec: %s: %w", source, err)
+	// The document package spec loaded: parsing it again costs as much.
+	doc := s.Doc()
+	if doc == nil || doc.Paths == nil {
+		return nil, fmt.Errorf("spec: %s: cannot load: no paths", source)
 	}
 	a = &API{Title: s.Title}
 	seen := map[string]bool{}
@@ -258,32 +255,4 @@ func jsonSchema(c openapi3.Content) *openapi3.Schema {
 		}
 	}
 	return nil
-}
-
-// loadDoc loads the document with the same rules as package inventory/spec:
-// external references are refused, Swagger 2.0 is converted.
-func loadDoc(format string, data []byte) (*openapi3.T, error) {
-	l := openapi3.NewLoader()
-	l.IsExternalRefsAllowed = false
-	l.ReadFromURIFunc = func(_ *openapi3.Loader, u *url.URL) ([]byte, error) {
-		return nil, &openapi3.DisallowedExternalRefError{Ref: u.String()}
-	}
-	var doc *openapi3.T
-	var err error
-	if format == spec.FormatSwagger20 {
-		var d2 openapi2.T
-		if err := openapi2.UnmarshalFromData(data, &d2); err != nil {
-			return nil, fmt.Errorf("cannot load swagger 2.0: %w", err)
-		}
-		doc, err = openapi2conv.ToV3WithLoader(&d2, l, nil)
-	} else {
-		doc, err = l.LoadFromData(data)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("cannot load: %w", err)
-	}
-	if doc == nil || doc.Paths == nil {
-		return nil, errors.New("cannot load: no paths")
-	}
-	return doc, nil
 }

@@ -313,6 +313,11 @@ func load(format string, data []byte) (*openapi3.T, error) {
 	return doc, nil
 }
 
+// Doc returns the loaded document (OpenAPI 3; a Swagger 2.0 one converted,
+// refs resolved), for the packages that read more of it than Spec holds:
+// package scan builds its test plan from it. It must not be changed.
+func (s *Spec) Doc() *openapi3.T { return s.doc }
+
 // Validate checks the document against the OpenAPI specification with
 // kin-openapi's validator. Parse accepts documents that fail it; Validate
 // says what is wrong with them.
