@@ -249,11 +249,11 @@ func (s *limitsScan) above(v string) bool {
 // judge reports v, a page size found at where, when it is above the bar;
 // false when it did (one page-size finding is enough).
 func (s *limitsScan) judge(where, v string) bool {
-	if !s.above(v) {
+	max := s.d.cfg.MaxPageSize
+	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || !(f > float64(max)) { // NaN is no page size
 		return true
 	}
-	max := s.d.cfg.MaxPageSize
-	f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
 	sev := vigil.SeverityLow
 	if f > 10*float64(max) {
 		sev = vigil.SeverityMedium

@@ -77,6 +77,8 @@ func TestLimitsPageSizeNames(t *testing.T) {
 		{"benign path top", ex("GET", "https://a.test/charts/top/5000"), ""},
 		{"benign path limit write", ex("PUT", "https://a.test/v1/cards/7/limit/5000"), ""},
 		{"benign path per page small", ex("GET", "https://a.test/catalog/perpage/48"), ""},
+		{"benign page size NaN", ex("GET", "https://a.test/catalog/perpage/NaN?per_page=NaN&limit=nan"), ""},
+		{"huge page size in the path", ex("GET", "https://a.test/catalog/perpage/1e9"), "page size"},
 	})
 }
 
