@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -244,5 +245,50 @@ func TestVerboseSQLiteMySQLErrors(t *testing.T) {
 		{"benign unknown column prose", r(`{"error":"Unknown column 'Size' in your CSV upload"}`), ""},
 		{"benign er code", r(`{"code":"ER_TIMEOUT","message":"try again"}`), ""},
 		{"benign duplicate entry", r(`{"error":"Duplicate entry in your cart"}`), ""},
+	})
+}
+
+// TestVerboseLaterOccurrence: the page's own text may hold an anchor's words
+// long before the leak; the leak further down is still read, and a page
+// holding only such words is still no leak.
+func TestVerboseLaterOccurrence(t *testing.T) {
+	r := func(b string) *vigil.Exchange { return ex("GET", "https://a.test/o/1", resp(500, b)) }
+	filler := strings.Repeat("All orders ship within two days. ", 60) // 2 KB of page text
+	runCases(t, NewVerbose(), "detect.misconfig.verbose", []detCase{
+		{"java frames after a file name in the text", r(`{"help":"see Invoice.java: rounding","faq":"` + filler +
+			`","trace":"java.lang.IllegalStateException: closed\n\tat com.example.billing.InvoiceService.load(InvoiceService.java:88)"}`), "Java"},
+		{"postgres error after prose", r("<p>If the page does not exist, check the link.</p><p>" + filler +
+			`</p><pre>ERROR:  relation "accounts" does not exist</pre>`), "PostgreSQL error"},
+		{"go trace after a panic word", r(`{"faq":"Do not panic: the order is safe. ` + filler +
+			`","stack":"panic: runtime error: index out of range\n\ngoroutine 17 [running]:\nmain.handler()"}`), "Go"},
+		{"benign anchor words throughout", r(strings.Repeat(`<p>The file Invoice.java: see the docs. Do not panic: it does not exist yet. `+filler+`</p>`, 6)), ""},
+	})
+}
+
+// BenchmarkVerboseDecoys: a 12 KB page full of the words that anchor leaks,
+// none of them a leak – the worst case of confirm's second window – against
+// the baseline of one bytes.Index per anchor over the page.
+func BenchmarkVerboseDecoys(b *testing.B) {
+	filler := strings.Repeat("All orders ship within two days. ", 60)
+	page := []byte(strings.Repeat(`<p>The file Invoice.java: see the docs. Do not panic: it does not exist yet. `+filler+`</p>`, 6))
+	anchors := make([][]byte, len(leaks))
+	for k := range leaks {
+		anchors[k] = []byte(leaks[k].anchor)
+	}
+	b.Run("baseline-index", func(b *testing.B) {
+		b.SetBytes(int64(len(page)))
+		for b.Loop() {
+			for _, a := range anchors {
+				_ = bytes.Index(page, a)
+			}
+		}
+	})
+	b.Run("verbose", func(b *testing.B) {
+		b.SetBytes(int64(len(page)))
+		for b.Loop() {
+			if verboseBody(page[:min(len(page), maxScanBody)]) != nil {
+				b.Fatal("leak")
+			}
+		}
 	})
 }
