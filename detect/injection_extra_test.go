@@ -142,6 +142,16 @@ func TestSQLShapeClasses(t *testing.T) {
 		{"O'Neil and Smith -- partners", ""},
 		{"don't union select workers", ""},
 		{"wait for delay, then retry", ""},
+		// An apostrophe in a word first makes the quotes even.
+		{"O'Brien' AND 1=1 UNION SELECT card_number FROM payments--", "a condition"},
+		{"D'Angelo' or 1=1 -- ", "a condition"},
+		{"L'Oréal' or 'a'='a' #", "a condition"},
+		{"O'Brien' and 'x' like 'x'--", "a condition"},
+		{"Choose 'yes' or 'no' --", ""},
+		{"Tom's 'best' and worst -- ever", ""},
+		{"She said 'a=b' and left #", ""},
+		{"Vote 'yes' and share #", ""},
+		{"the 'union select' clause -- see docs", ""},
 	}
 	for _, tc := range tests {
 		got := sqlShape(tc.v)
@@ -170,6 +180,9 @@ func TestOtherMoreClasses(t *testing.T) {
 	runCases(t, NewOther(), "detect.injection.other", []detCase{
 		{"nosql operator as a query name", ex("GET", "https://a.test/s?%24where=this.a%3D%3Dthis.b"), "runs code"},
 		{"nul between dots and slash", ex("POST", "https://a.test/f", body("application/json", `{"doc":"..%00/..%00/..%00/etc/shadow"}`)), techTraversal},
+		{"overlong dots as path segments", ex("GET", "https://a.test/files/%c0%ae%c0%ae/%c0%ae%c0%ae/etc/passwd"), techTraversal},
+		{"three-byte overlong dots in a segment", ex("GET", "https://a.test/files/%e0%80%ae%e0%80%ae/%e0%80%ae%e0%80%ae/x"), techTraversal},
+		{"benign accented path segment", ex("GET", "https://a.test/files/caf%c3%a9/men%c3%bc"), ""},
 		{"quote-split command", ex("GET", "https://a.test/p?host=1.1.1.1%3Bu%22n%22ame+-a"), "split by quotes"},
 		{"backslash-split command", ex("GET", "https://a.test/p?host=x%7Cwh%5Coami"), "split by quotes"},
 		{"jinja attr chain", ex("POST", "https://a.test/t", body("application/json", `{"t":"{{ ''|attr('__class__') }}"}`)), techSSTI},

@@ -117,7 +117,9 @@ const (
 	// preOther: without one of ";|&`$\n./\\%{(<X" judgeOther finds
 	// nothing: each of its sub-techniques first asks for one of them
 	// (command injection ";|&`$\n", traversal "./\\%", JNDI and SSTI
-	// "${%(", XXE "<!" or "XInclude").
+	// "${%(", XXE "<!" or "XInclude"), or for the lead byte of an overlong
+	// or replaced character (0xC0, 0xC1, 0xE0, 0xEF: traversal's
+	// overlongBytes).
 	preOther
 )
 
@@ -131,7 +133,7 @@ var prefilters = func() (t [256]prefilter) {
 		if strings.IndexByte("<>\"'`=:&", c) >= 0 {
 			t[i] |= preXSS
 		}
-		if strings.IndexByte(";|&`$\n./\\%{(<X", c) >= 0 {
+		if strings.IndexByte(";|&`$\n./\\%{(<X", c) >= 0 || c == 0xc0 || c == 0xc1 || c == 0xe0 || c == 0xef {
 			t[i] |= preOther
 		}
 	}

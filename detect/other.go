@@ -432,7 +432,8 @@ func shellArg(rest string) bool {
 
 var encodedTraversal = [...]string{
 	"%2e%2e", "..%2f", "..%5c", "%2e%2e%2f", "%252e", "%252f", "%255c", "%c0%ae", "%c0%af", "%c1%9c",
-	"%c1%1c", "%e0%80%af", "%u002e", "%u2215", "%u2216", "%uff0e", "..\xc0\xaf", "..\xc1\x9c", "\xc0\xae\xc0\xae",
+	"%c1%1c", "%e0%80%af", "%e0%80%ae", "%u002e", "%u2215", "%u2216", "%uff0e", "..\xc0\xaf", "..\xc1\x9c", "\xc0\xae\xc0\xae",
+	"\xe0\x80\xae\xe0\x80\xae",
 }
 
 var sensitiveFiles = [...]string{
@@ -445,7 +446,7 @@ var sensitiveFiles = [...]string{
 var fileNames = [...]string{"file", "path", "name", "doc", "page", "template", "include", "dir", "folder", "download", "img", "image", "lang", "view", "load", "read"}
 
 func traversal(key, v string, src Source) string {
-	if len(v) < 3 || !strings.ContainsAny(v, "./\\%") {
+	if len(v) < 3 || !strings.ContainsAny(v, "./\\%") && !overlongBytes(v) {
 		return ""
 	}
 	s := asciiLower(v)
@@ -490,6 +491,24 @@ func traversal(key, v string, src Source) string {
 		return "climbs " + itoa(depth) + " directories in a file parameter"
 	}
 	return ""
+}
+
+// overlongBytes says whether v holds a lead byte of an overlong UTF-8
+// form (0xC0, 0xC1, 0xE0 0x80: "\xc0\xae" is an overlong '.'), or the
+// U+FFFD a decoder put in its place: a path segment of overlong dots
+// holds no '.' of its own.
+func overlongBytes(v string) bool {
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == 0xc0 || c == 0xc1:
+			return true
+		case c == 0xe0 && i+1 < len(v) && v[i+1] == 0x80:
+			return true
+		case c == 0xef && i+2 < len(v) && v[i+1] == 0xbf && v[i+2] == 0xbd:
+			return true
+		}
+	}
+	return false
 }
 
 func fileKey(key string) bool {

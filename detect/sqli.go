@@ -128,7 +128,19 @@ func sqlShape(v string) string {
 func quoteThenSQL(s string) string {
 	for _, q := range [...]byte{'\'', '"'} {
 		i := strings.IndexByte(s, q)
-		if i < 0 || strings.Count(s, string(q))%2 == 0 {
+		if i < 0 {
+			continue
+		}
+		if strings.Count(s, string(q))%2 == 0 {
+			// An even count: a word with an apostrophe may come first
+			// ("O'Brien' or 1=1 -- "), so only the plainest breakout
+			// counts: a condition that compares, then a comment ending
+			// the value.
+			for ; i >= 0; i = nextIndex(s, i, q) {
+				if comparedThenComment(strings.TrimLeft(s[i+1:], " \t\n)")) {
+					return "a quote closed, a condition, and the rest of the query commented out"
+				}
+			}
 			continue
 		}
 		for ; i >= 0; i = nextIndex(s, i, q) {
@@ -146,6 +158,25 @@ func quoteThenSQL(s string) string {
 		}
 	}
 	return ""
+}
+
+// comparedThenComment says whether rest, what follows a quote in lower
+// case, is OR, AND or || and then a comparison (=, <, >, LIKE) or UNION, and
+// ends with a SQL comment ("--" then spaces, or "#").
+func comparedThenComment(rest string) bool {
+	if !strings.HasPrefix(rest, "or ") && !strings.HasPrefix(rest, "and ") && !strings.HasPrefix(rest, "||") {
+		return false
+	}
+	end := strings.TrimRight(rest, " \t\n")
+	switch {
+	case strings.HasSuffix(end, "#"):
+		end = end[:len(end)-1]
+	case strings.HasSuffix(end, "--"):
+		end = end[:len(end)-2]
+	default:
+		return false
+	}
+	return strings.ContainsAny(end, "=<>") || strings.Contains(end, " like ") || strings.Contains(end, "union ")
 }
 
 // nextIndex is the index of the next q in s after i, or -1.
