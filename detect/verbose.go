@@ -101,11 +101,12 @@ var leaks = [...]leak{
 	// PostgreSQL's own wording, as drivers pass it on: "at or near" after
 	// an error prefix, its type-input and missing-relation errors, pgx's
 	// SQLSTATE suffix, lib/pq's "pq: " prefix and the JDBC driver's class.
-	{"or near ", regexp.MustCompile(`(ERROR|FATAL|pq):\s+[^\n]{0,200} at or near \\?"`), "PostgreSQL error"},
+	{"or near ", regexp.MustCompile(`(ERROR|FATAL|pq|SequelizeDatabaseError|QueryFailedError):\s+[^\n]{0,200} at or near \\?"`), "PostgreSQL error"},
 	{"syntax for ", regexp.MustCompile(`invalid input syntax for `), "PostgreSQL error"},
 	// Names come quoted ("x"), or bare when qualified (accounts.nickname)
-	// or given with argument types (lower(integer)).
-	{"does not exist", regexp.MustCompile(`\brelation \\?"[^"\\]+\\?" does not exist|(ERROR|FATAL|pq):\s+(column|function|schema|type|operator|database|role) (\\?"[^"\\]+\\?"|\w+\.\w+(\.\w+)?|[\w.]+\([^()\n]{0,200}\))( of relation \\?"[^"\\]+\\?")? does not exist`), "PostgreSQL error"},
+	// or given with argument types (lower(integer)). Node's ORMs put their
+	// error's name before the server's message (Sequelize, TypeORM).
+	{"does not exist", regexp.MustCompile(`\brelation \\?"[^"\\]+\\?" does not exist|(ERROR|FATAL|pq|SequelizeDatabaseError|QueryFailedError):\s+(column|function|schema|type|operator|database|role) (\\?"[^"\\]+\\?"|\w+\.\w+(\.\w+)?|[\w.]+\([^()\n]{0,200}\))( of relation \\?"[^"\\]+\\?")? does not exist`), "PostgreSQL error"},
 	// The Ruby pg gem's error classes, before the server's message.
 	// " ERROR:", not ": ERROR:": every JSON key is followed by `": `,
 	// which made the anchor's first pair the commonest in a body.
@@ -127,6 +128,9 @@ var leaks = [...]leak{
 	{"Conversion failed when converting ", nil, "SQL Server error"},
 	{"Incorrect syntax near", regexp.MustCompile(`Incorrect syntax near (the keyword )?'`), "SQL Server error"},
 	{".SqlException", regexp.MustCompile(`\b(System|Microsoft)\.Data\.SqlClient\.SqlException`), "SQL Server error"},
+	// The header sqlcmd, SSMS and the ODBC driver's tools put on a server
+	// message: "Msg 208, Level 16, State 1, Line 1".
+	{", Level ", regexp.MustCompile(`\bMsg \d+, Level \d+, State \d+`), "SQL Server error"},
 	// A .NET exception's name with its HRESULT and no colon after it.
 	{"Exception (0x", regexp.MustCompile(`\b[A-Z]\w*(\.\w+)+Exception \(0x[0-9A-Fa-f]{8}\)`), ".NET exception"},
 	{"Werkzeug Debugger", nil, "Flask/Werkzeug debug page"},
@@ -331,7 +335,7 @@ func anchorsByKey(b []byte, first *[len(leakAnchors)]int, hits int) bool {
 
 // The sets of anchors below are uint64s, one bit per leak: a 65th leak
 // does not compile (the array length turns negative) until they are made
-// wider.
+// wider. There are 64.
 var _ [64 - len(leaks)]struct{}
 
 // anchorKeys are the key bytes, one of which each anchor holds; anchor k's

@@ -292,3 +292,18 @@ func BenchmarkVerboseDecoys(b *testing.B) {
 		}
 	})
 }
+
+// TestVerboseORMAndToolFormats: database errors as Node's ORMs and SQL
+// Server's tools word them.
+func TestVerboseORMAndToolFormats(t *testing.T) {
+	r := func(b string) *vigil.Exchange { return ex("GET", "https://a.test/o/1", resp(500, b)) }
+	runCases(t, NewVerbose(), "detect.misconfig.verbose", []detCase{
+		{"sequelize missing column", r(`{"detail":"SequelizeDatabaseError: column \"driver_rating\" does not exist"}`), "PostgreSQL error"},
+		{"typeorm missing function", r(`{"message":"QueryFailedError: function lower(integer) does not exist"}`), "PostgreSQL error"},
+		{"sequelize syntax", r(`{"error":"SequelizeDatabaseError: invalid reference at or near \"FROM\""}`), "PostgreSQL error"},
+		{"sql server message header", r(`{"detail":"Msg 208, Level 16, State 1, Line 1\nInvalid object name 'dbo.ClaimNotes'."}`), "SQL Server error"},
+		{"sql server header without a line", r("Msg 2627, Level 14, State 1\nViolation of PRIMARY KEY constraint"), "SQL Server error"},
+		{"benign column name in a validation error", r(`{"error":"column \"email\" does not exist in the uploaded CSV"}`), ""},
+		{"benign game text", r(`{"quest":"Msg the guild, Level 16 heroes only, State your class"}`), ""},
+	})
+}
