@@ -60,10 +60,11 @@ var leaks = [...]leak{
 	{"Fatal error", regexp.MustCompile(`Fatal error(</b>)?: .+ on line (<b>)?\d+`), "PHP fatal error"},
 	// Warnings, notices and the like name the script and line as fatal
 	// errors do; display_errors prints them before the API's own output.
-	{".php", regexp.MustCompile(`\b(Warning|Notice|Deprecated|Parse error|Catchable fatal error)(</b>)?: +[^\n]{1,400}? in (<b>)?[^\s<]+\.php(</b>)? on line (<b>)?\d+`), "PHP error"},
-	// Laravel's and Symfony's debug JSON: the exception, then the server
-	// path and line of the script that threw it or of its frames.
-	{".php", regexp.MustCompile(`"(exception|trace)"\s*:[\s\S]{0,600}?"file"\s*:\s*"(/|[A-Za-z]:\\\\)[^"\n]{1,400}\.php"\s*,\s*"line"\s*:\s*\d+`), "PHP debug output"},
+	// Or Laravel's and Symfony's debug JSON: the exception, then the server
+	// path and line of the script that threw it or of its frames. (One
+	// leak for both: they share the anchor, and the anchor sets are full.)
+	{".php", regexp.MustCompile(`\b(Warning|Notice|Deprecated|Parse error|Catchable fatal error)(</b>)?: +[^\n]{1,400}? in (<b>)?[^\s<]+\.php(</b>)? on line (<b>)?\d+` +
+		`|"(exception|trace)"\s*:[\s\S]{0,600}?"file"\s*:\s*"(/|[A-Za-z]:\\\\)[^"\n]{1,400}\.php"\s*,\s*"line"\s*:\s*\d+`), "PHP error"},
 	{"Stack trace:", regexp.MustCompile(`Stack trace:(\s|\\n)*#0 `), "PHP stack trace"},
 	// Symfony's exception page.
 	{"trace-file-path", nil, "Symfony debug page"},
@@ -77,6 +78,9 @@ var leaks = [...]leak{
 	// new ("panicked at src/x.rs:1:2:").
 	{"' panicked at ", regexp.MustCompile(`thread '[^'\n]{0,100}' panicked at ('[^\n]{0,400}', )?[^\s'"]+\.rs:\d+`), "Rust panic"},
 	{"SQL logic error", nil, "SQLite error"},
+	// The sqlite3 gem's exceptions, as Rails and Sequel pass them on
+	// (SQLite3::BusyException: database is locked).
+	{"Exception: ", regexp.MustCompile(`\bSQLite3::[A-Z]\w*Exception: `), "SQLite error"},
 	{"syntax error", regexp.MustCompile(`near \\?"[^"\\]*\\?": syntax error`), "SQLite error"},
 	{"unrecognized token", regexp.MustCompile(`unrecognized token: \\?"`), "SQLite error"},
 	// SQLite's result codes, primary and extended (SQLITE_CONSTRAINT_UNIQUE),
@@ -335,7 +339,8 @@ func anchorsByKey(b []byte, first *[len(leakAnchors)]int, hits int) bool {
 
 // The sets of anchors below are uint64s, one bit per leak: a 65th leak
 // does not compile (the array length turns negative) until they are made
-// wider. There are 64.
+// wider. There are 64: a new leak joins one with the same anchor (as the
+// two PHP patterns did), or the sets grow.
 var _ [64 - len(leaks)]struct{}
 
 // anchorKeys are the key bytes, one of which each anchor holds; anchor k's

@@ -161,9 +161,9 @@ func TestVerboseMoreDatabaseErrors(t *testing.T) {
 func TestVerbosePHPDebugJSON(t *testing.T) {
 	r := func(b string) *vigil.Exchange { return ex("GET", "https://a.test/o/1", resp(500, b)) }
 	runCases(t, NewVerbose(), "detect.misconfig.verbose", []detCase{
-		{"exception then file", r(`{"message":"Division by zero","exception":"DivisionByZeroError","file":"/srv/shop/app/Services/Tax.php","line":31,"trace":[]}`), "PHP debug"},
-		{"frames in a trace", r(`{"title":"Internal Server Error","status":500,"trace":[{"namespace":"","short_class":"Kernel","class":"App\\Kernel","type":"->","function":"handle","file":"/app/vendor/symfony/http-kernel/Kernel.php","line":197,"args":[]}]}`), "PHP debug"},
-		{"pretty printed windows path", r("{\n  \"exception\": \"TypeError\",\n  \"file\": \"C:\\\\inetpub\\\\api\\\\src\\\\Cart.php\",\n  \"line\": 64\n}"), "PHP debug"},
+		{"exception then file", r(`{"message":"Division by zero","exception":"DivisionByZeroError","file":"/srv/shop/app/Services/Tax.php","line":31,"trace":[]}`), "PHP error"},
+		{"frames in a trace", r(`{"title":"Internal Server Error","status":500,"trace":[{"namespace":"","short_class":"Kernel","class":"App\\Kernel","type":"->","function":"handle","file":"/app/vendor/symfony/http-kernel/Kernel.php","line":197,"args":[]}]}`), "PHP error"},
+		{"pretty printed windows path", r("{\n  \"exception\": \"TypeError\",\n  \"file\": \"C:\\\\inetpub\\\\api\\\\src\\\\Cart.php\",\n  \"line\": 64\n}"), "PHP error"},
 		{"benign code review comment", r(`{"file":"/src/Controller/Cart.php","line":12,"comment":"rename this"}`), ""},
 		{"benign relative path with exception text", r(`{"exception":"none","file":"app/Cart.php","line":3}`), ""},
 		{"benign download of a php file", r(`{"trace":"off","download":"/files/setup.php","size":1200}`), ""},
@@ -303,6 +303,9 @@ func TestVerboseORMAndToolFormats(t *testing.T) {
 		{"sequelize syntax", r(`{"error":"SequelizeDatabaseError: invalid reference at or near \"FROM\""}`), "PostgreSQL error"},
 		{"sql server message header", r(`{"detail":"Msg 208, Level 16, State 1, Line 1\nInvalid object name 'dbo.ClaimNotes'."}`), "SQL Server error"},
 		{"sql server header without a line", r("Msg 2627, Level 14, State 1\nViolation of PRIMARY KEY constraint"), "SQL Server error"},
+		{"ruby sqlite3 gem exception", r(`{"data":null,"errors":[{"message":"SQLite3::ConstraintException: UNIQUE constraint failed"}]}`), "SQLite error"},
+		{"ruby sqlite3 busy", r(`{"error":"SQLite3::BusyException: database is locked"}`), "SQLite error"},
+		{"benign sqlite3 word", r(`{"note":"We moved off SQLite3 last year. Exception: the CLI still uses it"}`), ""},
 		{"benign column name in a validation error", r(`{"error":"column \"email\" does not exist in the uploaded CSV"}`), ""},
 		{"benign game text", r(`{"quest":"Msg the guild, Level 16 heroes only, State your class"}`), ""},
 	})
