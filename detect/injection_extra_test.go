@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -180,6 +181,8 @@ func TestOtherMoreClasses(t *testing.T) {
 	runCases(t, NewOther(), "detect.injection.other", []detCase{
 		{"nosql operator as a query name", ex("GET", "https://a.test/s?%24where=this.a%3D%3Dthis.b"), "runs code"},
 		{"nul between dots and slash", ex("POST", "https://a.test/f", body("application/json", `{"doc":"..%00/..%00/..%00/etc/shadow"}`)), techTraversal},
+		{"benign ampersand between words after a separator", ex("POST", "https://a.test/sms", body("application/json", `{"body":"Drop off keys at reception; cat & dog both fed. See you Sunday!"}`)), ""},
+		{"background job after a weak command", ex("GET", "https://a.test/p?host=x%3B+cat+%26+id"), techCmd},
 		{"overlong dots as path segments", ex("GET", "https://a.test/files/%c0%ae%c0%ae/%c0%ae%c0%ae/etc/passwd"), techTraversal},
 		{"three-byte overlong dots in a segment", ex("GET", "https://a.test/files/%e0%80%ae%e0%80%ae/%e0%80%ae%e0%80%ae/x"), techTraversal},
 		{"benign accented path segment", ex("GET", "https://a.test/files/caf%c3%a9/men%c3%bc"), ""},
@@ -245,5 +248,23 @@ func TestMoreHiddenForms(t *testing.T) {
 	runCases(t, NewJWT(JWTConfig{}), "detect.auth.jwt", []detCase{
 		{"kid with &&", ex("GET", "https://a.test/", hdr("Authorization", "Bearer "+kid), resp(401, "")), "shell"},
 		{"benign kid with an ampersand", ex("GET", "https://a.test/", hdr("Authorization", "Bearer "+tok(t, map[string]any{"alg": "HS256", "kid": "keys&certs-2026"}, jwt.MapClaims{"sub": "u1"}, "c2ln")), resp(401, "")), ""},
+	})
+}
+
+// TestCommandInHTMLCode: rich text written in HTML quotes commands in
+// <code> and <pre> as Markdown does with backticks.
+func TestCommandInHTMLCode(t *testing.T) {
+	j := func(html string) func(*vigil.Exchange) {
+		b, _ := json.Marshal(map[string]string{"body_html": html})
+		return body("application/json", string(b))
+	}
+	put := func(html string) *vigil.Exchange { return ex("PUT", "https://a.test/v1/articles/7", j(html)) }
+	runCases(t, NewOther(), "detect.injection.other", []detCase{
+		{"recon command in a code element", put("<p>Run <code>id; uname -a</code> now</p>"), "reconnaissance command id"},
+		{"injection outside the code", put("<p>Use <code>git status</code> first</p>; cat /etc/passwd"), techCmd},
+		{"code element without prose", put("<code>x; rm -rf /tmp/a</code>"), techCmd},
+		{"benign command in a code element", put("<p>Use <code>git log --oneline | head</code> to see recent commits.</p>"), ""},
+		{"benign pre block", put("<p>Check the service:</p><pre><code>curl -s localhost:8080/health | jq .status</code></pre><p>then restart it.</p>"), ""},
+		{"benign pre with attributes", put(`<p>Try this:</p><pre class="shell">tail -f app.log | grep ERROR</pre>`), ""},
 	})
 }

@@ -205,6 +205,16 @@ func (l *Leaf) Loc() string {
 	}
 }
 
+// objectKey is the key of the object holding the leaf when that object is
+// the value of a key, "" when it is an element of an array (or the
+// document).
+func (l *Leaf) objectKey() string {
+	if n := len(l.frames); n >= 2 && !l.frames[n-2].array {
+		return l.frames[n-2].key
+	}
+	return ""
+}
+
 // Parent is the name of the object holding the leaf's key: for
 // {"user":{"$ne":1}} the key leaf "$ne" has parent "user". Array levels are
 // skipped. It is "" at the top level and outside JSON.
@@ -277,7 +287,9 @@ func (w *walker) request(r *vigil.Request) {
 }
 
 // emit yields one leaf and, when its value carries percent escapes, the value
-// decoded once more. It returns false once the walk must stop.
+// decoded once more, and once again when that still carries some (a payload
+// encoded twice over where no decoding is due, as in a JSON field). It
+// returns false once the walk must stop.
 func (w *walker) emit(src Source, kind Kind, key, value, prefix string) bool {
 	if w.done {
 		return false
@@ -293,13 +305,18 @@ func (w *walker) emit(src Source, kind Kind, key, value, prefix string) bool {
 		return false
 	}
 	if kind == KindString || kind == KindKey {
-		if d, ok := decodeAgain(src, value); ok {
+		for range 2 {
+			d, ok := decodeAgain(src, value)
+			if !ok || w.n >= maxLeaves {
+				break
+			}
 			w.n++
 			w.leaf = Leaf{Source: src, Kind: kind, Key: key, Value: d, Decoded: true, prefix: prefix, frames: w.frames}
 			if !w.yield(&w.leaf) {
 				w.done = true
 				return false
 			}
+			value = d
 		}
 	}
 	return true

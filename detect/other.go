@@ -183,6 +183,12 @@ func commandInjection(v string) string {
 			return why
 		}
 	}
+	if strings.Contains(s, "<code") || strings.Contains(s, "<pre") {
+		var why string
+		if s, why = unquoteHTMLCode(s); why != "" {
+			return why
+		}
+	}
 	for i := 0; i < len(s); i++ {
 		sub := false
 		switch s[i] {
@@ -308,6 +314,70 @@ func unquoteMarkdown(s string) (out, why string) {
 	return string(b), ""
 }
 
+// unquoteHTMLCode is unquoteMarkdown for rich text written in HTML: it
+// blanks the text of <code> and <pre> elements (s in lower case) when the
+// value has prose outside them, so that an article or a comment showing a
+// command ("<p>Use <code>git log | head</code></p>") is not read as one. An
+// element whose command is one of reconCmds still counts: why says so.
+func unquoteHTMLCode(s string) (out, why string) {
+	var b []byte
+	for _, tag := range [...]string{"code", "pre"} {
+		open, closing := "<"+tag, "</"+tag+">"
+		for from := 0; from < len(s); {
+			i := strings.Index(s[from:], open)
+			if i < 0 {
+				break
+			}
+			at := from + i + len(open)
+			if at >= len(s) || s[at] != '>' && s[at] != ' ' {
+				from = at // "<codex>", "<prefix>": another element
+				continue
+			}
+			gt := strings.IndexByte(s[at:], '>')
+			if gt < 0 {
+				break
+			}
+			start := at + gt + 1
+			n := strings.Index(s[start:], closing)
+			if n < 0 {
+				break
+			}
+			inner := strings.TrimLeft(s[start:start+n], " \t\n")
+			w := inner[:len(inner)-len(strings.TrimLeft(inner, "abcdefghijklmnopqrstuvwxyz0123456789/._-"))]
+			if reconCmds[w] {
+				return s, "reconnaissance command " + w + " in an HTML code element"
+			}
+			if b == nil {
+				b = []byte(s)
+			}
+			blank(b[start : start+n])
+			from = start + n + len(closing)
+		}
+	}
+	if b == nil || !prose(stripTags(string(b))) {
+		return s, ""
+	}
+	return string(b), ""
+}
+
+// stripTags blanks HTML tags ("<p class=x>") in s, for prose: tag and
+// attribute names are no words of the text.
+func stripTags(s string) string {
+	b := []byte(s)
+	for i := 0; i < len(b); i++ {
+		if b[i] != '<' {
+			continue
+		}
+		j := strings.IndexByte(s[i:], '>')
+		if j < 0 {
+			break
+		}
+		blank(b[i : i+j+1])
+		i += j
+	}
+	return string(b)
+}
+
 // prose says whether s has, outside backtick-quoted text, a word of three
 // letters or more.
 func prose(s string) bool {
@@ -424,6 +494,9 @@ func shellArg(rest string) bool {
 	c := rest[0]
 	if len(rest) > 2 && c >= 'a' && c <= 'z' && rest[1] == ':' && (rest[2] == '\\' || rest[2] == '/') {
 		return true // a Windows path: "type c:\windows\win.ini"
+	}
+	if c == '&' && len(rest) > 2 && rest[1] == ' ' && rest[2] >= 'a' && rest[2] <= 'z' {
+		return false // "cat & dog both fed": an ampersand between words
 	}
 	return strings.IndexByte("-/.$~'\"<>|&;`\\%", c) >= 0 || c >= '0' && c <= '9'
 }
