@@ -84,7 +84,17 @@ func sensitiveJSON(body []byte) ([]vigil.Evidence, vigil.Severity) {
 		saw.tokenType = saw.tokenType || l.Key == "token_type"
 		why, value, s := pairedSecret(l.Key, l.Value)
 		if why == "" {
-			why, value, s = sensitiveLeaf(l.Key, l.Parent(), l.Value, l.Kind)
+			key := l.Key
+			if key == "value" {
+				// A property's value kept under a generic key
+				// ({"DB_PASSWORD": {"value": "…"}}, Spring Boot's
+				// /actuator/env) is named by the object's own key; in an
+				// array of {"name": …, "value": …} it is not.
+				if p := l.objectKey(); p != "" {
+					key = p
+				}
+			}
+			why, value, s = sensitiveLeaf(key, l.Parent(), l.Value, l.Kind)
 		}
 		if why == "" {
 			continue
@@ -241,6 +251,11 @@ func sensitiveLeaf(key, parent, v string, kind Kind) (why, value string, sev vig
 	if why, value, sev = sensitiveValue(key, v); why != "" && masked(v) {
 		return "", "", 0
 	}
+	if why == "" && kind == KindString && len(v) >= 32 && strings.IndexByte(v, '\n') >= 0 {
+		// A file carried in a field (a fetched credentials file, a
+		// configuration): read as a text body is.
+		return sensitiveText(unsafe.Slice(unsafe.StringData(v), len(v)))
+	}
 	return why, value, sev
 }
 
@@ -268,10 +283,18 @@ func sensitiveValue(key, v string) (why, value string, sev vigil.Severity) {
 		return "password or password hash", mask(v), vigil.SeverityHigh
 	case hexDigest(v) && passwordHashName(n):
 		return "password hash", mask(v), vigil.SeverityHigh
-	case secretKeyName(n) && !metaName(n) && len(v) >= 8 && !strings.Contains(v, " ") && !intentClientSecret(v):
+	case secretKeyName(n) && !metaName(n) && len(v) >= 8 && !strings.Contains(v, " ") && !intentClientSecret(v) && !testModeKey(v):
 		return "secret or API key", mask(v), vigil.SeverityHigh
 	}
 	return "", "", 0
+}
+
+// testModeKey says whether v is a Stripe test-mode secret or restricted
+// key (sk_test_…, rk_test_…): it reaches the account's test data only,
+// made for development and shown in sandbox settings, so it is no leak.
+// (providerTokens lists the live ones.)
+func testModeKey(v string) bool {
+	return strings.HasPrefix(v, "sk_test_") || strings.HasPrefix(v, "rk_test_")
 }
 
 // maxTextScan bounds the part of a text body that the scans for tokens,
@@ -326,6 +349,9 @@ func sensitiveText(b []byte) (why, value string, sev vigil.Severity) {
 	}
 	if why, value, sev = envSecret(s, issued); why != "" {
 		return why, value, sev
+	}
+	if h := cryptHashInText(s); h != "" {
+		return "password hash", h[:4] + "…" + mask(h), vigil.SeverityHigh
 	}
 	if hasRun {
 		if n, ok := pii.CardInText(s); ok {
@@ -586,12 +612,42 @@ func csvCard(s string) string {
 	return ""
 }
 
+// cryptHashInText finds a password hash in a modular crypt format that
+// pii.CryptHash knows (bcrypt's $2a$/$2b$/$2y$, argon2, scrypt, sha-crypt)
+// standing as a word of s: a user export, a CSV, a dump. "" when none.
+func cryptHashInText(s string) string {
+	for i := 0; i < len(s); {
+		j := strings.IndexByte(s[i:], '$')
+		if j < 0 {
+			break
+		}
+		i += j
+		if i > 0 && (isAlnum(s[i-1]) || s[i-1] == '$') || i+3 >= len(s) {
+			i++
+			continue
+		}
+		end := i
+		for end < len(s) && end-i < 256 && !strings.ContainsRune(" \t\r\n,;\"'<>|", rune(s[end])) {
+			end++
+		}
+		if h := s[i:end]; pii.CryptHash(h) {
+			return h
+		}
+		i = end
+	}
+	return ""
+}
+
 // envSecret judges a body read as a .env or properties file: each
-// NAME=value line is a leaf named NAME. In an OAuth token response (issued)
-// the tokens handed out are not reported.
+// NAME=value line is a leaf named NAME, as is each define('NAME', 'value')
+// of a PHP configuration file (wp-config.php). In an OAuth token response
+// (issued) the tokens handed out are not reported.
 func envSecret(s string, issued func() bool) (why, value string, sev vigil.Severity) {
 	for line := range strings.Lines(s) {
 		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "export "))
+		if strings.HasPrefix(line, "define(") {
+			line = phpDefine(line)
+		}
 		name, v, ok := strings.Cut(line, "=")
 		if name = strings.TrimSpace(name); !ok || !envName(name) {
 			continue
@@ -603,6 +659,21 @@ func envSecret(s string, issued func() bool) (why, value string, sev vigil.Sever
 		}
 	}
 	return "", "", 0
+}
+
+// phpDefine turns define('NAME', 'value'); into NAME=value, and any other
+// line into "".
+func phpDefine(line string) string {
+	args, ok := strings.CutPrefix(line, "define(")
+	if !ok {
+		return ""
+	}
+	args = strings.TrimSuffix(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(args), ";")), ")")
+	name, v, ok := strings.Cut(args, ",")
+	if !ok {
+		return ""
+	}
+	return strings.Trim(strings.TrimSpace(name), `"'`) + "=" + strings.TrimSpace(v)
 }
 
 // envName reports a variable name: a letter or '_', then letters, digits,
@@ -671,7 +742,7 @@ func secretKeyName(n string) bool {
 	if strings.Contains(n, "question") || strings.Contains(n, "santa") {
 		return false
 	}
-	for _, s := range [...]string{"secret", "apikey", "privatekey", "signingkey", "partnerkey", "jwtkey", "encryptionkey", "masterkey"} {
+	for _, s := range [...]string{"secret", "apikey", "apitoken", "privatekey", "signingkey", "partnerkey", "jwtkey", "encryptionkey", "masterkey"} {
 		if strings.Contains(n, s) {
 			return true
 		}
@@ -983,13 +1054,14 @@ const cardDigits = 13
 func cardRunByte(c byte) bool { return c >= '0' && c <= '9' || c == ' ' || c == '-' }
 
 // mayBeSecretName reports whether pii.NormKey of the key k may hold "secret",
-// "pass", "pwd" or "key".
+// "pass", "pwd", "key" or "apitoken".
 func mayBeSecretName(k []byte) bool {
 	const (
-		key    = uint64('k')<<16 | uint64('e')<<8 | uint64('y')
-		pwd    = uint64('p')<<16 | uint64('w')<<8 | uint64('d')
-		pass   = uint64('p')<<24 | uint64('a')<<16 | uint64('s')<<8 | uint64('s')
-		secret = uint64('s')<<40 | uint64('e')<<32 | uint64('c')<<24 | uint64('r')<<16 | uint64('e')<<8 | uint64('t')
+		key      = uint64('k')<<16 | uint64('e')<<8 | uint64('y')
+		pwd      = uint64('p')<<16 | uint64('w')<<8 | uint64('d')
+		pass     = uint64('p')<<24 | uint64('a')<<16 | uint64('s')<<8 | uint64('s')
+		secret   = uint64('s')<<40 | uint64('e')<<32 | uint64('c')<<24 | uint64('r')<<16 | uint64('e')<<8 | uint64('t')
+		apitoken = uint64('a')<<56 | uint64('p')<<48 | uint64('i')<<40 | uint64('t')<<32 | uint64('o')<<24 | uint64('k')<<16 | uint64('e')<<8 | uint64('n')
 	)
 	var last uint64 // the last normalised bytes, the newest lowest
 	for _, c := range k {
@@ -998,7 +1070,7 @@ func mayBeSecretName(k []byte) bool {
 			continue // dropped by NormKey
 		}
 		last = last<<8 | uint64(c|0x20) // lower-cased; digits keep their value
-		if t&sbLast != 0 && (last&0xffffff == key || last&0xffffff == pwd || last&0xffffffff == pass || last&0xffffffffffff == secret) {
+		if t&sbLast != 0 && (last&0xffffff == key || last&0xffffff == pwd || last&0xffffffff == pass || last&0xffffffffffff == secret || last == apitoken) {
 			return true
 		}
 	}
@@ -1008,7 +1080,7 @@ func mayBeSecretName(k []byte) bool {
 // The classes of bytes mayBeSecretName tells apart.
 const (
 	sbAlnum = 1 << iota // kept by pii.NormKey
-	sbLast              // the last letter of "key", "pwd", "pass" or "secret", in either case
+	sbLast              // the last letter of "key", "pwd", "pass", "secret" or "apitoken", in either case
 )
 
 var sensitiveBytes = func() (t [256]uint8) {
@@ -1018,7 +1090,7 @@ var sensitiveBytes = func() (t [256]uint8) {
 			t[i] = sbAlnum
 		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
 			t[i] = sbAlnum
-			if l := c | 0x20; l == 'y' || l == 'd' || l == 's' || l == 't' {
+			if l := c | 0x20; l == 'y' || l == 'd' || l == 's' || l == 't' || l == 'n' {
 				t[i] |= sbLast
 			}
 		}

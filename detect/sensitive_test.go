@@ -64,6 +64,10 @@ func TestSensitiveProviderTokens(t *testing.T) {
 		{"twilio auth token beside its sid", sensJSON(`{"sms":{"auth_token":"0f1e2d3c4b5a69788796a5b4c3d2e1f0","sid":"AC0123456789abcdef0123456789abcdef"}}`), "auth token"},
 
 		{"benign publishable key", sensJSON(`{"stripe":{"publishable_key":"pk_test_51HxYz2abCDefGHijKLmnOPq"}}`), ""},
+		{"benign test-mode secret key in sandbox settings", sensJSON(`{"mode":"test","test_secret_key":"sk_test_51N7PZa45tZnTZcdMo4On2CvTiZRontLzBl9H8QV4qnPdpl"}`), ""},
+		{"benign restricted test key", sensJSON(`{"restricted_key":"rk_test_51N7PZa45tZnTZcdMo4On2CvTiZRon"}`), ""},
+		{"live secret key under a secret name", sensJSON(`{"mode":"live","secret_key":"sk_live_51N7PZa45tZnTZcdMo4On2CvTiZRontLzBl9H8QV4qnPdpl"}`), "sk_live_"},
+		{"other secret under a test-like name", sensJSON(`{"test_secret_key":"9f2c1e7a4b6d8e0f3a5c7e9b1d3f5a7c"}`), "secret or API key"},
 		{"benign publishable live key by value", sensJSON(`{"stripe":"pk_live_51HxYz2abCDefGHijKLmnOPq"}`), ""},
 		{"benign placeholder", sensJSON(`{"example":"ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}`), ""},
 		{"benign masked token", sensJSON(`{"token_hint":"ghp_****************************a3S2"}`), ""},
@@ -132,6 +136,9 @@ func TestMaySensitiveNewClasses(t *testing.T) {
 		`{"c":"AccountName=a;AccountKey=Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MGFiY2RlZmdoaWpr"}`,
 		`{"u":"https://a.blob.core.windows.net/?sv=1&ss=b&srt=o&sig=AbCdEf0123456789GhIj"}`,
 		`{"u":"amqp://guest:Kq81mZp0Lw@mq:5672/"}`,
+		`{"admin_api_token":"adm_f3lvh1XKPVb4rvM5CAvBxIXzvIYhAe5eLL5sX48f"}`,
+		`{"DB_PASSWORD":{"value":"HuUo3cMFztmmLNsD0e"}}`,
+		`{"content":"aws_access_key_id=AKIALITYIF2W3OVB4L7A\naws_secret_access_key=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\n"}`,
 	} {
 		if !maySensitive([]byte(b)) {
 			t.Errorf("maySensitive(%s) = false", b)
@@ -362,4 +369,26 @@ func TestProviderTokenPrefixes(t *testing.T) {
 			t.Errorf("provider token prefix %q has no '_' or '-' among bytes 3-10", p.prefix)
 		}
 	}
+}
+
+// TestSensitiveFilesAndProperties: secrets in the shapes configuration and
+// credential files take when an API hands them out – a property object, a
+// file carried in a JSON field, a PHP configuration, a user export.
+func TestSensitiveFilesAndProperties(t *testing.T) {
+	runCases(t, NewSensitive(), "detect.exposure.sensitive", []detCase{
+		{"actuator env property", sensJSON(`{"propertySources":[{"name":"systemEnvironment","properties":{"SPRING_DATASOURCE_PASSWORD":{"value":"HuUo3cMFztmmLNsD0e"}}}]}`), "password"},
+		{"secret property object", sensJSON(`{"HOT_WALLET_API_SECRET":{"value":"rAwUAi8NctBarkjOlDwCqltSUWQENITiHzd5uEUV3hL2MrY8","origin":"env"}}`), "secret"},
+		{"api token by name", sensJSON(`{"access_token":"eyJ5YTqM2oPXOoGHJ","admin_api_token":"adm_f3lvh1XKPVb4rvM5CAvBxIXzvIYhAe5eLL5sX48f","token_type":"Bearer"}`), "secret or API key"},
+		{"credentials file in a field", sensJSON(`{"fetched":"http://169.254.169.254/x","content":"aws_access_key_id=AKIALITYIF2W3OVB4L7A\naws_secret_access_key=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\n"}`), "cloud access key id"},
+		{"env file in a field", sensJSON(`{"file":".env","text":"APP_ENV=production\nDB_PASSWORD=Pr0d-Db-x7Kq2LwZ9\n"}`), "password"},
+		{"wp-config", sensText("text/plain", "<?php\ndefine('DB_NAME', 'harbor');\ndefine('DB_PASSWORD', 'ZQLc0AezYqevDqrP');\n"), "password"},
+		{"bcrypt in a csv export", sensText("text/csv", "login,email,password_hash\nsteward1,s1@metrocity.test,$2b$12$Gj0dcq3e77kSbZaXgQtj5uDpqgGMCaUM37dHrSBU9CyKJGf9nV48M\n"), "password hash"},
+
+		{"benign name/value array", sensJSON(`{"secrets":[{"name":"DB_PASSWORD_FILE","value":"/run/secrets/db_password"},{"name":"AWS_ROLE_ARN","value":"arn:aws:iam::123456789012:role/ci-deploy"}]}`), ""},
+		{"benign property object", sensJSON(`{"server.port":{"value":"8080"},"spring.profiles.active":{"value":"prod"}}`), ""},
+		{"benign multi-line text", sensJSON(`{"notes":"Line one of the note.\nPrice $20 per month; $2b is not a hash.\nsecret=santa wishes"}`), ""},
+		{"benign php define", sensText("text/plain", "<?php\ndefine('WP_DEBUG', false);\ndefine('DB_PASSWORD_FILE', '/run/secrets/db');\n"), ""},
+		{"benign dollar amounts in a csv", sensText("text/csv", "item,price\nbook,$12.50\nlamp,$2b$\n"), ""},
+		{"benign api token hint", sensJSON(`{"api_token_last4":"a3S2","api_token_set":true}`), ""},
+	})
 }
