@@ -135,8 +135,9 @@ var leaks = [...]leak{
 	// The header sqlcmd, SSMS and the ODBC driver's tools put on a server
 	// message: "Msg 208, Level 16, State 1, Line 1".
 	{", Level ", regexp.MustCompile(`\bMsg \d+, Level \d+, State \d+`), "SQL Server error"},
-	// A .NET exception's name with its HRESULT and no colon after it.
-	{"Exception (0x", regexp.MustCompile(`\b[A-Z]\w*(\.\w+)+Exception \(0x[0-9A-Fa-f]{8}\)`), ".NET exception"},
+	// A .NET exception's name, qualified or not, with its HRESULT and no
+	// colon after it: "SqlException (0x80131904)".
+	{"Exception (0x", regexp.MustCompile(`\b[A-Z]\w*(\.\w+)*Exception \(0x[0-9A-Fa-f]{8}\)`), ".NET exception"},
 	{"Werkzeug Debugger", nil, "Flask/Werkzeug debug page"},
 	{"DEBUG = True", nil, "Django debug page"},
 	{"Whitelabel Error Page", nil, "Spring Boot error page"},
