@@ -326,11 +326,12 @@ func anchorsByKey(b []byte, first *[len(leakAnchors)]int, hits int) bool {
 				m |= near[1][b[i+1]]
 			}
 			for m &= left; m != 0; m &= m - 1 {
-				k := bits.TrailingZeros64(m)
+				bit := bits.TrailingZeros64(m)
+				k := keyedLeak[ki][bit]
 				a := leakAnchors[k]
 				if s := i - int(anchorKeyAt[k]); s >= 0 && len(b)-s >= len(a) && string(b[s:s+len(a)]) == a {
 					first[k] = s
-					left &^= 1 << k
+					left &^= 1 << bit
 				}
 			}
 		}
@@ -338,21 +339,23 @@ func anchorsByKey(b []byte, first *[len(leakAnchors)]int, hits int) bool {
 	return true
 }
 
-// The sets of anchors below are uint64s, one bit per leak: a 65th leak
-// does not compile (the array length turns negative) until they are made
-// wider. There are 64: a new leak joins one with the same anchor (as the
-// two PHP patterns did), or the sets grow.
-var _ [64 - len(leaks)]struct{}
+// Leaks are numbered in uint8s (anchorOrder, keyedLeak): a 256th does not
+// compile (the array length turns negative).
+var _ [255 - len(leaks)]struct{}
 
 // anchorKeys are the key bytes, one of which each anchor holds; anchor k's
-// is at anchorKeyAt[k], and anchorKeyed[i] is the set of the anchors (bit
-// k) keyed on anchorKeys[i]. anchorNear[i][0][c] is the set of those whose
-// key byte follows c, anchorNear[i][1][c] of those (keyed on their first
-// byte) whose key byte c follows.
+// is at anchorKeyAt[k]. The sets below are per key byte, one bit per anchor
+// keyed on it: bit j of a set of key byte i stands for leak keyedLeak[i][j],
+// so each key byte takes up to 64 anchors (a 65th panics at start-up, and
+// any test fails). anchorKeyed[i] is the set of the anchors keyed on
+// anchorKeys[i]; anchorNear[i][0][c] is the set of those whose key byte
+// follows c, anchorNear[i][1][c] of those (keyed on their first byte) whose
+// key byte c follows.
 var (
 	anchorKeys  = [...]byte{' ', '.', '_', '-', '['}
 	anchorKeyAt [len(leaks)]uint8
 	anchorKeyed [len(anchorKeys)]uint64
+	keyedLeak   [len(anchorKeys)][64]uint8
 	anchorNear  = func() (near [len(anchorKeys)][2][256]uint64) {
 		for k := range leaks {
 			a := leaks[k].anchor
@@ -367,11 +370,16 @@ var (
 				panic("detect: leak anchor " + strconv.Quote(a) + " holds no key byte")
 			}
 			anchorKeyAt[k] = uint8(d)
-			anchorKeyed[ki] |= 1 << k
+			bit := bits.OnesCount64(anchorKeyed[ki])
+			if bit == 64 {
+				panic("detect: more than 64 leak anchors hold the key byte " + strconv.QuoteRune(rune(anchorKeys[ki])))
+			}
+			keyedLeak[ki][bit] = uint8(k)
+			anchorKeyed[ki] |= 1 << bit
 			if d > 0 {
-				near[ki][0][a[d-1]] |= 1 << k
+				near[ki][0][a[d-1]] |= 1 << bit
 			} else {
-				near[ki][1][a[d+1]] |= 1 << k
+				near[ki][1][a[d+1]] |= 1 << bit
 			}
 		}
 		return near
