@@ -126,6 +126,8 @@ var leaks = [...]leak{
 	// IBM Db2: the JDBC driver's and the CLI driver's prefixes.
 	{"DB2 SQL Error: ", regexp.MustCompile(`DB2 SQL Error: SQLCODE=-?\d+`), "Db2 SQL error"},
 	{"[IBM][CLI Driver]", nil, "Db2 SQL error"},
+	// Db2's own message: its number, the text, then SQLSTATE=.
+	{" SQLSTATE=", regexp.MustCompile(`\bSQL\d{4,5}[NWC]\b[^\n]{0,400} SQLSTATE=[0-9A-Z]{5}`), "Db2 SQL error"},
 	{"ORA-", regexp.MustCompile(`\bORA-\d{5}\b`), "Oracle error"},
 	{"SQLSTATE[", nil, "PDO database error"},
 	{"Unclosed quotation mark after the character string", nil, "SQL Server error"},

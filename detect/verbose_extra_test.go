@@ -304,6 +304,8 @@ func TestVerboseORMAndToolFormats(t *testing.T) {
 		{"sql server message header", r(`{"detail":"Msg 208, Level 16, State 1, Line 1\nInvalid object name 'dbo.ClaimNotes'."}`), "SQL Server error"},
 		{"sql server header without a line", r("Msg 2627, Level 14, State 1\nViolation of PRIMARY KEY constraint"), "SQL Server error"},
 		{"unqualified .net exception with hresult", r(`{"error":"SqlException (0x80131904): Invalid column name 'PublishedUtc'."}`), ".NET exception"},
+		{"db2 message without its driver prefix", r(`{"error":"SQL0204N  \"OPENDATA.PERMITS_2026\" is an undefined name.  SQLSTATE=42704"}`), "Db2"},
+		{"benign sqlstate in docs", r(`{"doc":"Errors carry SQLSTATE=class codes, see the manual"}`), ""},
 		{"ruby sqlite3 gem exception", r(`{"data":null,"errors":[{"message":"SQLite3::ConstraintException: UNIQUE constraint failed"}]}`), "SQLite error"},
 		{"ruby sqlite3 busy", r(`{"error":"SQLite3::BusyException: database is locked"}`), "SQLite error"},
 		{"benign sqlite3 word", r(`{"note":"We moved off SQLite3 last year. Exception: the CLI still uses it"}`), ""},
