@@ -3,6 +3,7 @@ package detect
 import (
 	"bytes"
 	"context"
+	"encoding/xml"
 	"math/bits"
 	"slices"
 	"strings"
@@ -49,6 +50,12 @@ func (d *Sensitive) Analyze(_ context.Context, x *vigil.Exchange) ([]vigil.Findi
 		}
 	} else if why, value, s := sensitiveText(body); why != "" {
 		ev, sev = []vigil.Evidence{{Where: "response.body", Value: value, Why: why}}, s
+	} else if looksXML(body) && !htmlDocument(body) {
+		ev, sev = sensitiveXML(body)
+	} else if yamlType(headerValue(r.Header, "Content-Type")) {
+		if why, value, s := yamlSecret(body); why != "" {
+			ev, sev = []vigil.Evidence{{Where: "response.body", Value: value, Why: why}}, s
+		}
 	}
 	if ev == nil {
 		return nil, nil
@@ -283,7 +290,7 @@ func sensitiveValue(key, v string) (why, value string, sev vigil.Severity) {
 		return "password or password hash", mask(v), vigil.SeverityHigh
 	case hexDigest(v) && passwordHashName(n):
 		return "password hash", mask(v), vigil.SeverityHigh
-	case secretKeyName(n) && !metaName(n) && len(v) >= 8 && !strings.Contains(v, " ") && !intentClientSecret(v) && !testModeKey(v):
+	case secretKeyName(n) && !metaName(n) && !digestName(n) && len(v) >= 8 && !strings.Contains(v, " ") && !intentClientSecret(v) && !testModeKey(v):
 		return "secret or API key", mask(v), vigil.SeverityHigh
 	}
 	return "", "", 0
@@ -295,6 +302,88 @@ func sensitiveValue(key, v string) (why, value string, sev vigil.Severity) {
 // (providerTokens lists the live ones.)
 func testModeKey(v string) bool {
 	return strings.HasPrefix(v, "sk_test_") || strings.HasPrefix(v, "rk_test_")
+}
+
+// sensitiveXML judges the element texts and attribute values of an XML
+// body (a SOAP or XML API's response) as leaves named by their element or
+// attribute: <Password>…</Password>, <ns2:CardNumber>…</ns2:CardNumber>.
+// Entities are not expanded beyond the predefined and HTML ones; the walk
+// ends at the first syntax error or after maxLeaves tokens.
+func sensitiveXML(b []byte) ([]vigil.Evidence, vigil.Severity) {
+	var ev []vigil.Evidence
+	sev := vigil.SeverityInfo
+	judge := func(key, v string) {
+		if why, value, s := sensitiveLeaf(key, "", v, KindString); why != "" {
+			ev = append(ev, vigil.Evidence{Where: "response.body." + key, Value: value, Why: why})
+			sev = max(sev, s)
+		}
+	}
+	d := xml.NewDecoder(bytes.NewReader(b))
+	d.Strict = false
+	d.Entity = xml.HTMLEntity
+	name := ""
+	for n := 0; n < maxLeaves && len(ev) < maxEvidence; n++ {
+		tok, err := d.RawToken()
+		if err != nil {
+			break
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			name = t.Name.Local
+			for _, a := range t.Attr {
+				if a.Name.Space != "xmlns" && a.Name.Local != "xmlns" {
+					judge(a.Name.Local, a.Value)
+				}
+			}
+		case xml.CharData:
+			if v := bytes.TrimSpace(t); len(v) > 0 && name != "" {
+				judge(name, string(v))
+			}
+		case xml.EndElement:
+			name = ""
+		}
+	}
+	return ev, sev
+}
+
+// yamlType says whether a Content-Type is YAML's.
+func yamlType(ct string) bool {
+	ct = strings.ToLower(ct)
+	return strings.HasPrefix(ct, "application/yaml") || strings.HasPrefix(ct, "application/x-yaml") ||
+		strings.HasPrefix(ct, "text/yaml") || strings.HasPrefix(ct, "text/x-yaml")
+}
+
+// yamlSecret judges a YAML body's "key: value" lines (a configuration
+// export) as leaves named by their key, as envSecret does NAME=value lines.
+// Block scalars and flow collections are not read.
+func yamlSecret(b []byte) (why, value string, sev vigil.Severity) {
+	b = b[:min(len(b), maxTextScan)]
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimPrefix(strings.TrimSpace(line), "- ")
+		key, v, ok := strings.Cut(line, ": ")
+		if !ok || !envName(key) {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		if i := strings.Index(v, " #"); i >= 0 {
+			v = strings.TrimSpace(v[:i]) // a comment
+		}
+		v = strings.Trim(v, `"'`)
+		if v == "" || strings.IndexByte("|>{[&*$", v[0]) >= 0 || strings.Contains(v, "://") {
+			continue // a block or flow value, an anchor or alias, a ${VAR} or a reference (vault://…)
+		}
+		if why, value, sev = sensitiveLeaf(key, "", v, KindString); why != "" {
+			return why, value, sev
+		}
+	}
+	return "", "", 0
+}
+
+// htmlDocument says whether b starts, after white space, as an HTML document
+// does: its element names are markup, not field names.
+func htmlDocument(b []byte) bool {
+	b = bytes.TrimLeft(b[:min(len(b), 64)], " \t\r\n\ufeff")
+	return len(b) >= 5 && (bytes.EqualFold(b[:5], []byte("<html")) || len(b) >= 9 && bytes.EqualFold(b[:9], []byte("<!doctype")))
 }
 
 // maxTextScan bounds the part of a text body that the scans for tokens,
@@ -505,7 +594,7 @@ func embeddedSecret(v string) (why, value string, sev vigil.Severity) {
 			return "", "", 0
 		}
 		if scheme, user, pass, host := urlPassword(rest[:i], rest[i+3:]); pass != "" {
-			return "password in connection URL", scheme + "://" + user + ":" + mask(pass) + "@" + host, vigil.SeverityHigh
+			return "password in connection URL", shorten(scheme + "://" + user + ":" + mask(pass) + "@" + host), vigil.SeverityHigh
 		}
 		rest = rest[i+3:]
 	}
@@ -752,12 +841,23 @@ func secretKeyName(n string) bool {
 
 // metaName: names about a secret rather than holding it.
 func metaName(n string) bool {
-	for _, s := range [...]string{"id", "prefix", "last4", "hint", "name", "at", "count", "enabled", "policy", "set", "expires", "required", "length", "strength", "changed", "updated", "reset", "url", "file", "path"} {
+	for _, s := range [...]string{"id", "prefix", "last4", "hint", "name", "at", "count", "enabled", "policy", "set", "expires", "required", "length", "strength", "changed", "updated", "reset", "url", "file", "path", "env", "ref", "var", "variable"} {
 		if strings.HasSuffix(n, s) {
 			return true
 		}
 	}
 	return strings.HasPrefix(n, "has") || strings.HasPrefix(n, "is")
+}
+
+// digestName: names of a hash or fingerprint of a secret ("api_key_sha256",
+// "secret_fingerprint"), which is not the secret.
+func digestName(n string) bool {
+	for _, s := range [...]string{"sha1", "sha256", "sha512", "md5", "hash", "hashed", "digest", "fingerprint", "checksum", "thumbprint"} {
+		if strings.HasSuffix(n, s) {
+			return true
+		}
+	}
+	return false
 }
 
 func cardName(k string) bool { return pii.CardName(pii.NormKey(k)) }

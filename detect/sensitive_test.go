@@ -390,5 +390,29 @@ func TestSensitiveFilesAndProperties(t *testing.T) {
 		{"benign php define", sensText("text/plain", "<?php\ndefine('WP_DEBUG', false);\ndefine('DB_PASSWORD_FILE', '/run/secrets/db');\n"), ""},
 		{"benign dollar amounts in a csv", sensText("text/csv", "item,price\nbook,$12.50\nlamp,$2b$\n"), ""},
 		{"benign api token hint", sensJSON(`{"api_token_last4":"a3S2","api_token_set":true}`), ""},
+		{"long connection url, evidence bounded", sensJSON(`{"smtp":{"url":"smtp://postmaster%40keystone-id.test:Zq81mZp0LwKq81mZ@smtp.mailgun.example:587"}}`), "password in connection URL"},
+		{"benign hash of an api key", sensJSON(`{"api_key_last4":"gUSk","api_key_sha256":"af234f6c39145b68e6f88fd3937223dcc70dbce07f662b47bd3893c669d4a360"}`), ""},
+		{"benign secret fingerprint", sensJSON(`{"client_secret_fingerprint":"SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8"}`), ""},
+		{"password hash still reported", sensJSON(`{"password_hash":"5f4dcc3b5aa765d61d8327deb882cf99"}`), "password"},
+	})
+}
+
+// TestSensitiveXMLResponses: a SOAP or XML API's response is judged element
+// by element, as a JSON one is key by key.
+func TestSensitiveXMLResponses(t *testing.T) {
+	const ct = "text/xml; charset=utf-8"
+	runCases(t, NewSensitive(), "detect.exposure.sensitive", []detCase{
+		{"card in a soap response", sensText(ct, `<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><ns2:GetPaymentResponse xmlns:ns2="urn:p"><ns2:Payment><ns2:CardNumber>378161194587980</ns2:CardNumber><ns2:Amount>1290.50</ns2:Amount></ns2:Payment></ns2:GetPaymentResponse></soap:Body></soap:Envelope>`), "card number"},
+		{"password element", sensText(ct, `<Operator><Login>wh-lead-003</Login><Password>Pallet!Lead2026</Password><Role>supervisor</Role></Operator>`), "password"},
+		{"bind password", sensText("application/xml", `<ldapIdp><url>ldaps://dc1.corp.example:636</url><bindPassword>xVfdETRk8jNl3Atk!9</bindPassword></ldapIdp>`), "password"},
+		{"secret in an attribute", sensText("application/xml", `<config><client id="web" secret="Zq81mZp0LwKq81mZp0Lw"/></config>`), "secret"},
+
+		{"benign soap response", sensText(ct, `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><GetOrderResponse><OrderId>4111111111111111</OrderId><Status>shipped</Status></GetOrderResponse></soap:Body></soap:Envelope>`), ""},
+		{"benign password policy", sensText("application/xml", `<policy><PasswordMinLength>12</PasswordMinLength><PasswordResetUrl>https://a.test/reset</PasswordResetUrl></policy>`), ""},
+		{"benign masked card", sensText(ct, `<Payment><CardNumber>************7980</CardNumber></Payment>`), ""},
+		{"benign html page", sensText("text/html", `<html><body><p>Password</p><p>Enter your password below</p></body></html>`), ""},
+		{"yaml configuration export", sensText("application/yaml", "database:\n  host: erp-db.service.consul\n  user: erp_app\n  password: \"6u7fooDSP9Y3dPub3R\"\n"), "password"},
+		{"yaml secret in a list", sensText("text/yaml", "clients:\n  - name: web\n    client_secret: Zq81mZp0LwKq81mZp0Lw # rotate\n"), "secret"},
+		{"benign yaml references", sensText("application/yaml", "database:\n  password_file: /run/secrets/db\n  password: ${DB_PASSWORD}\n  api_key: vault://kv/erp#api_key\nsmtp:\n  password_env: SMTP_PASSWORD\n  api_key_ref: tms/api_key\n"), ""},
 	})
 }
