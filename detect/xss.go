@@ -49,7 +49,7 @@ func (s *xssScan) leaf(l *Leaf) bool {
 	}
 	why := ""
 	switch {
-	case s.d.isXSS(l):
+	case s.d.isXSS(l) && !onlyStyling(l.Value):
 		why = "cross-site scripting: libinjection found script-capable markup"
 	case scriptURL(l.Value):
 		why = "cross-site scripting: script URL"
@@ -152,6 +152,101 @@ func activeUpload(v string) string {
 		return "links a script URL"
 	}
 	return ""
+}
+
+// onlyStyling says whether all libinjection objects to in v is styling:
+// style attributes and elements, meta, link and doctype tags, comments,
+// which templates,
+// e-mails and documents to render are full of and which run no script in
+// today's browsers. v without them passes libinjection, and v has no
+// active content (activeContent: a CSS expression() counts).
+func onlyStyling(v string) bool {
+	if strings.IndexByte(v, '<') < 0 {
+		return false
+	}
+	s := stripStyling(v)
+	return s != v && !libinjection.IsXSS(s) && !activeContent(v)
+}
+
+// stripStyling removes from markup its <style> elements, its <meta>,
+// <link> and <!doctype> tags, its comments (Outlook's <!--[if mso]> among
+// them) and its style="…" attributes.
+func stripStyling(v string) string {
+	lower := asciiLower(v)
+	var b strings.Builder
+	for i := 0; i < len(v); {
+		switch {
+		case strings.HasPrefix(lower[i:], "<style"):
+			end := strings.Index(lower[i:], "</style>")
+			if end < 0 {
+				return b.String()
+			}
+			i += end + len("</style>")
+			continue
+		case strings.HasPrefix(lower[i:], "<!--"):
+			end := strings.Index(lower[i:], "-->")
+			if end < 0 {
+				return b.String()
+			}
+			i += end + len("-->")
+			continue
+		case strings.HasPrefix(lower[i:], "<meta") || strings.HasPrefix(lower[i:], "<link") || strings.HasPrefix(lower[i:], "<!doctype"):
+			end := strings.IndexByte(v[i:], '>')
+			if end < 0 {
+				return b.String()
+			}
+			i += end + 1
+			continue
+		case strings.HasPrefix(lower[i:], " style="):
+			j := i + len(" style=")
+			if j < len(v) && (v[j] == '"' || v[j] == '\'') {
+				if end := strings.IndexByte(v[j+1:], v[j]); end >= 0 {
+					i = j + 1 + end + 1
+					continue
+				}
+			}
+		}
+		b.WriteByte(v[i])
+		i++
+	}
+	return b.String()
+}
+
+// activeContent says whether markup runs script or loads active content:
+// what activeUpload finds, an event handler however its attribute is
+// separated ("<svg/onload=…"), or a frame, object, embed, base, srcdoc,
+// a meta refresh, or CSS that runs code (expression(), -moz-binding,
+// behavior:).
+func activeContent(v string) bool {
+	if activeUpload(v) != "" {
+		return true
+	}
+	s := asciiLower(v)
+	for _, tell := range [...]string{"<iframe", "<frame", "<object", "<embed", "<base", "<applet", "srcdoc", "http-equiv=\"refresh", "http-equiv='refresh", "http-equiv=refresh", "expression(", "-moz-binding", "behavior:", "<math", "formaction", "xlink:href"} {
+		if strings.Contains(s, tell) {
+			return true
+		}
+	}
+	for i := strings.Index(s, "on"); i >= 0; {
+		if i > 0 && strings.IndexByte("/\t\n\r\"'", s[i-1]) >= 0 && strings.LastIndexByte(s[:i], '<') > strings.LastIndexByte(s[:i], '>') {
+			j := i + 2
+			for j < len(s) && s[j] >= 'a' && s[j] <= 'z' {
+				j++
+			}
+			for j < len(s) && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n') {
+				j++
+			}
+			if j > i+3 && j < len(s) && s[j] == '=' {
+				return true
+			}
+		}
+		k := strings.Index(s[i+2:], "on")
+		if k < 0 {
+			break
+		}
+		i += 2 + k
+	}
+	return false
 }
 
 // charRef decodes the HTML character reference at the start of s ("&#x09;",
