@@ -182,6 +182,8 @@ func TestOtherMoreClasses(t *testing.T) {
 		{"nosql operator as a query name", ex("GET", "https://a.test/s?%24where=this.a%3D%3Dthis.b"), "runs code"},
 		{"nul between dots and slash", ex("POST", "https://a.test/f", body("application/json", `{"doc":"..%00/..%00/..%00/etc/shadow"}`)), techTraversal},
 		{"benign ampersand between words after a separator", ex("POST", "https://a.test/sms", body("application/json", `{"body":"Drop off keys at reception; cat & dog both fed. See you Sunday!"}`)), ""},
+		{"unbraced IFS between wildcard words", ex("GET", "https://a.test/r?style=x%3B%2F%3F%3F%3F%2Fc%3Ft%24IFS%2F%3F%3F%3F%2Fp%3F%3Fs%3F%3F"), techCmd},
+		{"benign dollar IFS word in prose", ex("POST", "https://a.test/n", body("application/json", `{"note":"the $IFS variable splits words in bash"}`)), ""},
 		{"background job after a weak command", ex("GET", "https://a.test/p?host=x%3B+cat+%26+id"), techCmd},
 		{"overlong dots as path segments", ex("GET", "https://a.test/files/%c0%ae%c0%ae/%c0%ae%c0%ae/etc/passwd"), techTraversal},
 		{"three-byte overlong dots in a segment", ex("GET", "https://a.test/files/%e0%80%ae%e0%80%ae/%e0%80%ae%e0%80%ae/x"), techTraversal},

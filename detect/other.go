@@ -174,7 +174,7 @@ func commandInjection(v string) string {
 		return ""
 	}
 	s := strings.ToLower(v)
-	if strings.Contains(s, "${ifs}") || strings.Contains(s, "$ifs$") {
+	if strings.Contains(s, "${ifs}") || strings.Contains(s, "$ifs$") || ifsWord(s) {
 		return "shell ${IFS} used as a space"
 	}
 	if strings.IndexByte(s, '`') >= 0 {
@@ -255,6 +255,24 @@ func commandInjection(v string) string {
 		}
 	}
 	return ""
+}
+
+// ifsWord says whether s (lower case) uses $IFS without braces as a space
+// between a command and its argument: "$ifs" right after a word's letter
+// or '?' and before '/', '-' or a letter ("c?t$IFS/etc/passwd").
+func ifsWord(s string) bool {
+	for i := strings.Index(s, "$ifs"); i >= 0; {
+		j := i + len("$ifs")
+		if i > 0 && (s[i-1] >= 'a' && s[i-1] <= 'z' || s[i-1] == '?' || s[i-1] == '*') && j < len(s) && (s[j] == '/' || s[j] == '-') {
+			return true
+		}
+		k := strings.Index(s[j:], "$ifs")
+		if k < 0 {
+			break
+		}
+		i = j + k
+	}
+	return false
 }
 
 // unquoteMarkdown blanks what Markdown quotes as code in s (lower case), so

@@ -439,6 +439,9 @@ func sensitiveText(b []byte) (why, value string, sev vigil.Severity) {
 	if why, value, sev = envSecret(s, issued); why != "" {
 		return why, value, sev
 	}
+	if why, value, sev = csvSecret(s); why != "" {
+		return why, value, sev
+	}
 	if h := cryptHashInText(s); h != "" {
 		return "password hash", h[:4] + "…" + mask(h), vigil.SeverityHigh
 	}
@@ -699,6 +702,57 @@ func csvCard(s string) string {
 		}
 	}
 	return ""
+}
+
+// csvSecret judges a CSV (or ';'- or tab-separated) body's columns whose
+// header names a password or a secret, as leaves named by the header: a user
+// export with a password column. Quoted separators are not parsed; the
+// first 100 rows are read.
+func csvSecret(s string) (why, value string, sev vigil.Severity) {
+	header, rows, ok := strings.Cut(s, "\n")
+	if !ok || len(header) > 4096 {
+		return "", "", 0
+	}
+	sep := ""
+	for _, c := range [...]string{",", ";", "\t"} {
+		if strings.Contains(header, c) {
+			sep = c
+			break
+		}
+	}
+	if sep == "" {
+		return "", "", 0
+	}
+	names := strings.Split(strings.TrimSpace(header), sep)
+	var cols []int
+	for i, name := range names {
+		name = strings.Trim(name, `" `)
+		names[i] = name
+		if n := pii.NormKey(name); (passwordName(name) || secretKeyName(n)) && !metaName(n) && !digestName(n) {
+			cols = append(cols, i)
+		}
+	}
+	if cols == nil {
+		return "", "", 0
+	}
+	nrows := 0
+	for row := range strings.Lines(rows) {
+		if nrows++; nrows > 100 {
+			break
+		}
+		fields := strings.Split(strings.TrimSpace(row), sep)
+		for _, i := range cols {
+			if i >= len(fields) {
+				continue
+			}
+			if v := strings.Trim(fields[i], `" `); v != "" && !masked(v) {
+				if why, value, sev = sensitiveLeaf(names[i], "", v, KindString); why != "" {
+					return why, value, sev
+				}
+			}
+		}
+	}
+	return "", "", 0
 }
 
 // cryptHashInText finds a password hash in a modular crypt format that

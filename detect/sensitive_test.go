@@ -382,6 +382,9 @@ func TestSensitiveFilesAndProperties(t *testing.T) {
 		{"credentials file in a field", sensJSON(`{"fetched":"http://169.254.169.254/x","content":"aws_access_key_id=AKIALITYIF2W3OVB4L7A\naws_secret_access_key=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\n"}`), "cloud access key id"},
 		{"env file in a field", sensJSON(`{"file":".env","text":"APP_ENV=production\nDB_PASSWORD=Pr0d-Db-x7Kq2LwZ9\n"}`), "password"},
 		{"wp-config", sensText("text/plain", "<?php\ndefine('DB_NAME', 'harbor');\ndefine('DB_PASSWORD', 'ZQLc0AezYqevDqrP');\n"), "password"},
+		{"password column in a csv export", sensText("text/csv", "email,role,password\nrachel@adeyemi-law.example,admin,E6SxlNZVvXUj!\n"), "password"},
+		{"benign csv with masked passwords and dates", sensText("text/csv", "email,password,password_changed_at\nann@a.test,********,2026-01-02\n"), ""},
+		{"benign csv without secret columns", sensText("text/csv", "email,role,last_login\nann@a.test,admin,2026-01-02\n"), ""},
 		{"bcrypt in a csv export", sensText("text/csv", "login,email,password_hash\nsteward1,s1@metrocity.test,$2b$12$Gj0dcq3e77kSbZaXgQtj5uDpqgGMCaUM37dHrSBU9CyKJGf9nV48M\n"), "password hash"},
 
 		{"benign name/value array", sensJSON(`{"secrets":[{"name":"DB_PASSWORD_FILE","value":"/run/secrets/db_password"},{"name":"AWS_ROLE_ARN","value":"arn:aws:iam::123456789012:role/ci-deploy"}]}`), ""},

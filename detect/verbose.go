@@ -57,7 +57,9 @@ var leaks = [...]leak{
 	{".ts:", nodeFrame, "Node.js stack trace"},
 	{".mjs:", nodeFrame, "Node.js stack trace"},
 	{".cjs:", nodeFrame, "Node.js stack trace"},
-	{"Fatal error", regexp.MustCompile(`Fatal error(</b>)?: .+ on line (<b>)?\d+`), "PHP fatal error"},
+	// PHP's fatal errors: "… on line 12", or PHP 8's uncaught errors,
+	// "… in /srv/app/Pdf.php:18".
+	{"Fatal error", regexp.MustCompile(`Fatal error(</b>)?: .+ (on line (<b>)?\d+|in (/|[A-Za-z]:\\)\S+\.php:\d+)`), "PHP fatal error"},
 	// Warnings, notices and the like name the script and line as fatal
 	// errors do; display_errors prints them before the API's own output.
 	// Or Laravel's and Symfony's debug JSON: the exception, then the server
@@ -68,6 +70,7 @@ var leaks = [...]leak{
 	{"Stack trace:", regexp.MustCompile(`Stack trace:(\s|\\n)*#0 `), "PHP stack trace"},
 	// Symfony's exception page.
 	{"trace-file-path", nil, "Symfony debug page"},
+	{"exception-message", regexp.MustCompile(`class="[^"]*\bexception-message\b[^"]*">\s*([A-Z]\w*\\)+\w*(Exception|Error)`), "Symfony debug page"},
 	// Ruby 3.4 quotes the method with ' where older versions used `.
 	{".rb:", regexp.MustCompile(`\S+\.rb:\d+:in [` + "`" + `']`), "Ruby backtrace"},
 	// Ruby's NameError and NoMethodError message, named by its class as
@@ -107,6 +110,8 @@ var leaks = [...]leak{
 	// SQLSTATE suffix, lib/pq's "pq: " prefix and the JDBC driver's class.
 	{"or near ", regexp.MustCompile(`(ERROR|FATAL|pq|SequelizeDatabaseError|QueryFailedError):\s+[^\n]{0,200} at or near \\?"`), "PostgreSQL error"},
 	{"syntax for ", regexp.MustCompile(`invalid input syntax for `), "PostgreSQL error"},
+	// Its constraint violations, which name the constraint.
+	{"violates ", regexp.MustCompile(`\bviolates (unique|foreign key|not-null|check|exclusion) constraint \\?"`), "PostgreSQL error"},
 	// Names come quoted ("x"), or bare when qualified (accounts.nickname)
 	// or given with argument types (lower(integer)). Node's ORMs put their
 	// error's name before the server's message (Sequelize, TypeORM).
