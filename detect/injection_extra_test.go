@@ -144,7 +144,7 @@ func TestSQLShapeClasses(t *testing.T) {
 		{"don't union select workers", ""},
 		{"wait for delay, then retry", ""},
 		// An apostrophe in a word first makes the quotes even.
-		{"O'Brien' AND 1=1 UNION SELECT card_number FROM payments--", "a condition"},
+		{"O'Brien' AND 1=1 UNION SELECT card_number FROM payments--", "commented out"},
 		{"D'Angelo' or 1=1 -- ", "a condition"},
 		{"L'Oréal' or 'a'='a' #", "a condition"},
 		{"O'Brien' and 'x' like 'x'--", "a condition"},
@@ -153,6 +153,12 @@ func TestSQLShapeClasses(t *testing.T) {
 		{"She said 'a=b' and left #", ""},
 		{"Vote 'yes' and share #", ""},
 		{"the 'union select' clause -- see docs", ""},
+		{"id,name FROM campaigns WHERE 1=1 UNION SELECT email,password_hash FROM users--", "UNION SELECT"},
+		{"1 union/**/all/**/select user,pass from users#", "UNION SELECT"},
+		{"date`, (SELECT password FROM users LIMIT 1) AS `x", "backtick"},
+		{"`name`) union select 1,2 from dual where `a", "backtick"},
+		{"Credit union select members from the list --", ""},
+		{"see `ls`, (select one) below", ""},
 	}
 	for _, tc := range tests {
 		got := sqlShape(tc.v)
@@ -182,6 +188,8 @@ func TestOtherMoreClasses(t *testing.T) {
 		{"nosql operator as a query name", ex("GET", "https://a.test/s?%24where=this.a%3D%3Dthis.b"), "runs code"},
 		{"nul between dots and slash", ex("POST", "https://a.test/f", body("application/json", `{"doc":"..%00/..%00/..%00/etc/shadow"}`)), techTraversal},
 		{"benign ampersand between words after a separator", ex("POST", "https://a.test/sms", body("application/json", `{"body":"Drop off keys at reception; cat & dog both fed. See you Sunday!"}`)), ""},
+		{"a whole value in brace expansion", ex("GET", "https://a.test/u?q=%7Bcat%2C%2Fetc%2Fpasswd%7D"), techCmd},
+		{"benign brace list", ex("GET", "https://a.test/u?fields=%7Bid%2Cname%7D"), ""},
 		{"unbraced IFS between wildcard words", ex("GET", "https://a.test/r?style=x%3B%2F%3F%3F%3F%2Fc%3Ft%24IFS%2F%3F%3F%3F%2Fp%3F%3Fs%3F%3F"), techCmd},
 		{"benign dollar IFS word in prose", ex("POST", "https://a.test/n", body("application/json", `{"note":"the $IFS variable splits words in bash"}`)), ""},
 		{"background job after a weak command", ex("GET", "https://a.test/p?host=x%3B+cat+%26+id"), techCmd},
@@ -268,6 +276,19 @@ func TestCommandInHTMLCode(t *testing.T) {
 		{"benign command in a code element", put("<p>Use <code>git log --oneline | head</code> to see recent commits.</p>"), ""},
 		{"benign pre block", put("<p>Check the service:</p><pre><code>curl -s localhost:8080/health | jq .status</code></pre><p>then restart it.</p>"), ""},
 		{"benign pre with attributes", put(`<p>Try this:</p><pre class="shell">tail -f app.log | grep ERROR</pre>`), ""},
+	})
+}
+
+// TestXSSNamespacedScriptUpload: an uploaded XML file whose script element
+// has XHTML's namespace prefix runs as one in a browser.
+func TestXSSNamespacedScriptUpload(t *testing.T) {
+	up := func(file string) *vigil.Exchange {
+		b := "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"feed.xml\"\r\nContent-Type: application/xml\r\n\r\n" + file + "\r\n--B--\r\n"
+		return ex("POST", "https://a.test/imports", body("multipart/form-data; boundary=B", b))
+	}
+	runCases(t, NewXSS(), "detect.injection.xss", []detCase{
+		{"html:script in an xml upload", up(`<?xml version="1.0"?><products xmlns:html="http://www.w3.org/1999/xhtml"><item><html:script>alert(1)</html:script></item></products>`), "script element"},
+		{"benign xml upload with a script field", up(`<?xml version="1.0"?><products><item><description>Shooting script: scene 4</description><x:scripts>none</x:scripts></item></products>`), ""},
 	})
 }
 

@@ -170,6 +170,15 @@ var reconCmds = map[string]bool{
 // commandInjection looks for a shell separator (; | & && || newline, $( or a
 // backtick) followed by a command.
 func commandInjection(v string) string {
+	if strings.HasPrefix(v, "{") && strings.IndexByte(v, ',') > 0 && strings.HasSuffix(v, "}") {
+		// A whole value in brace expansion: "{cat,/etc/passwd}" is the
+		// command cat /etc/passwd to a shell that takes it as a word. A
+		// weak command needs an argument there ("{id,name}" is a list).
+		elems := strings.Split(strings.ToLower(v[1:len(v)-1]), ",")
+		if w := elems[0]; strongCmds[w] || weakCmds[w] && len(elems[1]) > 0 && strings.IndexByte("/-.$~", elems[1][0]) >= 0 {
+			return "brace expansion runs " + w
+		}
+	}
 	if !strings.ContainsAny(v, ";|&`$\n") {
 		return ""
 	}

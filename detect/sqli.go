@@ -85,6 +85,14 @@ func sqlShape(v string) string {
 	if quoteThenComment(v, '\'') || quoteThenComment(v, '"') {
 		return "a quote closed and the rest of the query commented out"
 	}
+	if w := unionThenComment(v); w != "" {
+		return w
+	}
+	if strings.IndexByte(v, '`') >= 0 {
+		if w := backtickThenSQL(asciiLower(v)); w != "" {
+			return w
+		}
+	}
 	if !strings.ContainsAny(v, ";('\"") {
 		return ""
 	}
@@ -177,6 +185,61 @@ func comparedThenComment(rest string) bool {
 		return false
 	}
 	return strings.ContainsAny(end, "=<>") || strings.Contains(end, " like ") || strings.Contains(end, "union ")
+}
+
+// unionThenComment finds UNION SELECT … FROM and the rest of the query
+// commented out, quotes or none: a value the query takes as it is (a field
+// list, a number: "id FROM t WHERE 1=1 UNION SELECT email,pass FROM
+// users--"). The SELECT lists columns (a comma before FROM) or a comparison
+// comes before UNION: prose about a union's select committee does neither.
+func unionThenComment(v string) string {
+	t := strings.TrimRight(v, " \t\n")
+	if !strings.HasSuffix(t, "--") && !strings.HasSuffix(t, "#") && !strings.HasSuffix(t, "/*") {
+		return ""
+	}
+	s := asciiLower(t)
+	for i := strings.Index(s, "union"); i >= 0; {
+		rest := strings.TrimLeft(s[i+len("union"):], " \t\n+")
+		rest = strings.TrimLeft(strings.TrimPrefix(strings.TrimPrefix(rest, "/**/"), "all"), " \t\n+")
+		rest = strings.TrimLeft(strings.TrimPrefix(rest, "/**/"), " \t\n+")
+		if strings.HasPrefix(rest, "select") {
+			if from := strings.Index(rest, "from"); from > 0 && (strings.IndexByte(rest[:from], ',') >= 0 || strings.ContainsAny(s[:i], "=<>")) {
+				return "UNION SELECT … FROM, the rest of the query commented out"
+			}
+		}
+		j := strings.Index(s[i+1:], "union")
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return ""
+}
+
+// backtickThenSQL finds a backtick closing a MySQL identifier and SQL after
+// it: "date`, (SELECT password FROM users LIMIT 1) AS `x" in a column name.
+func backtickThenSQL(s string) string {
+	for i := strings.IndexByte(s, '`'); i >= 0; i = nextIndex(s, i, '`') {
+		rest := strings.TrimLeft(s[i+1:], " \t\n")
+		if len(rest) == 0 || rest[0] != ',' && rest[0] != ')' {
+			continue
+		}
+		rest = strings.TrimLeft(rest[1:], " \t\n")
+		sub := strings.HasPrefix(rest, "(select") || strings.HasPrefix(rest, "( select")
+		if sub {
+			// A subquery that reads a table or calls the server.
+			end := strings.IndexByte(rest, ')')
+			if end < 0 {
+				end = len(rest)
+			}
+			body := rest[:end]
+			sub = strings.Contains(body, " from ") || strings.Contains(body, "@@") || strings.IndexByte(body[1:], '(') >= 0
+		}
+		if sub || strings.HasPrefix(rest, "union ") && strings.Contains(rest, "select") {
+			return "a backtick closing an identifier, then SQL"
+		}
+	}
+	return ""
 }
 
 // nextIndex is the index of the next q in s after i, or -1.

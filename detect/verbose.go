@@ -126,6 +126,10 @@ var leaks = [...]leak{
 	{"SQLSTATE ", regexp.MustCompile(`\(SQLSTATE [0-9A-Z]{5}\)`), "PostgreSQL error"},
 	{"pq: ", regexp.MustCompile(`\bpq: [a-z]`), "PostgreSQL error"},
 	{".PSQLException", nil, "PostgreSQL error"},
+	// Npgsql's (.NET) exception class, and Sequelize's error name with
+	// a server message of PostgreSQL's wording ("operator does not exist").
+	{".PostgresException", regexp.MustCompile(`\bNpgsql\.PostgresException\b`), "PostgreSQL error"},
+	{"DatabaseError: ", regexp.MustCompile(`\bSequelizeDatabaseError: [a-z]`), "database error (Sequelize)"},
 	// Go's database/sql package, whose errors say "sql: ".
 	{"sql: ", regexp.MustCompile(`\bsql: (Scan error on column index|converting argument|expected \d+ arguments, got|no rows in result set|Transaction has already been committed|database is closed|unknown driver)`), "Go database/sql error"},
 	// IBM Db2: the JDBC driver's and the CLI driver's prefixes.

@@ -128,7 +128,7 @@ func filterBypass(v string) bool {
 // (attrScriptURL, character references decoded).
 func activeUpload(v string) string {
 	s := asciiLower(v)
-	if strings.Contains(s, "<script") {
+	if strings.Contains(s, "<script") || strings.Contains(s, ":script") && namespacedScript(s) {
 		return "has a script element"
 	}
 	for i := strings.Index(s, " on"); i >= 0; {
@@ -245,6 +245,28 @@ func activeContent(v string) bool {
 			break
 		}
 		i += 2 + k
+	}
+	return false
+}
+
+// namespacedScript says whether s (lower case) has a script element with a
+// namespace prefix (<html:script>, <x:script> bound to XHTML's namespace),
+// which a browser runs in an XML document.
+func namespacedScript(s string) bool {
+	for i := strings.Index(s, ":script"); i >= 0; {
+		j := i
+		for j > 0 && (s[j-1] >= 'a' && s[j-1] <= 'z' || s[j-1] >= '0' && s[j-1] <= '9' || s[j-1] == '_' || s[j-1] == '-') {
+			j--
+		}
+		end := i + len(":script")
+		if j > 0 && s[j-1] == '<' && j < i && (end == len(s) || strings.IndexByte("> \t\n/", s[end]) >= 0) {
+			return true
+		}
+		k := strings.Index(s[i+1:], ":script")
+		if k < 0 {
+			break
+		}
+		i += 1 + k
 	}
 	return false
 }
