@@ -55,7 +55,7 @@ var neutralCases = []errCase{
 	{"django", 500, "text/html", "<html><body><h1>OperationalError at /api/orders</h1><table><tr><th>Django Version:</th><td>4.2</td></tr></table><h2>Traceback</h2></body></html>", true, false},
 	{"whitelabel", 500, "text/html", "<html><body><h1>Whitelabel Error Page</h1><p>This application has no explicit mapping for /error</p></body></html>", true, true},
 	{"laravel", 500, "text/html", "<html><body>Illuminate\\Database\\QueryException: could not find driver</body></html>", true, true},
-	{"symfony", 500, "text/html", "<html><body><div class=\"exception-message\">Symfony\\Component\\HttpKernel\\Exception\\NotFoundHttpException</div></body></html>", true, false},
+	{"symfony", 500, "text/html", "<html><body><div class=\"exception-message\">Symfony\\Component\\HttpKernel\\Exception\\NotFoundHttpException</div></body></html>", true, true},
 	// File paths with line numbers.
 	{"path line", 500, "application/json", `{"error":"open config: failed at /srv/app/internal/store/db.go:118"}`, true, false},
 	{"php path", 500, "text/html", "Warning: include(): Failed opening in /var/www/html/index.php on line 7", true, true},
