@@ -412,33 +412,46 @@ func (w *walker) body(r *vigil.Request) {
 // looksXML says whether a body starts, after white space, with '<'.
 func looksXML(b []byte) bool { return firstByte(b) == '<' }
 
-// xml walks an XML body's element texts and attribute values, with their
-// character and entity references decoded, as values named by the element
-// or attribute: a SOAP or XML API's parameters, where an injection hides
-// behind "&apos;". The body stays a value of its own too (XXE is judged
-// on the whole). Nothing is fetched or expanded beyond the predefined and
-// HTML entities; the walk ends at the first syntax error.
+// xml walks an XML body's element texts and attribute values (xmlValues)
+// as values named by the element or attribute: a SOAP or XML API's
+// parameters, where an injection hides behind "&apos;". The body stays a
+// value of its own too (XXE is judged on the whole).
 func (w *walker) xml(b []byte) {
-	d := xml.NewDecoder(bytes.NewReader(b))
-	d.Strict = false
-	d.Entity = xml.HTMLEntity
-	name := ""
-	for !w.done {
-		tok, err := d.RawToken()
-		if err != nil {
+	for name, v := range xmlValues(b) {
+		if !w.emit(SourceXML, KindString, name, v, "") {
 			return
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			name = t.Name.Local
-			for _, a := range t.Attr {
-				if a.Name.Space != "xmlns" && a.Name.Local != "xmlns" && !w.emit(SourceXML, KindString, a.Name.Local, a.Value, "") {
+	}
+}
+
+// xmlValues yields an XML document's attribute values and element texts
+// (trimmed; white space between elements makes none), each with the local
+// name of its attribute or element, character and entity references
+// decoded. Nothing is fetched or expanded beyond the predefined and HTML
+// entities; the walk ends at the first syntax error.
+func xmlValues(b []byte) iter.Seq2[string, string] {
+	return func(yield func(name, value string) bool) {
+		d := xml.NewDecoder(bytes.NewReader(b))
+		d.Strict = false
+		d.Entity = xml.HTMLEntity
+		name := ""
+		for {
+			tok, err := d.RawToken()
+			if err != nil {
+				return
+			}
+			switch t := tok.(type) {
+			case xml.StartElement:
+				name = t.Name.Local
+				for _, a := range t.Attr {
+					if a.Name.Space != "xmlns" && a.Name.Local != "xmlns" && !yield(a.Name.Local, a.Value) {
+						return
+					}
+				}
+			case xml.CharData:
+				if v := bytes.TrimSpace(t); len(v) > 0 && !yield(name, string(v)) {
 					return
 				}
-			}
-		case xml.CharData:
-			if v := bytes.TrimSpace(t); len(v) > 0 && !w.emit(SourceXML, KindString, name, string(v), "") {
-				return // (white space between elements makes no string)
 			}
 		}
 	}

@@ -3,7 +3,6 @@ package detect
 import (
 	"bytes"
 	"context"
-	"encoding/xml"
 	"math/bits"
 	"slices"
 	"strings"
@@ -306,41 +305,22 @@ func testModeKey(v string) bool {
 
 // sensitiveXML judges the element texts and attribute values of an XML
 // body (a SOAP or XML API's response) as leaves named by their element or
-// attribute: <Password>…</Password>, <ns2:CardNumber>…</ns2:CardNumber>.
-// Entities are not expanded beyond the predefined and HTML ones; the walk
-// ends at the first syntax error or after maxLeaves tokens.
+// attribute (xmlValues): <Password>…</Password>,
+// <ns2:CardNumber>…</ns2:CardNumber>.
 func sensitiveXML(b []byte) ([]vigil.Evidence, vigil.Severity) {
 	var ev []vigil.Evidence
 	sev := vigil.SeverityInfo
-	judge := func(key, v string) {
+	n := 0
+	for key, v := range xmlValues(b) {
+		if n++; n > maxLeaves {
+			break
+		}
 		if why, value, s := sensitiveLeaf(key, "", v, KindString); why != "" {
 			ev = append(ev, vigil.Evidence{Where: "response.body." + key, Value: value, Why: why})
 			sev = max(sev, s)
-		}
-	}
-	d := xml.NewDecoder(bytes.NewReader(b))
-	d.Strict = false
-	d.Entity = xml.HTMLEntity
-	name := ""
-	for n := 0; n < maxLeaves && len(ev) < maxEvidence; n++ {
-		tok, err := d.RawToken()
-		if err != nil {
-			break
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			name = t.Name.Local
-			for _, a := range t.Attr {
-				if a.Name.Space != "xmlns" && a.Name.Local != "xmlns" {
-					judge(a.Name.Local, a.Value)
-				}
+			if len(ev) == maxEvidence {
+				break
 			}
-		case xml.CharData:
-			if v := bytes.TrimSpace(t); len(v) > 0 && name != "" {
-				judge(name, string(v))
-			}
-		case xml.EndElement:
-			name = ""
 		}
 	}
 	return ev, sev
