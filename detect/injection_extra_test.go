@@ -188,6 +188,8 @@ func TestOtherMoreClasses(t *testing.T) {
 		{"nosql operator as a query name", ex("GET", "https://a.test/s?%24where=this.a%3D%3Dthis.b"), "runs code"},
 		{"nul between dots and slash", ex("POST", "https://a.test/f", body("application/json", `{"doc":"..%00/..%00/..%00/etc/shadow"}`)), techTraversal},
 		{"benign ampersand between words after a separator", ex("POST", "https://a.test/sms", body("application/json", `{"body":"Drop off keys at reception; cat & dog both fed. See you Sunday!"}`)), ""},
+		{"nosql operator on an api key", ex("GET", "https://a.test/v3/members?api_key%5B%24regex%5D=%5Ea"), "api_key"},
+		{"benign nosql filter on a sort key", ex("GET", "https://a.test/v3/members?filter%5Bsort_key%5D%5B%24in%5D=a"), ""},
 		{"a whole value in brace expansion", ex("GET", "https://a.test/u?q=%7Bcat%2C%2Fetc%2Fpasswd%7D"), techCmd},
 		{"benign brace list", ex("GET", "https://a.test/u?fields=%7Bid%2Cname%7D"), ""},
 		{"unbraced IFS between wildcard words", ex("GET", "https://a.test/r?style=x%3B%2F%3F%3F%3F%2Fc%3Ft%24IFS%2F%3F%3F%3F%2Fp%3F%3Fs%3F%3F"), techCmd},

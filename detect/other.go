@@ -777,7 +777,7 @@ var codeOps = map[string]bool{"$where": true, "$function": true, "$accumulator":
 func nosqlOp(k string) bool { return len(k) > 1 && k[0] == '$' && nosqlOps[strings.ToLower(k)] }
 
 // authFields are where an operator bypasses a login or lookup check.
-var authFields = [...]string{"pass", "user", "login", "email", "token", "pin", "otp", "secret", "code", "account", "admin", "role"}
+var authFields = [...]string{"pass", "user", "login", "email", "token", "pin", "otp", "secret", "code", "account", "admin", "role", "apikey", "session"}
 
 // nosqlKey judges a JSON object key or a parameter name such as
 // "user[$ne]". Query-language APIs (e.g. filters[price][$gt]=10) use operators
