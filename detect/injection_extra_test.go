@@ -117,6 +117,22 @@ func TestScriptURLCharRefs(t *testing.T) {
 
 // TestSQLShapeClasses checks sqlShape alone, also on what libinjection
 // already catches: each shape must hold without it.
+// TestSQLNameEndingInKeyword: a name that ends in SQL's keywords injects
+// nothing; the same words with columns after them do.
+func TestSQLNameEndingInKeyword(t *testing.T) {
+	j := func(v string) func(*vigil.Exchange) {
+		b, _ := json.Marshal(map[string]string{"partner": v})
+		return body("application/json", string(b))
+	}
+	post := func(v string) *vigil.Exchange { return ex("POST", "https://a.test/v2/redemptions", j(v)) }
+	runCases(t, NewSQLi(), "detect.injection.sqli", []detCase{
+		{"benign hotel name", post("Hotel Union Select"), ""},
+		{"benign union name", post("Credit Union Select"), ""},
+		{"union select with columns", post("Hotel' UNION SELECT password FROM users--"), "SQL injection"},
+		{"numeric union select", post("1 union select 1,2,3"), "SQL injection"},
+	})
+}
+
 func TestSQLShapeClasses(t *testing.T) {
 	tests := []struct{ v, want string }{
 		{"admin'#", "commented out"},

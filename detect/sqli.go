@@ -51,7 +51,7 @@ func (s *sqliScan) leaf(l *Leaf) bool {
 		return true
 	}
 	why := ""
-	if ok, fp := s.d.isSQLi(l); ok && !bareWords(fp) {
+	if ok, fp := s.d.isSQLi(l); ok && !bareWords(fp) && !nameEndingInKeyword(l.Value) {
 		why = "SQL injection: libinjection fingerprint " + fp
 	} else if w := sqlShape(l.Value); w != "" {
 		why = "SQL injection: " + w
@@ -70,6 +70,20 @@ func (s *sqliScan) leaf(l *Leaf) bool {
 // is nothing to inject in those.
 func bareWords(fp string) bool {
 	return strings.Trim(strings.TrimPrefix(fp, "T"), "nf&()") == ""
+}
+
+// nameEndingInKeyword says whether v is words alone (letters and spaces)
+// whose last is SELECT or UNION: a name such as "Hotel Union Select", which
+// libinjection reads as UNION SELECT. A SELECT with nothing after it has no
+// column to return, so there is nothing injected.
+func nameEndingInKeyword(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i] | 0x20; (c < 'a' || c > 'z') && v[i] != ' ' {
+			return false
+		}
+	}
+	t := asciiLower(strings.TrimRight(v, " "))
+	return strings.HasSuffix(t, " select") || strings.HasSuffix(t, " union")
 }
 
 // sqlShape catches shapes of SQL injection that libinjection's fingerprints

@@ -81,6 +81,9 @@ var leaks = [...]leak{
 	// new ("panicked at src/x.rs:1:2:").
 	{"' panicked at ", regexp.MustCompile(`thread '[^'\n]{0,100}' panicked at ('[^\n]{0,400}', )?[^\s'"]+\.rs:\d+`), "Rust panic"},
 	{"SQL logic error", nil, "SQLite error"},
+	// Python's sqlite3 module, and SQLite's own "no such table" wording.
+	{"OperationalError: ", regexp.MustCompile(`\b(sqlite3|django\.db\.utils|sqlalchemy\.exc|pymysql\.err|MySQLdb|psycopg2(\.errors)?)\.OperationalError: `), "SQLite or Python database error"},
+	{"no such ", regexp.MustCompile(`\bno such (table|column): [\w.]+`), "SQLite error"},
 	// The sqlite3 gem's exceptions, as Rails and Sequel pass them on
 	// (SQLite3::BusyException: database is locked).
 	{"Exception: ", regexp.MustCompile(`\bSQLite3::[A-Z]\w*Exception: `), "SQLite error"},
@@ -115,7 +118,7 @@ var leaks = [...]leak{
 	// Names come quoted ("x"), or bare when qualified (accounts.nickname)
 	// or given with argument types (lower(integer)). Node's ORMs put their
 	// error's name before the server's message (Sequelize, TypeORM).
-	{"does not exist", regexp.MustCompile(`\brelation \\?"[^"\\]+\\?" does not exist|(ERROR|FATAL|pq|SequelizeDatabaseError|QueryFailedError):\s+(column|function|schema|type|operator|database|role) (\\?"[^"\\]+\\?"|\w+\.\w+(\.\w+)?|[\w.]+\([^()\n]{0,200}\))( of relation \\?"[^"\\]+\\?")? does not exist`), "PostgreSQL error"},
+	{"does not exist", regexp.MustCompile(`\brelation \\?"[^"\\]+\\?" does not exist|\bcolumn [a-z_]\w*\.[a-z_]\w* does not exist|(ERROR|FATAL|pq|SequelizeDatabaseError|QueryFailedError):\s+(column|function|schema|type|operator|database|role) (\\?"[^"\\]+\\?"|\w+\.\w+(\.\w+)?|[\w.]+\([^()\n]{0,200}\))( of relation \\?"[^"\\]+\\?")? does not exist`), "PostgreSQL error"},
 	// The Ruby pg gem's error classes, before the server's message.
 	// " ERROR:", not ": ERROR:": every JSON key is followed by `": `,
 	// which made the anchor's first pair the commonest in a body.
