@@ -179,6 +179,13 @@ func commandInjection(v string) string {
 			return "brace expansion runs " + w
 		}
 	}
+	if strings.HasPrefix(v, "$'") {
+		// A whole value in Bash's ANSI-C quoting: $'\x69\x64' is id to a
+		// shell that takes the value as a word.
+		if w := ansiCWord(strings.ToLower(v[2:])); strongCmds[w] || weakCmds[w] {
+			return "a command (" + w + ") spelt in $'…' escapes"
+		}
+	}
 	if !strings.ContainsAny(v, ";|&`$\n") {
 		return ""
 	}
@@ -630,7 +637,7 @@ var sstiOpeners = [...]struct {
 	open, close string
 	call        bool
 }{
-	{"{{", "}}", false}, {"${", "}", false}, {"<%=", "%>", false}, {"<%", "%>", false}, {"#{", "}", false},
+	{"{{", "}}", false}, {"{%", "%}", false}, {"${", "}", false}, {"<%=", "%>", false}, {"<%", "%>", false}, {"#{", "}", false},
 	{"*{", "}", false}, {"@(", ")", false}, {"[[", "]]", false}, {"#set(", ")", false},
 	{"{system(", ")", true}, {"{php}", "{/php}", true},
 }

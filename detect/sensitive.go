@@ -87,6 +87,9 @@ func sensitiveJSON(body []byte) ([]vigil.Evidence, vigil.Severity) {
 		if twilioSID(l.Value) {
 			saw.sid = appendBounded(saw.sid, parentHash(l))
 		}
+		if cardSibling(l.Key, l.Value) {
+			saw.card = appendBounded(saw.card, parentHash(l))
+		}
 		saw.tokenType = saw.tokenType || l.Key == "token_type"
 		why, value, s := pairedSecret(l.Key, l.Value)
 		if why == "" {
@@ -101,6 +104,13 @@ func sensitiveJSON(body []byte) ([]vigil.Evidence, vigil.Severity) {
 				}
 			}
 			why, value, s = sensitiveLeaf(key, l.Parent(), l.Value, l.Kind)
+		}
+		if why == "" && genericNumberKey(l.Key) {
+			// A card's number under a generic key ("number") is one when
+			// its object describes a card: it waits for the sibling.
+			if n, ok := pii.CardNumber(l.Value); ok {
+				why, value, s = whyCard, "****"+n[len(n)-4:], vigil.SeverityHigh
+			}
 		}
 		if why == "" {
 			continue
@@ -132,8 +142,34 @@ func sensitiveJSON(body []byte) ([]vigil.Evidence, vigil.Severity) {
 // SID, at most maxEvidence of each, and whether the document has a
 // "token_type".
 type pairs struct {
-	kty, sid  []uint64
-	tokenType bool
+	kty, sid, card []uint64
+	tokenType      bool
+}
+
+// genericNumberKey says whether a key names a number without saying of
+// what: "number", "num", "no", "value".
+func genericNumberKey(k string) bool {
+	switch pii.NormKey(k) {
+	case "number", "num", "no", "nr", "value":
+		return true
+	}
+	return false
+}
+
+// cardSibling says whether a leaf marks its object as describing a payment
+// card: an expiry, a brand, network or security code field, or a type,
+// object, kind or funding field whose value says card.
+func cardSibling(key, v string) bool {
+	switch n := pii.NormKey(key); n {
+	case "expmonth", "expyear", "expiry", "expirymonth", "expiryyear", "expirationmonth", "expirationyear", "cardbrand", "brand", "network", "cvc", "cvv", "cardholder", "cardholdername":
+		return true
+	case "type", "object", "kind", "funding", "instrumenttype":
+		switch strings.ToLower(v) {
+		case "card", "credit", "debit", "creditcard", "debitcard", "credit_card", "debit_card", "prepaid":
+			return true
+		}
+	}
+	return false
 }
 
 // appendBounded appends h to hs while hs holds fewer than maxEvidence.
@@ -154,6 +190,7 @@ type pendingLeaf struct {
 const (
 	whyJWK    = "private key (JWK private member)"
 	whyTwilio = "API auth token (next to its account SID)"
+	whyCard   = "card number (in an object describing a card)"
 	whyToken  = "provider API token"
 )
 
@@ -165,6 +202,8 @@ func waitsFor(key, why string) func(pairs, uint64) bool {
 		return func(p pairs, parent uint64) bool { return slices.Contains(p.kty, parent) }
 	case why == whyTwilio:
 		return func(p pairs, parent uint64) bool { return slices.Contains(p.sid, parent) }
+	case why == whyCard:
+		return func(p pairs, parent uint64) bool { return slices.Contains(p.card, parent) }
 	case strings.HasPrefix(why, whyToken) && issuedTokenName(key):
 		return func(p pairs, _ uint64) bool { return !p.tokenType }
 	}

@@ -287,6 +287,11 @@ func TestSensitiveCardsUnderPaymentObjects(t *testing.T) {
 		{"benign same number under a shipment", sensJSON(`{"shipment":{"number":"4539177204613580"}}`), ""},
 		{"benign masked card under payment method", sensJSON(`{"paymentMethod":{"number":"**** **** **** 3580","brand":"visa"}}`), ""},
 		{"benign short number under payment", sensJSON(`{"payment":{"number":"45391772"}}`), ""},
+		{"number beside a card network", sensJSON(`{"methods":[{"network":"unionpay","number":"6245996763986248","type":"card"}]}`), "card number"},
+		{"number in a charge source", sensJSON(`{"amount":"1,250.00","source":{"exp_month":4,"exp_year":2029,"number":"3528765518324608","object":"card"}}`), "card number"},
+		{"number before its card type", sensJSON(`{"wallet":[{"number":"4539177204613580","kind":"debit"}]}`), "card number"},
+		{"benign number beside a non-card type", sensJSON(`{"items":[{"type":"gift_card_order","number":"4539177204613580"}]}`), ""},
+		{"benign number in another object than the brand", sensJSON(`{"brand":"acme","order":{"number":"4539177204613580"}}`), ""},
 	})
 }
 

@@ -143,6 +143,8 @@ var leaks = [...]leak{
 	{"ORA-", regexp.MustCompile(`\bORA-\d{5}\b`), "Oracle error"},
 	{"SQLSTATE[", nil, "PDO database error"},
 	{"Unclosed quotation mark after the character string", nil, "SQL Server error"},
+	// The ODBC and OLE DB drivers' prefix before the server's message.
+	{"[SQL Server]", nil, "SQL Server error"},
 	{"Conversion failed when converting ", nil, "SQL Server error"},
 	{"Incorrect syntax near", regexp.MustCompile(`Incorrect syntax near (the keyword )?'`), "SQL Server error"},
 	{".SqlException", regexp.MustCompile(`\b(System|Microsoft)\.Data\.SqlClient\.SqlException`), "SQL Server error"},
@@ -163,6 +165,7 @@ var leaks = [...]leak{
 	// that a database driver's exception is reported as a database error.
 	{"Exception: ", regexp.MustCompile(`\b(java|javax|jakarta|org|com|io|net|kotlin|scala)\.([\w$]+\.)+[\w$]*Exception: `), "Java exception"},
 	{"Exception: ", regexp.MustCompile(`([A-Z]\w*\\{1,2}){2,}\w*Exception: `), "PHP exception"},
+	{"ExceptionInterface: ", regexp.MustCompile(`([A-Z]\w*\\{1,2}){2,}\w*ExceptionInterface: `), "PHP exception"},
 }
 
 // nodeFrame is a Node.js frame naming a module or TypeScript file, with or
