@@ -229,7 +229,7 @@ func keys(m map[string]bool) []string {
 // holds the stateless detectors to the bars of TestScorecard, and every
 // detector, the stateful ones included, to the false-positive bar.
 func TestHoldout(t *testing.T) {
-	for _, dir := range []string{"holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9"} {
+	for _, dir := range []string{"holdout", "holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "holdout9", "holdout10", "holdout11"} {
 		t.Run(dir, func(t *testing.T) {
 			xs, want := loadLabelled(t, filepath.Join("testdata", dir))
 			card := scoreCorpus(t, xs, want, Builtin())
