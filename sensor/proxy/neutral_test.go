@@ -47,7 +47,7 @@ var neutralCases = []errCase{
 	{"sqlstate", 400, "application/json", `{"error":"SQLSTATE 22P02: invalid input syntax for type integer"}`, true, true},
 	{"oracle", 500, "text/plain", "ORA-00933: SQL command not properly ended", true, true},
 	{"mysql", 500, "application/json", `{"message":"You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near ''1''' at line 1"}`, true, true},
-	{"sqlite3", 500, "text/plain", "sqlite3.OperationalError: no such column: pasword", true, false},
+	{"sqlite3", 500, "text/plain", "sqlite3.OperationalError: no such column: pasword", true, true},
 	{"unterminated", 500, "application/json", `{"error":"unterminated quoted string at or near \"'abc\""}`, true, false},
 	{"pq", 500, "application/json", `{"error":"pq: duplicate key value violates unique constraint \"users_email_key\""}`, true, true},
 	// Debug pages and banners.
