@@ -3,6 +3,7 @@ package detect
 import (
 	"bytes"
 	"context"
+	"iter"
 	"math/bits"
 	"slices"
 	"strings"
@@ -687,91 +688,79 @@ func base64Run(v string) int {
 
 // csvCard returns the first card number in a CSV (or ';'- or tab-separated)
 // body under a column whose header names a card, "" when none: an export of
-// card numbers. Quoted separators are not parsed; a misread row only makes a
-// card number less likely to be found.
+// card numbers.
 func csvCard(s string) string {
-	header, rows, ok := strings.Cut(s, "\n")
-	if !ok || len(header) > 4096 { // no CSV header: a minified page, a log line
-		return ""
-	}
-	sep := ","
-	for _, c := range [...]string{",", ";", "\t"} {
-		if strings.Contains(header, c) {
-			sep = c
-			break
-		}
-	}
-	var cols []int
-	for i, name := range strings.Split(strings.TrimSpace(header), sep) {
-		if name = strings.Trim(name, `" `); cardName(name) && !idName(name) {
-			cols = append(cols, i)
-		}
-	}
-	if cols == nil {
-		return ""
-	}
-	for row := range strings.Lines(rows) {
-		fields := strings.Split(strings.TrimSpace(row), sep)
-		for _, i := range cols {
-			if i < len(fields) {
-				if n, ok := pii.CardNumber(strings.Trim(fields[i], `" `)); ok {
-					return n
-				}
-			}
+	for _, v := range csvCells(s, true, func(name string) bool { return cardName(name) && !idName(name) }) {
+		if n, ok := pii.CardNumber(v); ok {
+			return n
 		}
 	}
 	return ""
 }
 
-// csvSecret judges a CSV (or ';'- or tab-separated) body's columns whose
-// header names a password or a secret, as leaves named by the header: a user
-// export with a password column. Quoted separators are not parsed; the
-// first 100 rows are read.
+// csvSecret judges the cells of a CSV body's columns whose header names a
+// password or a secret, as leaves named by the header: a user export with a
+// password column.
 func csvSecret(s string) (why, value string, sev vigil.Severity) {
-	header, rows, ok := strings.Cut(s, "\n")
-	if !ok || len(header) > 4096 {
-		return "", "", 0
+	secretColumn := func(name string) bool {
+		n := pii.NormKey(name)
+		return (passwordName(name) || secretKeyName(n)) && !metaName(n) && !digestName(n)
 	}
-	sep := ""
-	for _, c := range [...]string{",", ";", "\t"} {
-		if strings.Contains(header, c) {
-			sep = c
-			break
+	for name, v := range csvCells(s, false, secretColumn) {
+		if v == "" || masked(v) {
+			continue
+		}
+		if why, value, sev = sensitiveLeaf(name, "", v, KindString); why != "" {
+			return why, value, sev
 		}
 	}
-	if sep == "" {
-		return "", "", 0
-	}
-	names := strings.Split(strings.TrimSpace(header), sep)
-	var cols []int
-	for i, name := range names {
-		name = strings.Trim(name, `" `)
-		names[i] = name
-		if n := pii.NormKey(name); (passwordName(name) || secretKeyName(n)) && !metaName(n) && !digestName(n) {
-			cols = append(cols, i)
+	return "", "", 0
+}
+
+// csvCells yields the cells of a CSV (or ';'- or tab-separated) body under
+// the columns whose header name col accepts, row by row, each with its
+// header name. Quoted separators are not parsed: a misread row only hides a
+// cell. A header of one column (no separator) counts only when single is
+// true: a text whose first line is one word is no CSV of secrets.
+func csvCells(s string, single bool, col func(name string) bool) iter.Seq2[string, string] {
+	return func(yield func(name, cell string) bool) {
+		header, rows, ok := strings.Cut(s, "\n")
+		if !ok || len(header) > 4096 { // no CSV header: a minified page, a log line
+			return
 		}
-	}
-	if cols == nil {
-		return "", "", 0
-	}
-	nrows := 0
-	for row := range strings.Lines(rows) {
-		if nrows++; nrows > 100 {
-			break
-		}
-		fields := strings.Split(strings.TrimSpace(row), sep)
-		for _, i := range cols {
-			if i >= len(fields) {
-				continue
+		sep := ""
+		for _, c := range [...]string{",", ";", "\t"} {
+			if strings.Contains(header, c) {
+				sep = c
+				break
 			}
-			if v := strings.Trim(fields[i], `" `); v != "" && !masked(v) {
-				if why, value, sev = sensitiveLeaf(names[i], "", v, KindString); why != "" {
-					return why, value, sev
+		}
+		if sep == "" && !single {
+			return
+		}
+		if sep == "" {
+			sep = ","
+		}
+		names := strings.Split(strings.TrimSpace(header), sep)
+		var cols []int
+		for i, name := range names {
+			names[i] = strings.Trim(name, `" `)
+			if col(names[i]) {
+				cols = append(cols, i)
+			}
+		}
+		if cols == nil {
+			return
+		}
+		for row := range strings.Lines(rows) {
+			fields := strings.Split(strings.TrimSpace(row), sep)
+			for _, i := range cols {
+				if i < len(fields) && !yield(names[i], strings.Trim(fields[i], `" `)) {
+					return
 				}
 			}
 		}
 	}
-	return "", "", 0
 }
 
 // cryptHashInText finds a password hash in a modular crypt format that
