@@ -88,7 +88,7 @@ func sensitiveJSON(body []byte) ([]vigil.Evidence, vigil.Severity) {
 		if twilioSID(l.Value) {
 			saw.sid = appendBounded(saw.sid, parentHash(l))
 		}
-		if cardSibling(l.Key, l.Value) {
+		if len(l.Key) <= 16 && cardSibling(l.Key, l.Value) {
 			saw.card = appendBounded(saw.card, parentHash(l))
 		}
 		saw.tokenType = saw.tokenType || l.Key == "token_type"
@@ -106,7 +106,7 @@ func sensitiveJSON(body []byte) ([]vigil.Evidence, vigil.Severity) {
 			}
 			why, value, s = sensitiveLeaf(key, l.Parent(), l.Value, l.Kind)
 		}
-		if why == "" && genericNumberKey(l.Key) {
+		if why == "" && len(l.Value) >= 13 && genericNumberKey(l.Key) {
 			// A card's number under a generic key ("number") is one when
 			// its object describes a card: it waits for the sibling.
 			if n, ok := pii.CardNumber(l.Value); ok {
@@ -150,7 +150,8 @@ type pairs struct {
 // genericNumberKey says whether a key names a number without saying of
 // what: "number", "num", "no", "value".
 func genericNumberKey(k string) bool {
-	switch pii.NormKey(k) {
+	var b [64]byte
+	switch string(pii.NormKeyIn(&b, k)) {
 	case "number", "num", "no", "nr", "value":
 		return true
 	}
@@ -161,7 +162,8 @@ func genericNumberKey(k string) bool {
 // card: an expiry, a brand, network or security code field, or a type,
 // object, kind or funding field whose value says card.
 func cardSibling(key, v string) bool {
-	switch n := pii.NormKey(key); n {
+	var b [64]byte
+	switch string(pii.NormKeyIn(&b, key)) {
 	case "expmonth", "expyear", "expiry", "expirymonth", "expiryyear", "expirationmonth", "expirationyear", "cardbrand", "brand", "network", "cvc", "cvv", "cardholder", "cardholdername":
 		return true
 	case "type", "object", "kind", "funding", "instrumenttype":
@@ -297,7 +299,7 @@ func sensitiveLeaf(key, parent, v string, kind Kind) (why, value string, sev vig
 	if why, value, sev = sensitiveValue(key, v); why != "" && masked(v) {
 		return "", "", 0
 	}
-	if why == "" && kind == KindString && len(v) >= 32 && strings.IndexByte(v, '\n') >= 0 {
+	if why == "" && kind == KindString && len(v) >= 32 && strings.IndexByte(v, '\n') >= 0 && !idName(key) {
 		// A file carried in a field (a fetched credentials file, a
 		// configuration): read as a text body is.
 		return sensitiveText(unsafe.Slice(unsafe.StringData(v), len(v)))

@@ -392,6 +392,7 @@ func TestSensitiveFilesAndProperties(t *testing.T) {
 		{"benign csv without secret columns", sensText("text/csv", "email,role,last_login\nann@a.test,admin,2026-01-02\n"), ""},
 		{"bcrypt in a csv export", sensText("text/csv", "login,email,password_hash\nsteward1,s1@metrocity.test,$2b$12$Gj0dcq3e77kSbZaXgQtj5uDpqgGMCaUM37dHrSBU9CyKJGf9nV48M\n"), "password hash"},
 
+		{"benign multi-line text under an id key", sensJSON(`{"order_ref":"parcel 4526 0181 5908 3012\nleft at the door, signed by J. Doe\n"}`), ""},
 		{"benign name/value array", sensJSON(`{"secrets":[{"name":"DB_PASSWORD_FILE","value":"/run/secrets/db_password"},{"name":"AWS_ROLE_ARN","value":"arn:aws:iam::123456789012:role/ci-deploy"}]}`), ""},
 		{"benign property object", sensJSON(`{"server.port":{"value":"8080"},"spring.profiles.active":{"value":"prod"}}`), ""},
 		{"benign multi-line text", sensJSON(`{"notes":"Line one of the note.\nPrice $20 per month; $2b is not a hash.\nsecret=santa wishes"}`), ""},

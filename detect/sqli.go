@@ -99,18 +99,29 @@ func sqlShape(v string) string {
 	if quoteThenComment(v, '\'') || quoteThenComment(v, '"') {
 		return "a quote closed and the rest of the query commented out"
 	}
-	if w := unionThenComment(v); w != "" {
-		return w
+	// Lower-cased once, and only for a value one of the shapes may hold:
+	// SQL's keywords are ASCII (no copy when already lower).
+	var s string
+	lower := func() string {
+		if s == "" {
+			s = asciiLower(v)
+		}
+		return s
+	}
+	if t := strings.TrimRight(v, " \t\n"); strings.HasSuffix(t, "--") || strings.HasSuffix(t, "#") || strings.HasSuffix(t, "/*") {
+		if w := unionThenComment(lower()); w != "" {
+			return w
+		}
 	}
 	if strings.IndexByte(v, '`') >= 0 {
-		if w := backtickThenSQL(asciiLower(v)); w != "" {
+		if w := backtickThenSQL(lower()); w != "" {
 			return w
 		}
 	}
 	if !strings.ContainsAny(v, ";('\"") {
 		return ""
 	}
-	s := asciiLower(v) // SQL's keywords are ASCII; no copy when already lower
+	s = lower()
 	if w := quoteThenSQL(s); w != "" {
 		return w
 	}
@@ -201,17 +212,16 @@ func comparedThenComment(rest string) bool {
 	return strings.ContainsAny(end, "=<>") || strings.Contains(end, " like ") || strings.Contains(end, "union ")
 }
 
-// unionThenComment finds UNION SELECT … FROM and the rest of the query
-// commented out, quotes or none: a value the query takes as it is (a field
+// unionThenComment finds, in s (lower case), UNION SELECT … FROM and the
+// rest of the query commented out, quotes or none: a value the query takes as it is (a field
 // list, a number: "id FROM t WHERE 1=1 UNION SELECT email,pass FROM
 // users--"). The SELECT lists columns (a comma before FROM) or a comparison
 // comes before UNION: prose about a union's select committee does neither.
-func unionThenComment(v string) string {
-	t := strings.TrimRight(v, " \t\n")
-	if !strings.HasSuffix(t, "--") && !strings.HasSuffix(t, "#") && !strings.HasSuffix(t, "/*") {
+func unionThenComment(s string) string {
+	s = strings.TrimRight(s, " \t\n")
+	if !strings.HasSuffix(s, "--") && !strings.HasSuffix(s, "#") && !strings.HasSuffix(s, "/*") {
 		return ""
 	}
-	s := asciiLower(t)
 	for i := strings.Index(s, "union"); i >= 0; {
 		rest := strings.TrimLeft(s[i+len("union"):], " \t\n+")
 		rest = strings.TrimLeft(strings.TrimPrefix(strings.TrimPrefix(rest, "/**/"), "all"), " \t\n+")

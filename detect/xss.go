@@ -118,7 +118,24 @@ func filterBypass(v string) bool {
 	if !strings.Contains(s, "<script") {
 		return false
 	}
-	return strings.Contains(strings.ReplaceAll(strings.ReplaceAll(s, "<script>", ""), "</script>", ""), "<script")
+	return scriptOpenings(strings.ReplaceAll(strings.ReplaceAll(s, "<script>", ""), "</script>", "")) > 0
+}
+
+// scriptOpenings counts the script start tags in s (lower case): "<script"
+// then '>', '/' or white space, not "<scripting>".
+func scriptOpenings(s string) int {
+	n := 0
+	for i := strings.Index(s, "<script"); i >= 0; {
+		if end := i + len("<script"); end < len(s) && strings.IndexByte("> /\t\n\r", s[end]) >= 0 {
+			n++
+		}
+		j := strings.Index(s[i+1:], "<script")
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return n
 }
 
 // activeUpload says whether an uploaded markup file (SVG, XML, HTML: what
