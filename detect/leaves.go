@@ -228,11 +228,14 @@ func (l *Leaf) Parent() string {
 }
 
 // Leaves yields every decoded leaf of a request: query parameters, path
-// segments, form and multipart fields, every JSON value and object key at any
-// depth (a truncated body as far as it is valid), a raw XML or text body as
-// one leaf, and selected headers. Values carrying percent escapes are yielded
-// a second time decoded once more. Credential headers (Authorization, Cookie,
-// API keys, tokens) are never yielded. The walk stops at maxLeaves leaves.
+// segments, form and multipart fields (an uploaded SVG, XML or HTML file
+// whole), every JSON value and object key at any depth (a truncated body as
+// far as it is valid), a raw XML or text body as one leaf and an XML body's
+// element texts and attribute values, cookies whose names are no
+// credential's, and selected headers. Values carrying percent escapes are
+// yielded again decoded once more, twice at most. Credential headers
+// (Authorization, API keys, tokens) and credential cookies are never
+// yielded. The walk stops at maxLeaves leaves.
 func Leaves(r *vigil.Request) iter.Seq[*Leaf] {
 	return func(yield func(*Leaf) bool) {
 		w := walker{yield: yield}
@@ -452,6 +455,11 @@ func xmlValues(b []byte) iter.Seq2[string, string] {
 				if v := bytes.TrimSpace(t); len(v) > 0 && !yield(name, string(v)) {
 					return
 				}
+			case xml.EndElement:
+				// Text after a child's end belongs to its parent, whose
+				// name is not kept: it is yielded unnamed, not as the
+				// child's.
+				name = ""
 			}
 		}
 	}

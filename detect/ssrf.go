@@ -343,8 +343,9 @@ var loopbackDomains = [...]string{"localtest.me", "lvh.me", "vcap.me", "localho.
 func wildcardAddr(base string) (netip.Addr, bool) {
 	label := base[strings.LastIndexByte(base, '.')+1:]
 	if strings.Contains(label, "--") {
-		a, err := netip.ParseAddr(strings.ReplaceAll(label, "-", ":"))
-		return a, err == nil
+		if a, err := netip.ParseAddr(strings.ReplaceAll(label, "-", ":")); err == nil {
+			return a, true
+		} // else perhaps "app--10-0-0-1": the dashed IPv4 below
 	}
 	f := strings.FieldsFunc(base, func(r rune) bool { return r == '.' || r == '-' })
 	if len(f) >= 4 {

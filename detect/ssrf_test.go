@@ -31,6 +31,7 @@ func TestSSRFWildcardDNS(t *testing.T) {
 		{"prefixed nip", ex("GET", q("http://tenant7.files.10.1.2.3.nip.io/")), "private address 10.1.2.3 via wildcard DNS nip.io"},
 		{"prefixed public name nip", ex("GET", q("http://cdn.example.com.169.254.169.254.nip.io/")), "cloud metadata"},
 		{"dashed sslip", ex("GET", q("http://app-192-168-0-10.sslip.io/")), "private address 192.168.0.10"},
+		{"double dash before a dashed address", ex("GET", q("http://app--10-0-0-1.sslip.io/")), "private address 10.0.0.1"},
 		{"hex nip", ex("GET", q("http://svc-7f000001.nip.io:9000/")), "loopback"},
 		{"ipv6 sslip", ex("GET", q("http://--1.sslip.io/")), "loopback address ::1"},
 		{"traefik.me", ex("GET", q("http://dash.172.16.5.4.traefik.me/")), "private address 172.16.5.4"},
