@@ -115,8 +115,6 @@ func TestScriptURLCharRefs(t *testing.T) {
 	})
 }
 
-// TestSQLShapeClasses checks sqlShape alone, also on what libinjection
-// already catches: each shape must hold without it.
 // TestSQLNameEndingInKeyword: a name that ends in SQL's keywords injects
 // nothing; the same words with columns after them do.
 func TestSQLNameEndingInKeyword(t *testing.T) {
@@ -133,6 +131,8 @@ func TestSQLNameEndingInKeyword(t *testing.T) {
 	})
 }
 
+// TestSQLShapeClasses checks sqlShape alone, also on what libinjection
+// already catches: each shape must hold without it.
 func TestSQLShapeClasses(t *testing.T) {
 	tests := []struct{ v, want string }{
 		{"admin'#", "commented out"},
@@ -214,6 +214,8 @@ func TestOtherMoreClasses(t *testing.T) {
 		{"benign jinja statement in a template", ex("POST", "https://a.test/t", body("application/json", `{"tpl":"{% if subscriber.plan == 'pro' %}Thanks!{% endif %}"}`)), ""},
 		{"a whole value in brace expansion", ex("GET", "https://a.test/u?q=%7Bcat%2C%2Fetc%2Fpasswd%7D"), techCmd},
 		{"benign brace list", ex("GET", "https://a.test/u?fields=%7Bid%2Cname%7D"), ""},
+		{"benign brace list after a separator", ex("GET", "https://a.test/u?fields=a%3B%7Bid%2Cname%7D"), ""},
+		{"brace command after a separator", ex("GET", "https://a.test/u?q=a%3B%7Bcat%2C%2Fetc%2Fpasswd%7D"), techCmd},
 		{"unbraced IFS between wildcard words", ex("GET", "https://a.test/r?style=x%3B%2F%3F%3F%3F%2Fc%3Ft%24IFS%2F%3F%3F%3F%2Fp%3F%3Fs%3F%3F"), techCmd},
 		{"benign dollar IFS word in prose", ex("POST", "https://a.test/n", body("application/json", `{"note":"the $IFS variable splits words in bash"}`)), ""},
 		{"background job after a weak command", ex("GET", "https://a.test/p?host=x%3B+cat+%26+id"), techCmd},

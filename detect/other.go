@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"bytes"
 	"context"
 	"strconv"
 	"strings"
@@ -170,13 +171,11 @@ var reconCmds = map[string]bool{
 // commandInjection looks for a shell separator (; | & && || newline, $( or a
 // backtick) followed by a command.
 func commandInjection(v string) string {
-	if strings.HasPrefix(v, "{") && strings.IndexByte(v, ',') > 0 && strings.HasSuffix(v, "}") {
+	if strings.HasPrefix(v, "{") && strings.HasSuffix(v, "}") {
 		// A whole value in brace expansion: "{cat,/etc/passwd}" is the
-		// command cat /etc/passwd to a shell that takes it as a word. A
-		// weak command needs an argument there ("{id,name}" is a list).
-		elems := strings.Split(strings.ToLower(v[1:len(v)-1]), ",")
-		if w := elems[0]; strongCmds[w] || weakCmds[w] && len(elems[1]) > 0 && strings.IndexByte("/-.$~", elems[1][0]) >= 0 {
-			return "brace expansion runs " + w
+		// command cat /etc/passwd to a shell that takes it as a word.
+		if why := braceCommand(strings.ToLower(v)); why != "" {
+			return why
 		}
 	}
 	if strings.HasPrefix(v, "$'") {
@@ -205,12 +204,13 @@ func commandInjection(v string) string {
 			return why
 		}
 	}
+	wordy := strings.Count(s, " ") > 6 // prose around backticks
 	for i := 0; i < len(s); i++ {
 		sub := false
 		switch s[i] {
 		case ';', '|', '&', '\n':
 		case '`':
-			if strings.Count(s, " ") > 6 {
+			if wordy {
 				continue // prose quoting code, as Markdown does: "run `ls -la` first"
 			}
 			sub = true
@@ -273,9 +273,25 @@ func commandInjection(v string) string {
 	return ""
 }
 
+// braceCommand judges a brace expansion at the start of t (lower case),
+// "{cat,/etc/passwd}": the shell runs its first word with the rest as
+// arguments. A weak command needs an argument-like second word ("{id,name}"
+// is a list of fields).
+func braceCommand(t string) string {
+	inner, _, _ := strings.Cut(t[1:], "}")
+	word, rest, ok := strings.Cut(inner, ",")
+	if !ok {
+		return ""
+	}
+	if strongCmds[word] || weakCmds[word] && rest != "" && strings.IndexByte("/-.$~", rest[0]) >= 0 {
+		return "brace expansion runs " + word
+	}
+	return ""
+}
+
 // ifsWord says whether s (lower case) uses $IFS without braces as a space
 // between a command and its argument: "$ifs" right after a word's letter
-// or '?' and before '/', '-' or a letter ("c?t$IFS/etc/passwd").
+// or '?' and before '/' or '-' ("c?t$IFS/etc/passwd").
 func ifsWord(s string) bool {
 	for i := strings.Index(s, "$ifs"); i >= 0; {
 		j := i + len("$ifs")
@@ -330,7 +346,7 @@ func unquoteMarkdown(s string) (out, why string) {
 		if b[i] != '`' || i > 0 && b[i-1] != ' ' && b[i-1] != '\t' && b[i-1] != '\n' && b[i-1] != '(' {
 			continue
 		}
-		end := strings.IndexByte(string(b[i+1:]), '`')
+		end := bytes.IndexByte(b[i+1:], '`')
 		if end <= 0 {
 			break
 		}
@@ -494,11 +510,7 @@ func ansiCWord(s string) string {
 // runs cat) and globbing ("/???/c?t /e??/p?ss??" runs /bin/cat).
 func hiddenCommand(t string) string {
 	if strings.HasPrefix(t, "{") {
-		word, _, ok := strings.Cut(t[1:], ",")
-		if ok && (strongCmds[word] || weakCmds[word]) {
-			return "brace expansion runs " + word
-		}
-		return ""
+		return braceCommand(t)
 	}
 	tok, _, _ := strings.Cut(t, " ")
 	if strings.Count(tok, "?")+strings.Count(tok, "*") >= 2 && strings.ContainsAny(tok, "/") && strings.Trim(tok, "/?*.abcdefghijklmnopqrstuvwxyz0123456789_-") == "" {

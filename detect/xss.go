@@ -83,9 +83,6 @@ func (d *XSS) isXSS(l *Leaf) bool {
 	return v
 }
 
-// scriptURL says whether v, trimmed, is a javascript:, vbscript: or
-// data:text/html URL, allowing the whitespace and control characters
-// browsers ignore inside the scheme.
 // attrScriptURL says whether markup in v has an attribute whose value is a
 // script URL (`<a href="java&#x09;script:…">`): what libinjection, which
 // does not decode character references, misses once the scheme is spelt
@@ -143,30 +140,46 @@ func scriptOpenings(s string) int {
 // browser runs when it opens the file from the API's origin: a script
 // element, an event-handler attribute or a script URL in an attribute
 // (attrScriptURL, character references decoded).
-func activeUpload(v string) string {
-	s := asciiLower(v)
+func activeUpload(v string) string { return activeMarkup(v, asciiLower(v)) }
+
+// activeMarkup is activeUpload on v and s, v lower-cased.
+func activeMarkup(v, s string) string {
 	if strings.Contains(s, "<script") || strings.Contains(s, ":script") && namespacedScript(s) {
 		return "has a script element"
 	}
-	for i := strings.Index(s, " on"); i >= 0; {
-		j := i + 3
-		for j < len(s) && s[j] >= 'a' && s[j] <= 'z' {
-			j++
-		}
-		for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
-			j++
-		}
-		if j > i+4 && j < len(s) && s[j] == '=' && strings.LastIndexByte(s[:i], '<') > strings.LastIndexByte(s[:i], '>') {
-			return "has an event-handler attribute (" + strings.TrimSpace(s[i+1:j]) + ")"
-		}
-		k := strings.Index(s[i+1:], " on")
-		if k < 0 {
-			break
-		}
-		i += 1 + k
+	if h := eventHandler(s); h != "" {
+		return "has an event-handler attribute (" + h + ")"
 	}
 	if attrScriptURL(v) {
 		return "links a script URL"
+	}
+	return ""
+}
+
+// eventHandler returns the first event-handler attribute of markup in s
+// (lower case): "on" and letters, then '=', inside a tag, after a space,
+// a tab, a line break, '/' or a quote ("<svg/onload=", "<img src=x
+// onerror ="); "" when none.
+func eventHandler(s string) string {
+	for i := strings.Index(s, "on"); i >= 0; {
+		if i > 0 && strings.IndexByte(" /\t\n\r\"'", s[i-1]) >= 0 && strings.LastIndexByte(s[:i], '<') > strings.LastIndexByte(s[:i], '>') {
+			j := i + 2
+			for j < len(s) && s[j] >= 'a' && s[j] <= 'z' {
+				j++
+			}
+			name := j
+			for j < len(s) && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n') {
+				j++
+			}
+			if name > i+3 && j < len(s) && s[j] == '=' {
+				return s[i:name]
+			}
+		}
+		k := strings.Index(s[i+2:], "on")
+		if k < 0 {
+			break
+		}
+		i += 2 + k
 	}
 	return ""
 }
@@ -235,36 +248,12 @@ func stripStyling(v string) string {
 // a meta refresh, or CSS that runs code (expression(), -moz-binding,
 // behavior:).
 func activeContent(v string) bool {
-	if activeUpload(v) != "" {
-		return true
-	}
 	s := asciiLower(v)
-	for _, tell := range [...]string{"<iframe", "<frame", "<object", "<embed", "<base", "<applet", "srcdoc", "http-equiv=\"refresh", "http-equiv='refresh", "http-equiv=refresh", "expression(", "-moz-binding", "behavior:", "<math", "formaction", "xlink:href"} {
-		if strings.Contains(s, tell) {
-			return true
-		}
-	}
-	for i := strings.Index(s, "on"); i >= 0; {
-		if i > 0 && strings.IndexByte("/\t\n\r\"'", s[i-1]) >= 0 && strings.LastIndexByte(s[:i], '<') > strings.LastIndexByte(s[:i], '>') {
-			j := i + 2
-			for j < len(s) && s[j] >= 'a' && s[j] <= 'z' {
-				j++
-			}
-			for j < len(s) && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n') {
-				j++
-			}
-			if j > i+3 && j < len(s) && s[j] == '=' {
-				return true
-			}
-		}
-		k := strings.Index(s[i+2:], "on")
-		if k < 0 {
-			break
-		}
-		i += 2 + k
-	}
-	return false
+	return activeMarkup(v, s) != "" || containsAnyOf(s, activeTells[:])
 }
+
+// activeTells are the markup and CSS that load or run active content.
+var activeTells = [...]string{"<iframe", "<frame", "<object", "<embed", "<base", "<applet", "srcdoc", "http-equiv=\"refresh", "http-equiv='refresh", "http-equiv=refresh", "expression(", "-moz-binding", "behavior:", "<math", "formaction", "xlink:href"}
 
 // namespacedScript says whether s (lower case) has a script element with a
 // namespace prefix (<html:script>, <x:script> bound to XHTML's namespace),
@@ -328,6 +317,9 @@ func charRef(s string) (c byte, size int) {
 	return byte(v), i
 }
 
+// scriptURL says whether v, trimmed, is a javascript:, vbscript: or
+// data:text/html URL, allowing the whitespace and control characters
+// browsers ignore inside the scheme.
 func scriptURL(v string) bool {
 	var b [16]byte
 	n := 0
