@@ -314,6 +314,7 @@ func TestXSSNamespacedScriptUpload(t *testing.T) {
 	}
 	runCases(t, NewXSS(), "detect.injection.xss", []detCase{
 		{"html:script in an xml upload", up(`<?xml version="1.0"?><products xmlns:html="http://www.w3.org/1999/xhtml"><item><html:script>alert(1)</html:script></item></products>`), "script element"},
+		{"slash-separated handler in an svg upload", up(`<svg xmlns="http://www.w3.org/2000/svg"/onload=alert(1)><rect/></svg>`), "event-handler"},
 		{"benign xml upload with a script field", up(`<?xml version="1.0"?><products><item><description>Shooting script: scene 4</description><x:scripts>none</x:scripts></item></products>`), ""},
 	})
 }

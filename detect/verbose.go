@@ -64,7 +64,7 @@ var leaks = [...]leak{
 	// errors do; display_errors prints them before the API's own output.
 	// Or Laravel's and Symfony's debug JSON: the exception, then the server
 	// path and line of the script that threw it or of its frames. (One
-	// leak for both: they share the anchor, and the anchor sets are full.)
+	// leak for both: they share the anchor, which is then compared once.)
 	{".php", regexp.MustCompile(`\b(Warning|Notice|Deprecated|Parse error|Catchable fatal error)(</b>)?: +[^\n]{1,400}? in (<b>)?[^\s<]+\.php(</b>)? on line (<b>)?\d+` +
 		`|"(exception|trace)"\s*:[\s\S]{0,600}?"file"\s*:\s*"(/|[A-Za-z]:\\\\)[^"\n]{1,400}\.php"\s*,\s*"line"\s*:\s*\d+`), "PHP error"},
 	{"Stack trace:", regexp.MustCompile(`Stack trace:(\s|\\n)*#0 `), "PHP stack trace"},
@@ -244,9 +244,10 @@ func confirm(b []byte, l *leak, i int) int {
 }
 
 // confirmTries bounds the windows confirm reads for one leak: a page full of
-// an anchor's words costs two pattern runs, not one per word (a 12 KB page
-// of them costs verboseBody 2.2x what one run did: BenchmarkVerboseDecoys,
-// 305 against 138 µs; a page without the words costs the same as before).
+// an anchor's words costs two pattern runs per leak, not one per word.
+// BenchmarkVerboseDecoys holds the worst page, 12 KB of such words: about
+// 3.7x one bytes.Index per anchor over it (x-baseline); a page without the
+// words reads no second window.
 const confirmTries = 2
 
 // leakAnchors holds the anchors of leaks, in order. anchorOrder lists the

@@ -275,6 +275,7 @@ func BenchmarkVerboseDecoys(b *testing.B) {
 	for k := range leaks {
 		anchors[k] = []byte(leaks[k].anchor)
 	}
+	var baseline float64
 	b.Run("baseline-index", func(b *testing.B) {
 		b.SetBytes(int64(len(page)))
 		for b.Loop() {
@@ -282,6 +283,7 @@ func BenchmarkVerboseDecoys(b *testing.B) {
 				_ = bytes.Index(page, a)
 			}
 		}
+		baseline = float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 	})
 	b.Run("verbose", func(b *testing.B) {
 		b.SetBytes(int64(len(page)))
@@ -289,6 +291,9 @@ func BenchmarkVerboseDecoys(b *testing.B) {
 			if verboseBody(page[:min(len(page), maxScanBody)]) != nil {
 				b.Fatal("leak")
 			}
+		}
+		if baseline > 0 {
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/baseline, "x-baseline")
 		}
 	})
 }

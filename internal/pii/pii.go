@@ -97,11 +97,11 @@ func issuer(d string) bool {
 		return true
 	case d[:2] == "34" || d[:2] == "37": // Amex
 		return true
-	case d[:4] == "6011" || d[:2] == "65" || d[:2] == "35": // Discover, JCB
+	case d[:2] == "35": // JCB
 		return true
 	case d[:3] >= "300" && d[:3] <= "305" || d[:4] == "3095" || d[:2] == "36" || d[:2] == "38" || d[:2] == "39": // Diners
 		return true
-	case d[0] == '6', d[:2] == "50", d[:2] >= "56" && d[:2] <= "58": // UnionPay (62), Maestro (50, 56-69)
+	case d[0] == '6', d[:2] == "50", d[:2] >= "56" && d[:2] <= "58": // Discover (6011, 65), UnionPay (62), Maestro (50, 56-69)
 		return true
 	case d[:4] >= "2200" && d[:4] <= "2204": // Mir
 		return true
