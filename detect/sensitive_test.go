@@ -143,6 +143,11 @@ func TestMaySensitiveNewClasses(t *testing.T) {
 		if !maySensitive([]byte(b)) {
 			t.Errorf("maySensitive(%s) = false", b)
 		}
+		// Over 512 bytes maySensitive searches instead of passing over
+		// the bytes: the same body padded must get through too.
+		if long := strings.Replace(b, "{", `{"pad":"`+strings.Repeat("x", 600)+`",`, 1); !maySensitive([]byte(long)) {
+			t.Errorf("maySensitive(%s) = false once padded past 512 bytes", b)
+		}
 		if ev, _ := sensitiveJSON([]byte(b)); ev == nil {
 			t.Errorf("sensitiveJSON(%s) reports nothing", b)
 		}
@@ -253,6 +258,11 @@ func TestMaySensitiveMoreClasses(t *testing.T) {
 	} {
 		if !maySensitive([]byte(b)) {
 			t.Errorf("maySensitive(%s) = false", b)
+		}
+		// Over 512 bytes maySensitive searches instead of passing over
+		// the bytes: the same body padded must get through too.
+		if long := strings.Replace(b, "{", `{"pad":"`+strings.Repeat("x", 600)+`",`, 1); !maySensitive([]byte(long)) {
+			t.Errorf("maySensitive(%s) = false once padded past 512 bytes", b)
 		}
 	}
 }
