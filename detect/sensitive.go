@@ -1132,19 +1132,10 @@ func embeddedKeyTraceString(s string) bool {
 }
 
 // embeddedKeyTrace reports "Key=" or "srt=" in b, what embeddedSecret needs
-// to see a connection string's key or an account SAS.
+// to see a connection string's key or an account SAS: embeddedKeyTraceString
+// on b's bytes, borrowed (nothing keeps them).
 func embeddedKeyTrace(b []byte) bool {
-	for i := bytes.IndexByte(b, '='); i >= 0; {
-		if i >= 3 && (string(b[i-3:i]) == "Key" || string(b[i-3:i]) == "srt") {
-			return true
-		}
-		j := bytes.IndexByte(b[i+1:], '=')
-		if j < 0 {
-			return false
-		}
-		i += j + 1
-	}
-	return false
+	return embeddedKeyTraceString(unsafe.String(unsafe.SliceData(b), len(b)))
 }
 
 // mayBeSecretValue reports whether the JSON string v may be a value that
